@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * moduleinfo.h: the NEWMAIL plugin's version, the one place it is set.
+ * CMakeLists.txt reads it from here for the package version.
+ */
+#ifndef NEWMAIL_MODULEINFO_H
+#define NEWMAIL_MODULEINFO_H
+
+#define NEWMAIL_PLUGIN_VERSION "1.0.0"
+
+#endif /* NEWMAIL_MODULEINFO_H */
