@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-parse.c: the NDR reader for the EMSMDB push-notification stubs
+ * (MS-OXCRPC 3.1.4.5, opnums 4 and 5) and the SOCKADDR in rgbCallbackAddress.
+ *
+ * The IDL of opnum 4's request, in wire order:
+ *     [in, out, ref] CXH *pcxh;                       20 bytes
+ *     [in] unsigned long iRpc;
+ *     [in, size_is(cbContext)] unsigned char rgbContext[];
+ *     [in, range(8, 0x00000100)] unsigned short cbContext;
+ *     [in] unsigned long grbitAdviseBits;
+ *     [in, size_is(cbCallbackAddress)] unsigned char rgbCallbackAddress[];
+ *     [in, range(8, 0x00000100)] unsigned short cbCallbackAddress;
+ * A conformant array travels as its uint32 max_count, then its bytes.
+ * Integers align to their size, counted from the stub start (NDR 14.2.2).
+ */
+#include <string.h>
+
+#include "newmail-parse.h"
+
+/* The fields each stub holds, in wire order. */
+static const newmail_field_t register_request_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC,           NEWMAIL_F_CONTEXT_COUNT,
+    NEWMAIL_F_CONTEXT,        NEWMAIL_F_CONTEXT_LENGTH, NEWMAIL_F_ADVISE_BITS,
+    NEWMAIL_F_CALLBACK_COUNT, NEWMAIL_F_CALLBACK,       NEWMAIL_F_CALLBACK_LENGTH,
+};
+static const newmail_field_t register_response_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTIFICATION_HANDLE, NEWMAIL_F_RETURN_VALUE,
+};
+static const newmail_field_t unregister_request_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTIFICATION_HANDLE,
+};
+static const newmail_field_t unregister_response_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RETURN_VALUE,
+};
+
+typedef struct {
+    const newmail_field_t *fields;
+    size_t count;
+} field_list_t;
+
+#define FIELD_LIST(a) { (a), sizeof(a) / sizeof((a)[0]) }
+static const field_list_t stub_layouts[] = {
+    [NEWMAIL_REGISTER_REQUEST] = FIELD_LIST(register_request_fields),
+    [NEWMAIL_REGISTER_RESPONSE] = FIELD_LIST(register_response_fields),
+    [NEWMAIL_UNREGISTER_REQUEST] = FIELD_LIST(unregister_request_fields),
+    [NEWMAIL_UNREGISTER_RESPONSE] = FIELD_LIST(unregister_response_fields),
+};
+
+static const char *const field_names[NEWMAIL_F_COUNT] = {
+    [NEWMAIL_F_CONTEXT_HANDLE] = "pcxh",
+    [NEWMAIL_F_RPC] = "iRpc",
+    [NEWMAIL_F_CONTEXT_COUNT] = "rgbContext's count",
+    [NEWMAIL_F_CONTEXT] = "rgbContext",
+    [NEWMAIL_F_CONTEXT_LENGTH] = "cbContext",
+    [NEWMAIL_F_ADVISE_BITS] = "grbitAdviseBits",
+    [NEWMAIL_F_CALLBACK_COUNT] = "rgbCallbackAddress's count",
+    [NEWMAIL_F_CALLBACK] = "rgbCallbackAddress",
+    [NEWMAIL_F_CALLBACK_LENGTH] = "cbCallbackAddress",
+    [NEWMAIL_F_NOTIFICATION_HANDLE] = "hNotification",
+    [NEWMAIL_F_RETURN_VALUE] = "return value",
+};
+
+/* A read position in the stub. */
+typedef struct {
+    const uint8_t *bytes;
+    size_t length;
+    size_t offset;
+    bool big_endian;
+} cursor_t;
+
+static uint16_t
+get_u16(const uint8_t *p, bool big_endian)
+{
+    return big_endian ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static uint32_t
+get_u32(const uint8_t *p, bool big_endian)
+{
+    if (big_endian)
+        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
+}
+
+/* Claims `size` bytes at the next multiple of `align`; false when the stub
+ * ends first. Written so that no sum can wrap, whatever the counts say. */
+static bool
+take(cursor_t *cur, size_t align, size_t size, newmail_span_t *span)
+{
+    size_t start = cur->offset;
+
+    if (align > 1 && start % align != 0)
+        start += align - start % align;
+    if (start > cur->length || size > cur->length - start)
+        return false;
+    span->offset = start;
+    span->length = size;
+    cur->offset = start + size;
+    return true;
+}
+
+/* Where a uint32 field is stored in out; NULL for the other fields. */
+static uint32_t *
+u32_slot(newmail_stub_t *out, newmail_field_t field)
+{
+    switch (field) {
+    case NEWMAIL_F_RPC: return &out->rpc;
+    case NEWMAIL_F_CONTEXT_COUNT: return &out->context_count;
+    case NEWMAIL_F_ADVISE_BITS: return &out->advise_bits;
+    case NEWMAIL_F_CALLBACK_COUNT: return &out->callback_count;
+    case NEWMAIL_F_NOTIFICATION_HANDLE: return &out->notification_handle;
+    case NEWMAIL_F_RETURN_VALUE: return &out->return_value;
+    default: return NULL;
+    }
+}
+
+/* Reads one field into out; false when the stub is too short for it. */
+static bool
+read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
+{
+    newmail_span_t *span = &out->span[field];
+    uint32_t *u32;
+
+    switch (field) {
+    case NEWMAIL_F_CONTEXT_HANDLE:
+        if (!take(cur, 4, NEWMAIL_CONTEXT_HANDLE_LEN, span))
+            return false;
+        memcpy(out->context_handle, cur->bytes + span->offset, NEWMAIL_CONTEXT_HANDLE_LEN);
+        return true;
+    case NEWMAIL_F_CONTEXT_LENGTH:
+    case NEWMAIL_F_CALLBACK_LENGTH:
+        if (!take(cur, 2, 2, span))
+            return false;
+        *(field == NEWMAIL_F_CONTEXT_LENGTH ? &out->context_length : &out->callback_length) =
+            get_u16(cur->bytes + span->offset, cur->big_endian);
+        return true;
+    case NEWMAIL_F_CONTEXT:
+        if (!take(cur, 1, out->context_count, span))
+            return false;
+        out->context = cur->bytes + span->offset;
+        return true;
+    case NEWMAIL_F_CALLBACK:
+        if (!take(cur, 1, out->callback_count, span))
+            return false;
+        out->callback = cur->bytes + span->offset;
+        return true;
+    default:
+        u32 = u32_slot(out, field);
+        if (u32 == NULL || !take(cur, 4, 4, span))
+            return false;
+        *u32 = get_u32(cur->bytes + span->offset, cur->big_endian);
+        return true;
+    }
+}
+
+unsigned
+newmail_parse_sockaddr(const uint8_t *bytes, size_t length, newmail_sockaddr_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (length < 2)
+        return NEWMAIL_PROBLEM_SOCKADDR_SHORT;
+
+    out->family = get_u16(bytes, false);
+    out->family_span = (newmail_span_t){0, 2};
+    switch (out->family) {
+    case NEWMAIL_AF_INET:
+        if (length < NEWMAIL_SOCKADDR_IN_LEN)
+            return NEWMAIL_PROBLEM_SOCKADDR_SHORT;
+        memcpy(out->address, bytes + 4, 4);
+        out->address_span = (newmail_span_t){4, 4};
+        break;
+    case NEWMAIL_AF_INET6:
+        if (length < NEWMAIL_SOCKADDR_IN6_LEN)
+            return NEWMAIL_PROBLEM_SOCKADDR_SHORT;
+        out->flowinfo = get_u32(bytes + 4, true);
+        out->flowinfo_span = (newmail_span_t){4, 4};
+        memcpy(out->address, bytes + 8, 16);
+        out->address_span = (newmail_span_t){8, 16};
+        out->scope_id = get_u32(bytes + 24, false);
+        out->scope_id_span = (newmail_span_t){24, 4};
+        break;
+    default:
+        return NEWMAIL_PROBLEM_FAMILY;
+    }
+    out->port = get_u16(bytes + 2, true);
+    out->port_span = (newmail_span_t){2, 2};
+    return out->port == 0 ? NEWMAIL_PROBLEM_PORT_ZERO : 0;
+}
+
+unsigned
+newmail_parse_stub(newmail_stub_kind_t kind, const uint8_t *stub, size_t length,
+                   bool big_endian, newmail_stub_t *out)
+{
+    const field_list_t *layout = &stub_layouts[kind];
+    cursor_t cur = {stub, stub ? length : 0, 0, big_endian};
+
+    memset(out, 0, sizeof(*out));
+    out->kind = kind;
+    for (size_t i = 0; i < layout->count; i++) {
+        if (!read_field(&cur, layout->fields[i], out)) {
+            out->problems |= NEWMAIL_PROBLEM_TRUNCATED;
+            break;
+        }
+        out->fields_read |= 1u << layout->fields[i];
+    }
+
+    if (newmail_stub_has(out, NEWMAIL_F_CONTEXT_LENGTH) &&
+        out->context_length != out->context_count)
+        out->problems |= NEWMAIL_PROBLEM_CONTEXT_LENGTH;
+    if (newmail_stub_has(out, NEWMAIL_F_ADVISE_BITS) &&
+        out->advise_bits != NEWMAIL_ADVISE_BITS_ALL)
+        out->problems |= NEWMAIL_PROBLEM_ADVISE_BITS;
+    if (newmail_stub_has(out, NEWMAIL_F_CALLBACK))
+        out->problems |= newmail_parse_sockaddr(out->callback, out->callback_count, &out->sockaddr);
+    if (newmail_stub_has(out, NEWMAIL_F_CALLBACK_LENGTH) &&
+        out->callback_length != out->callback_count)
+        out->problems |= NEWMAIL_PROBLEM_CALLBACK_LENGTH;
+    return out->problems;
+}
+
+const char *
+newmail_field_name(newmail_field_t field)
+{
+    return field < NEWMAIL_F_COUNT ? field_names[field] : "end of stub";
+}
+
+newmail_field_t
+newmail_stub_first_missing(const newmail_stub_t *stub)
+{
+    const field_list_t *layout = &stub_layouts[stub->kind];
+
+    for (size_t i = 0; i < layout->count; i++) {
+        if (!newmail_stub_has(stub, layout->fields[i]))
+            return layout->fields[i];
+    }
+    return NEWMAIL_F_COUNT;
+}

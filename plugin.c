@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * plugin.c: the entry points Wireshark's plugin loader looks for, and nothing
+ * else. Wireshark 4.2 added plugin_describe(); older releases only read the
+ * version symbols. CMakeLists.txt turns that difference into
+ * NEWMAIL_HAVE_PLUGIN_DESCRIBE so that this is the only file that knows.
+ */
+#include <gmodule.h>
+#include <epan/proto.h>
+#include <ws_version.h>
+#ifdef NEWMAIL_HAVE_PLUGIN_DESCRIBE
+#include <wsutil/plugins.h>
+#endif
+
+#include "moduleinfo.h"
+#include "packet-newmail.h"
+
+WS_DLL_PUBLIC_DEF const gchar plugin_version[] = NEWMAIL_PLUGIN_VERSION;
+WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
+WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
+
+WS_DLL_PUBLIC void plugin_register(void);
+#ifdef NEWMAIL_HAVE_PLUGIN_DESCRIBE
+WS_DLL_PUBLIC uint32_t plugin_describe(void);
+
+uint32_t
+plugin_describe(void)
+{
+    return WS_PLUGIN_DESC_DISSECTOR;
+}
+#endif
+
+void
+plugin_register(void)
+{
+    static proto_plugin newmail_plugin;
+
+    newmail_plugin.register_protoinfo = proto_register_newmail;
+    newmail_plugin.register_handoff = proto_reg_handoff_newmail;
+    proto_register_plugin(&newmail_plugin);
+}
