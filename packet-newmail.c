@@ -24,6 +24,7 @@
 #include <epan/expert.h>
 #include <epan/exceptions.h>
 #include <epan/proto_data.h>
+#include <epan/tap.h>
 #include <epan/to_str.h>
 #include <epan/dissectors/packet-dcerpc.h>
 
@@ -34,6 +35,7 @@
 static gboolean newmail_adopted;
 
 static int proto_newmail = -1;
+static int newmail_tap = -1;
 
 /* On notifications */
 static int hf_newmail_payload = -1; /* newmail.notification_payload, stock's name */
@@ -131,6 +133,7 @@ typedef struct {
     guint32 request_frame;
     nstime_t request_time;
     newmail_endpoint_t callback;
+    const gchar *callback_text; /* "address:port", as advertised */
     const guint8 *context;
     guint16 context_length;
     guint8 context_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
@@ -324,6 +327,19 @@ endpoint_to_str(wmem_allocator_t *scope, guint16 family, const guint8 *bytes, gu
     return wmem_strdup_printf(scope, "%s:%u", address_to_str(scope, &addr), port);
 }
 
+static void
+queue_tap(packet_info *pinfo, newmail_tap_event_t event, const gchar *callback,
+          gboolean registered, gboolean context_match)
+{
+    newmail_tap_info_t *info = wmem_new(pinfo->pool, newmail_tap_info_t);
+
+    info->event = event;
+    info->callback = callback;
+    info->registered = registered;
+    info->context_match = context_match;
+    tap_queue_packet(newmail_tap, pinfo, info);
+}
+
 /* ---- Notifications ---------------------------------------------------------- */
 
 /* The first pass's verdict on this datagram: made now on the first pass, read
@@ -443,6 +459,20 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     proto_item_set_generated(
         proto_tree_add_uint(newmail_tree, hf_newmail_payload_length, tvb, 0, 0, length));
     add_notification_links(newmail_tree, tvb, pinfo, notification, item);
+
+    if (have_tap_listener(newmail_tap)) {
+        const newmail_registration_t *registration = notification->registration;
+        newmail_endpoint_t destination;
+        const gchar *callback = NULL;
+
+        if (registration != NULL)
+            callback = registration->callback_text;
+        else if (endpoint_from_destination(pinfo, &destination))
+            callback = endpoint_to_str(pinfo->pool, destination.family, destination.address,
+                                       destination.port);
+        queue_tap(pinfo, NEWMAIL_TAP_NOTIFICATION, callback, registration != NULL,
+                  notification->context_match);
+    }
     return tvb_captured_length(tvb);
 }
 
@@ -563,6 +593,8 @@ remember_registration(packet_info *pinfo, dcerpc_info *di, const newmail_stub_t 
     registration->request_frame = pinfo->num;
     registration->request_time = pinfo->abs_ts;
     endpoint_from_sockaddr(&stub->sockaddr, &registration->callback);
+    registration->callback_text = endpoint_to_str(wmem_file_scope(), stub->sockaddr.family,
+                                                  stub->sockaddr.address, stub->sockaddr.port);
     registration->context = (const guint8 *)wmem_memdup(wmem_file_scope(), stub->context,
                                                         stub->context_count);
     registration->context_length = (guint16)stub->context_count;
@@ -615,6 +647,7 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
                      dcerpc_info *di, const newmail_stub_t *stub, guint encoding)
 {
     newmail_registration_t *registration = NULL;
+    const gchar *callback_text;
     proto_item *item;
 
     if (newmail_stub_has(stub, NEWMAIL_F_CONTEXT))
@@ -652,13 +685,16 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
     else if (di->call_data != NULL)
         registration = (newmail_registration_t *)wmem_map_lookup(registrations_by_call,
                                                                  di->call_data);
-    col_append_fstr(pinfo->cinfo, COL_INFO, ", registers %s",
-                    endpoint_to_str(pinfo->pool, stub->sockaddr.family, stub->sockaddr.address,
-                                    stub->sockaddr.port));
+    callback_text = registration != NULL
+                        ? registration->callback_text
+                        : endpoint_to_str(pinfo->pool, stub->sockaddr.family,
+                                          stub->sockaddr.address, stub->sockaddr.port);
+    col_append_fstr(pinfo->cinfo, COL_INFO, ", registers %s", callback_text);
     if (di->call_data != NULL)
         add_frame_link(tree, hf_newmail_response_frame, tvb, di->call_data->rep_frame);
     if (registration != NULL)
         add_registration_summary(tree, tvb, pinfo, registration);
+    queue_tap(pinfo, NEWMAIL_TAP_REGISTRATION, callback_text, TRUE, TRUE);
 }
 
 static void
@@ -729,6 +765,9 @@ add_unregister_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info 
         add_frame_link(tree, hf_newmail_registration_frame, tvb, registration->request_frame);
     else
         expert_add_info(pinfo, item, &ei_newmail_unknown_handle);
+    queue_tap(pinfo, NEWMAIL_TAP_UNREGISTER,
+              registration != NULL ? registration->callback_text : NULL, registration != NULL,
+              FALSE);
     if (di->call_data != NULL)
         add_frame_link(tree, hf_newmail_response_frame, tvb, di->call_data->rep_frame);
 }
@@ -1083,6 +1122,8 @@ proto_register_newmail(void)
     newmail_learned_handle = create_dissector_handle(dissect_newmail_learned, proto_newmail);
 
     learned_ports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    newmail_tap = register_tap(NEWMAIL_FILTER_NAME);
+    newmail_register_stats();
     register_init_routine(newmail_init);
     register_cleanup_routine(newmail_cleanup);
 }
