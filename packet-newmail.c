@@ -86,12 +86,10 @@ static expert_field ei_newmail_advise_bits = EI_INIT;
 static expert_field ei_newmail_registration_failed = EI_INIT;
 static expert_field ei_newmail_unknown_handle = EI_INIT;
 
-/* The handle users reach through Decode As and the port preference: every
- * datagram it is given is a notification. */
+/* One handle serves Decode As, the port preference and learned ports: a
+ * second handle of the same protocol on "udp.port" would be a duplicate in
+ * its Decode As list, which Wireshark reports as a dissector bug. */
 static dissector_handle_t newmail_handle;
-/* The handle put on ports that registrations advertised: only datagrams to a
- * registered callback are notifications; the rest go where they went before. */
-static dissector_handle_t newmail_learned_handle;
 static dissector_table_t udp_port_table;
 
 static const value_string callback_family_vals[] = {
@@ -226,10 +224,10 @@ restore_learned_port(gpointer key, gpointer value, gpointer user_data _U_)
     guint32 port = GPOINTER_TO_UINT(key);
     learned_port_t *learned = (learned_port_t *)value;
 
-    if (dissector_get_uint_handle(udp_port_table, port) != newmail_learned_handle)
+    if (dissector_get_uint_handle(udp_port_table, port) != newmail_handle)
         return;
     if (learned->previous == NULL)
-        dissector_delete_uint("udp.port", port, newmail_learned_handle);
+        dissector_delete_uint("udp.port", port, newmail_handle);
     else if (learned->previous_was_decode_as)
         dissector_change_uint("udp.port", port, learned->previous);
     else
@@ -243,8 +241,8 @@ newmail_cleanup(void)
     g_hash_table_remove_all(learned_ports);
 }
 
-/* Sends datagrams on the port to newmail_learned_handle. A port that already
- * has either NEWMAIL handle is left alone; whatever else it had is kept so
+/* Sends datagrams on the port to NEWMAIL. A port that already has NEWMAIL
+ * (Decode As, the preference) is left alone; whatever else it had is kept so
  * that datagrams which are not notifications still reach it. */
 static void
 learn_port(guint16 port)
@@ -252,7 +250,7 @@ learn_port(guint16 port)
     dissector_handle_t current = dissector_get_uint_handle(udp_port_table, port);
     learned_port_t *learned;
 
-    if (current == newmail_handle || current == newmail_learned_handle)
+    if (current == newmail_handle || g_hash_table_contains(learned_ports, GUINT_TO_POINTER(port)))
         return;
     learned = g_new(learned_port_t, 1);
     learned->previous = current;
@@ -262,9 +260,9 @@ learn_port(guint16 port)
      * Decode As > Reset still works; a plain add keeps the learned port out
      * of the user's Decode As list. */
     if (learned->previous_was_decode_as)
-        dissector_change_uint("udp.port", port, newmail_learned_handle);
+        dissector_change_uint("udp.port", port, newmail_handle);
     else
-        dissector_add_uint("udp.port", port, newmail_learned_handle);
+        dissector_add_uint("udp.port", port, newmail_handle);
 }
 
 /* ---- Endpoints ---------------------------------------------------------- */
@@ -351,6 +349,7 @@ notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
     newmail_endpoint_t endpoint;
     newmail_registration_t *registration = NULL;
     newmail_notification_t *notification;
+    gboolean have_endpoint;
     guint length;
 
     if (PINFO_FD_VISITED(pinfo)) {
@@ -361,14 +360,16 @@ notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
         return notification;
     }
 
-    if (endpoint_from_destination(pinfo, &endpoint))
+    have_endpoint = endpoint_from_destination(pinfo, &endpoint);
+    if (have_endpoint)
         registration = registration_for(active_registrations, &endpoint);
     if (registration == NULL && !forced)
         return NULL;
 
     notification = wmem_new0(wmem_file_scope(), newmail_notification_t);
     if (registration == NULL) {
-        notification->ended = registration_for(ended_registrations, &endpoint);
+        if (have_endpoint)
+            notification->ended = registration_for(ended_registrations, &endpoint);
     } else {
         length = tvb_reported_length(tvb);
         notification->registration = registration;
@@ -476,25 +477,20 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return tvb_captured_length(tvb);
 }
 
-/* Decode As and the port preference land here: the user says it is NEWMAIL. */
+/* On a port the user gave NEWMAIL (Decode As, the preference) every
+ * datagram is a notification. On a port learned from a registration only
+ * those sent to a registered callback are; the rest go where they went
+ * before the port was learned. */
 static int
-dissect_newmail(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+dissect_newmail(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
-    return dissect_notification(tvb, pinfo, tree, notification_for_frame(tvb, pinfo, TRUE));
-}
-
-/* Ports learned from registrations land here. */
-static int
-dissect_newmail_learned(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
-{
-    newmail_notification_t *notification = notification_for_frame(tvb, pinfo, FALSE);
-    learned_port_t *learned;
+    learned_port_t *learned = (learned_port_t *)g_hash_table_lookup(
+        learned_ports, GUINT_TO_POINTER(pinfo->match_uint));
+    newmail_notification_t *notification = notification_for_frame(tvb, pinfo, learned == NULL);
 
     if (notification != NULL)
         return dissect_notification(tvb, pinfo, tree, notification);
-    learned = (learned_port_t *)g_hash_table_lookup(learned_ports,
-                                                    GUINT_TO_POINTER(pinfo->match_uint));
-    if (learned != NULL && learned->previous != NULL)
+    if (learned->previous != NULL)
         return call_dissector_only(learned->previous, tvb, pinfo, tree, data);
     return 0;
 }
@@ -994,7 +990,7 @@ proto_register_newmail(void)
           { "Advise bits", NEWMAIL_FILTER_NAME ".advise_bits", FT_UINT32, BASE_HEX, NULL, 0x0,
             "grbitAdviseBits: MS-OXCRPC requires 0xFFFFFFFF", HFILL } },
         { &hf_newmail_callback,
-          { "Callback address", NEWMAIL_FILTER_NAME ".callback", FT_BYTES, BASE_NONE, NULL, 0x0,
+          { "Callback address", NEWMAIL_FILTER_NAME ".callback", FT_NONE, BASE_NONE, NULL, 0x0,
             "rgbCallbackAddress: the SOCKADDR notifications are sent to", HFILL } },
         { &hf_newmail_callback_family,
           { "Family", NEWMAIL_FILTER_NAME ".callback.family", FT_UINT16, BASE_DEC,
@@ -1119,7 +1115,6 @@ proto_register_newmail(void)
         newmail_handle = create_dissector_handle(dissect_newmail, proto_newmail);
     else
         newmail_handle = register_dissector(NEWMAIL_FILTER_NAME, dissect_newmail, proto_newmail);
-    newmail_learned_handle = create_dissector_handle(dissect_newmail_learned, proto_newmail);
 
     learned_ports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     newmail_tap = register_tap(NEWMAIL_FILTER_NAME);
