@@ -100,7 +100,7 @@ take(cursor_t *cur, size_t align, size_t size, newmail_span_t *span)
     return true;
 }
 
-/* Where a uint32 field is stored in out; NULL for the other fields. */
+/* Where a uint32 field is stored in out; read_field() calls it for those only. */
 static uint32_t *
 u32_slot(newmail_stub_t *out, newmail_field_t field)
 {
@@ -110,8 +110,7 @@ u32_slot(newmail_stub_t *out, newmail_field_t field)
     case NEWMAIL_F_ADVISE_BITS: return &out->advise_bits;
     case NEWMAIL_F_CALLBACK_COUNT: return &out->callback_count;
     case NEWMAIL_F_NOTIFICATION_HANDLE: return &out->notification_handle;
-    case NEWMAIL_F_RETURN_VALUE: return &out->return_value;
-    default: return NULL;
+    default: return &out->return_value;
     }
 }
 
@@ -120,7 +119,6 @@ static bool
 read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
 {
     newmail_span_t *span = &out->span[field];
-    uint32_t *u32;
 
     switch (field) {
     case NEWMAIL_F_CONTEXT_HANDLE:
@@ -146,10 +144,9 @@ read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
         out->callback = cur->bytes + span->offset;
         return true;
     default:
-        u32 = u32_slot(out, field);
-        if (u32 == NULL || !take(cur, 4, 4, span))
+        if (!take(cur, 4, 4, span))
             return false;
-        *u32 = get_u32(cur->bytes + span->offset, cur->big_endian);
+        *u32_slot(out, field) = get_u32(cur->bytes + span->offset, cur->big_endian);
         return true;
     }
 }
