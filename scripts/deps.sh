@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shellcheck shell=bash
+#
+# Sourced by scripts/quickstart.sh, scripts/test.sh and .ci/run: the Debian
+# packages this project needs, in one place, and how to get them.
+#
+#   newmail_missing_packages   prints the packages not installed, one a line
+#   newmail_ensure_packages    installs them as root (apt-get, noninteractive);
+#                              as anybody else prints the sudo command and
+#                              returns 1
+
+NEWMAIL_PACKAGES=(
+    tshark            # runs the tests; the plugin's host
+    libwireshark-dev  # epan headers and library
+    wireshark-dev     # WiresharkConfig.cmake
+    libglib2.0-dev    # glib headers the epan headers include
+    cmake
+    make
+    gcc
+    libc6-dev
+    pkgconf           # pkg-config, the fallback way to find Wireshark
+    python3           # /usr/bin/python3 runs the capture generator and tshark tests
+    util-linux        # setpriv: the tests run tshark unprivileged when root
+)
+
+newmail_missing_packages() {
+    local package status
+    for package in "${NEWMAIL_PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+        if [ "$status" != "installed" ]; then
+            echo "$package"
+        fi
+    done
+}
+
+newmail_ensure_packages() {
+    local missing
+    missing=$(newmail_missing_packages | tr '\n' ' ')
+    missing=${missing% }
+    if [ -z "$missing" ]; then
+        return 0
+    fi
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "Missing Debian packages: $missing" >&2
+        echo "Install them with:" >&2
+        echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing" >&2
+        return 1
+    fi
+    echo "Installing missing Debian packages: $missing"
+    # wireshark-common asks whether non-root users may capture; never ask.
+    export DEBIAN_FRONTEND=noninteractive
+    if command -v debconf-set-selections >/dev/null 2>&1; then
+        echo "wireshark-common wireshark-common/install-setuid boolean false" |
+            debconf-set-selections
+    fi
+    # shellcheck disable=SC2086  # one word per package
+    apt-get update && apt-get install -y --no-install-recommends $missing </dev/null
+}

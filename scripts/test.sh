@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# The test command: installs missing Debian packages (as root; otherwise says
+# which), builds from scratch in build-test/ and runs every test with CTest.
+# Its exit status is CTest's. Works from any current directory.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/deps.sh
+source scripts/deps.sh
+newmail_ensure_packages
+
+rm -rf build-test
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build-test --parallel "$(nproc)"
+exec ctest --test-dir build-test --output-on-failure

@@ -1,0 +1,378 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The one way the tests run tshark.
+
+Why this exists: tshark run as root loads no personal plugins and ignores
+WIRESHARK_PLUGIN_DIR, and anybody's tshark would load whatever newmail.so sits
+in the global plugin folder (scripts/quickstart.sh installs one there when run
+as root). The tests must exercise the freshly built plugin and nothing else.
+So every tshark run goes through a sandbox made once per test process:
+
+    <tmp>/tshark-sandbox-XXXX/
+      home-plugin/.local/lib/wireshark/plugins/<major.minor>/epan/newmail.so
+                        HOME with a copy of $NEWMAIL_PLUGIN ("with the plugin")
+      home-stock/       HOME without it ("stock tshark")
+      plugin-dir/       WIRESHARK_PLUGIN_DIR: links to Wireshark's own global
+                        plugins (ethercat.so, mate.so, codecs, ...) except any
+                        file whose name contains "newmail", so the global
+                        folder itself is never read
+      captures/         copies of the capture files, readable by everybody
+      work/             tshark's working directory
+
+tshark then runs with a clean environment (PATH=/usr/bin:/bin, HOME=<one of
+the homes>, LANG=C.UTF-8, TZ=UTC, WIRESHARK_ABORT_ON_DISSECTOR_BUG=1,
+WIRESHARK_PLUGIN_DIR=<plugin-dir>) and, when this process is root, as the
+unprivileged uid/gid 65534 through `setpriv`. Nothing is written outside the
+sandbox, which is removed when the process exits.
+
+Environment (CTest sets it, see test/CMakeLists.txt):
+    NEWMAIL_PLUGIN      the built newmail.so (needed for plugin=True runs)
+    NEWMAIL_CAPTURES    folder written by test/gen_captures.py (pcaps + manifest.json)
+    NEWMAIL_WS_VERSION  Wireshark major.minor the plugin was built for
+    NEWMAIL_TSHARK      tshark to run (default: /usr/bin/tshark)
+    NEWMAIL_WS_GLOBAL_PLUGIN_DIR  Wireshark's global plugin folder, whose
+                        other plugins are linked into the sandbox (default:
+                        pkg-config's plugindir; none if that fails)
+    NEWMAIL_SOURCE_DIR  the source tree (for tests that read examples/)
+
+API:
+    run(args, plugin=True, check=True)          -> (stdout, stderr, returncode)
+    run_program(argv, plugin=True, check=True)  same, any program in the sandbox
+    fields(capture, fields, display_filter=None, extra_args=(), plugin=True,
+           two_pass=False)                      -> [[frame.number, field1, ...], ...]
+    pdml(capture, ...)                          -> [<packet> Element, ...]
+    json(capture, ...)                          -> parsed `tshark -T json` list
+    capture(name)                               -> path of a generated capture
+    readable(path)                              -> a copy of any file tshark can read
+    manifest()                                  -> parsed manifest.json
+    installed_plugin_path()                     -> where the sandbox HOME holds newmail.so
+    runs_unprivileged()                         -> True when tshark runs as uid 65534
+
+With check=True (the default) a run whose return code is not 0 or whose stderr
+is not empty fails the calling test (AssertionError, so unittest reports a
+failure, with the command line and stderr).
+"""
+
+import atexit
+import json as _json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+UNPRIVILEGED_ID = 65534
+TIMEOUT_SECONDS = 300
+
+_FIELDS_OPTIONS = ["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
+                   "-E", "aggregator=,", "-E", "header=n", "-E", "quote=n"]
+
+
+class TsharkError(AssertionError):
+    """A tshark run broke the harness's rules; raised so the test fails."""
+
+
+def _env_path(name, required=True):
+    value = os.environ.get(name, "")
+    if not value and required:
+        raise TsharkError(
+            f"{name} is not set. Run the tests through CTest "
+            f"(scripts/test.sh, or ctest --test-dir BUILD), which sets "
+            f"NEWMAIL_PLUGIN, NEWMAIL_CAPTURES, NEWMAIL_WS_VERSION and NEWMAIL_SOURCE_DIR.")
+    return value
+
+
+def tshark_path():
+    return os.environ.get("NEWMAIL_TSHARK") or "/usr/bin/tshark"
+
+
+def runs_unprivileged():
+    """True when tshark is run as uid/gid 65534 (this process is root)."""
+    return os.geteuid() == 0
+
+
+def ws_version():
+    """Wireshark's major.minor, as the plugin folder names it (e.g. "4.0")."""
+    version = os.environ.get("NEWMAIL_WS_VERSION", "")
+    if version:
+        return version
+    # Run by hand without CTest: ask pkg-config (libwireshark-dev), never a
+    # tshark that might load a broken installed plugin.
+    out = subprocess.run(["pkg-config", "--modversion", "wireshark"], capture_output=True,
+                         text=True, check=False, env={"PATH": "/usr/bin:/bin"}).stdout
+    match = re.match(r"\s*(\d+)\.(\d+)", out)
+    if not match:
+        raise TsharkError("NEWMAIL_WS_VERSION is not set and pkg-config knows no wireshark")
+    return f"{match.group(1)}.{match.group(2)}"
+
+
+def _base_env(home):
+    return {
+        "PATH": "/usr/bin:/bin",
+        "HOME": home,
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "WIRESHARK_ABORT_ON_DISSECTOR_BUG": "1",
+    }
+
+
+def _traversable_by_others(path):
+    """Every folder from / down to path lets uid 65534 pass through."""
+    path = os.path.realpath(path)
+    while True:
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            return False
+        if not mode & stat.S_IXOTH:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
+class _Sandbox:
+    def __init__(self):
+        base = tempfile.gettempdir()
+        if runs_unprivileged() and not _traversable_by_others(base):
+            base = "/tmp"
+        self.root = tempfile.mkdtemp(prefix="tshark-sandbox-", dir=base)
+        atexit.register(shutil.rmtree, self.root, True)
+        os.chmod(self.root, 0o755)
+        self.version = ws_version()
+        self.homes = {}
+        self.plugin_dir = self._mkdir("plugin-dir")
+        self.captures_dir = self._mkdir("captures")
+        self.work_dir = self._mkdir("work", owned_by_runner=True)
+        self._copies = {}
+        self._mirror_global_plugins()
+
+    def _mkdir(self, relative, owned_by_runner=False):
+        path = os.path.join(self.root, relative)
+        os.makedirs(path, exist_ok=True)
+        # Every folder on the way, not just the last, must be readable.
+        walk = path
+        while walk != self.root:
+            os.chmod(walk, 0o755)
+            walk = os.path.dirname(walk)
+        if owned_by_runner and runs_unprivileged():
+            os.chown(path, UNPRIVILEGED_ID, UNPRIVILEGED_ID)
+        return path
+
+    @staticmethod
+    def _global_plugin_dir():
+        """Wireshark's global binary plugin folder, e.g. /usr/lib/<triplet>/wireshark/plugins/4.0.
+
+        Not asked of tshark itself: a broken newmail.so in that folder makes
+        every tshark that reads it abort at start-up, even `tshark -G folders`.
+        """
+        folder = os.environ.get("NEWMAIL_WS_GLOBAL_PLUGIN_DIR", "")
+        if not folder:
+            try:
+                folder = subprocess.run(["pkg-config", "--variable=plugindir", "wireshark"],
+                                        capture_output=True, text=True, check=False,
+                                        env={"PATH": "/usr/bin:/bin"}).stdout.strip()
+            except OSError:
+                folder = ""
+        return folder
+
+    def _mirror_global_plugins(self):
+        """Link Wireshark's own plugins into plugin-dir/<ver>/..., never a newmail one.
+
+        Under WIRESHARK_PLUGIN_DIR=D tshark 4.0 reads its "global" binary
+        plugins from D/<major.minor>/{epan,wiretap,codecs} and no longer looks
+        at /usr/lib/<triplet>/wireshark/plugins/<major.minor>.
+        """
+        source = self._global_plugin_dir()
+        target = os.path.join(self.plugin_dir, self.version)
+        if not source or not os.path.isdir(source):
+            self._mkdir(os.path.relpath(target, self.root))
+            return
+        for dirpath, _dirnames, filenames in os.walk(source):
+            relative = os.path.relpath(dirpath, source)
+            here = self._mkdir(os.path.normpath(os.path.join(
+                os.path.relpath(target, self.root), relative)))
+            for filename in filenames:
+                if "newmail" in filename.lower():
+                    continue
+                os.symlink(os.path.join(dirpath, filename), os.path.join(here, filename))
+
+    def home(self, plugin):
+        key = "plugin" if plugin else "stock"
+        if key in self.homes:
+            return self.homes[key]
+        home = self._mkdir(f"home-{key}", owned_by_runner=True)
+        if plugin:
+            built = _env_path("NEWMAIL_PLUGIN")
+            if not os.path.isfile(built):
+                raise TsharkError(f"NEWMAIL_PLUGIN={built} does not exist: build the plugin first")
+            epan = self._mkdir(os.path.join(
+                f"home-{key}", ".local", "lib", "wireshark", "plugins", self.version, "epan"))
+            installed = os.path.join(epan, "newmail.so")
+            shutil.copyfile(built, installed)
+            os.chmod(installed, 0o755)
+        self.homes[key] = home
+        return home
+
+    def readable(self, path):
+        """A copy of path inside the sandbox, readable by uid 65534."""
+        path = os.path.realpath(path)
+        info = os.stat(path)
+        key = (path, info.st_mtime_ns, info.st_size)
+        if key not in self._copies:
+            name = f"{len(self._copies):03d}-{os.path.basename(path)}"
+            copy = os.path.join(self.captures_dir, name)
+            shutil.copyfile(path, copy)
+            os.chmod(copy, 0o644)
+            self._copies[key] = copy
+        return self._copies[key]
+
+    def command(self, argv, plugin):
+        env = _base_env(self.home(plugin))
+        env["WIRESHARK_PLUGIN_DIR"] = self.plugin_dir
+        if runs_unprivileged():
+            argv = ["setpriv", f"--reuid={UNPRIVILEGED_ID}", f"--regid={UNPRIVILEGED_ID}",
+                    "--clear-groups", "--"] + list(argv)
+        return argv, env
+
+
+_sandbox = None
+
+
+def _box():
+    global _sandbox
+    if _sandbox is None:
+        _sandbox = _Sandbox()
+    return _sandbox
+
+
+def installed_plugin_path():
+    """Where the sandbox's plugin HOME holds its copy of newmail.so."""
+    home = _box().home(True)
+    return os.path.join(home, ".local", "lib", "wireshark", "plugins", _box().version,
+                        "epan", "newmail.so")
+
+
+def run_program(argv, plugin=True, check=True):
+    """Run argv in the sandbox (clean env, uid 65534 when root) -> (stdout, stderr, rc)."""
+    box = _box()
+    full_argv, env = box.command(argv, plugin)
+    try:
+        done = subprocess.run(full_argv, env=env, cwd=box.work_dir, stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise TsharkError(f"timed out after {TIMEOUT_SECONDS} s: {_show(argv, plugin)}") from exc
+    stdout = done.stdout.decode("utf-8", errors="replace")
+    stderr = done.stderr.decode("utf-8", errors="replace")
+    if check and (done.returncode != 0 or stderr):
+        raise TsharkError(
+            f"{_show(argv, plugin)}\n  exit status {done.returncode}"
+            f"\n  stderr (must be empty):\n{stderr or '  (empty)'}")
+    return stdout, stderr, done.returncode
+
+
+def run(args, plugin=True, check=True):
+    """Run tshark with args -> (stdout, stderr, returncode).
+
+    plugin=False runs stock tshark (a HOME without newmail.so). With check=True
+    the test fails unless the return code is 0 and stderr is empty.
+    """
+    return run_program([tshark_path()] + list(args), plugin=plugin, check=check)
+
+
+def _show(argv, plugin):
+    mode = "with the plugin" if plugin else "stock, without the plugin"
+    return f"`{' '.join(argv)}` ({mode})"
+
+
+def capture(name):
+    """The path of the generated capture `name` (e.g. "payloads"), readable by tshark."""
+    folder = _env_path("NEWMAIL_CAPTURES")
+    for candidate in (name, name + ".pcap", name + ".pcapng"):
+        path = os.path.join(folder, candidate)
+        if os.path.isfile(path):
+            return readable(path)
+    available = sorted(os.path.splitext(f)[0] for f in os.listdir(folder)
+                       if f.endswith((".pcap", ".pcapng"))) if os.path.isdir(folder) else []
+    raise TsharkError(f"no capture named {name!r} in {folder}; there are: {available}")
+
+
+def readable(path):
+    """A copy of any file that tshark (maybe as uid 65534) can read."""
+    return _box().readable(path)
+
+
+_manifest = None
+
+
+def manifest():
+    """test/gen_captures.py's manifest.json, parsed."""
+    global _manifest
+    if _manifest is None:
+        path = os.path.join(_env_path("NEWMAIL_CAPTURES"), "manifest.json")
+        with open(path, encoding="utf-8") as handle:
+            _manifest = _json.load(handle)
+    return _manifest
+
+
+def _capture_path(capture_or_path):
+    if os.sep in capture_or_path or capture_or_path.endswith((".pcap", ".pcapng")):
+        return readable(capture_or_path)
+    return capture(capture_or_path)
+
+
+def _read_args(capture_or_path, display_filter, extra_args, two_pass):
+    args = ["-r", _capture_path(capture_or_path)]
+    if two_pass:
+        args.append("-2")
+    if display_filter:
+        args += ["-Y", display_filter]
+    return args + list(extra_args)
+
+
+def fields(capture, fields, display_filter=None, extra_args=(), plugin=True, two_pass=False):
+    """`tshark -T fields` rows: [[frame.number, fields[0], ...], ...], all strings.
+
+    Every occurrence of a field is printed, joined by ","; a missing field is "".
+    Bytes fields come out as plain lowercase hex (no colons), FT_NONE fields
+    (such as an expert info's own field) as "1" when present.
+    """
+    args = _read_args(capture, display_filter, extra_args, two_pass) + _FIELDS_OPTIONS
+    for name in ["frame.number"] + list(fields):
+        args += ["-e", name]
+    stdout, _, _ = run(args, plugin=plugin)
+    width = 1 + len(fields)
+    rows = []
+    for line in stdout.split("\n"):
+        if not line:
+            continue
+        row = line.split("\t")
+        if len(row) != width:
+            raise TsharkError(f"expected {width} tab-separated columns, got {len(row)}: {line!r}")
+        rows.append(row)
+    return rows
+
+
+def pdml(capture, display_filter=None, extra_args=(), plugin=True, two_pass=False):
+    """`tshark -T pdml` as a list of <packet> Elements (use .iter("field") etc.)."""
+    args = _read_args(capture, display_filter, extra_args, two_pass) + ["-T", "pdml"]
+    stdout, _, _ = run(args, plugin=plugin)
+    return ET.fromstring(stdout).findall("packet")
+
+
+def json(capture, display_filter=None, extra_args=(), plugin=True, two_pass=False):
+    """`tshark -T json`, parsed: a list with one dict per frame."""
+    args = _read_args(capture, display_filter, extra_args, two_pass) + ["-T", "json"]
+    stdout, _, _ = run(args, plugin=plugin)
+    return _json.loads(stdout) if stdout.strip() else []
+
+
+if __name__ == "__main__":
+    # Handy by hand: python3 tshark_harness.py -G plugins
+    out, err, rc = run(sys.argv[1:], check=False)
+    sys.stdout.write(out)
+    sys.stderr.write(err)
+    sys.exit(rc)
