@@ -77,7 +77,8 @@ class Expectations:
     address is unspecified; a later registration of the same callback
     replaces it; an opnum 5 with status 0 naming its hNotification ends it.
     A UDP datagram to a learned callback is NEWMAIL whether or not its payload
-    matches the context (a mismatch is flagged, not declined).
+    matches the context (a mismatch is flagged, not declined), unless it is
+    empty: Wireshark's UDP dissector hands no empty payload to anyone.
     """
 
     def __init__(self):
@@ -87,7 +88,8 @@ class Expectations:
         self.not_newmail = []
         self.calls = []
         self._active = {}       # (address or None, port) -> registration
-        self._by_handle = {}    # (session id, hNotification) -> key
+        # (client, client port, hNotification) -> (key, request frame)
+        self._by_handle = {}
         self._ended = set()     # keys of registrations that were ended
         self._unlearned_ports = set()
 
@@ -127,21 +129,26 @@ class Expectations:
         }
         self.registrations.append(record)
         if not learned:
-            self._unlearned_ports.add(advertised)
+            if advertised:
+                self._unlearned_ports.add(advertised)
             return record
         address = ipaddress.ip_address(info.address)
         key = (None if address.is_unspecified else str(address), info.port)
-        self._active[key] = dict(record, _key=key, _count=0,
-                                 _context=info.context)
-        self._by_handle[(id(session), notification_handle)] = key
+        self._active[key] = dict(record, _count=0, _context=info.context)
+        self._by_handle[session.tcp.client + (notification_handle,)] = (
+            key, call.request_frame)
         return record
 
     def unregister(self, session, call, notification_handle, status):
         """Record an opnum 5 call and end the registration it names."""
         self.call(call)
         ended = None
-        key = self._by_handle.get((id(session), notification_handle))
-        if status == 0 and key in self._active:
+        key, frame = self._by_handle.pop(
+            session.tcp.client + (notification_handle,), (None, None))
+        # A registration replaced by a later one of the same callback is
+        # gone already; ending it must not end its successor.
+        active = self._active.get(key)
+        if status == 0 and active and active["request_frame"] == frame:
             ended = self._active.pop(key)["request_frame"]
             self._ended.add(key)
         self.unregistrations.append({
@@ -158,7 +165,7 @@ class Expectations:
         dst = str(ipaddress.ip_address(dst))
         for key in ((dst, dport), (None, dport)):
             registration = self._active.get(key)
-            if registration is not None:
+            if registration is not None and payload:
                 registration["_count"] += 1
                 self.newmail.append({
                     "frame": frame,
@@ -170,7 +177,9 @@ class Expectations:
                     "payload_matches": payload == registration["_context"],
                 })
                 return
-        if (dst, dport) in self._ended or (None, dport) in self._ended:
+        if not payload:
+            reason = "empty_payload"
+        elif (dst, dport) in self._ended or (None, dport) in self._ended:
             reason = "unregistered"
         elif any(port == dport for _, port in self._active):
             reason = "other_address"
@@ -196,7 +205,7 @@ class Expectations:
 
 
 class Capture:
-    """A capture being written: the network, the expectations and the stubs.
+    """A capture being written: the network, the expectations and the calls.
 
     Scenario functions only call the methods here, so every frame they write
     is accounted for in the manifest.
@@ -206,7 +215,7 @@ class Capture:
         self.net = nm.Network(fileobj)
         self.expect = Expectations()
         self.calls = []
-        self._connections = 48
+        self._connections = 0
 
     def wait(self, seconds):
         """Let time pass between frames."""

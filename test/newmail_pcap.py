@@ -114,8 +114,9 @@ def _word_sum(data):
 def _checksum(total):
     """Finish an Internet checksum (RFC 1071) from a ``_word_sum`` total.
 
-    The result is never 0: a sum of zero is sent as 0xFFFF, which is what UDP
-    requires (0 means "no checksum") and equally valid for IP and TCP.
+    The result is never 0: where the arithmetic gives 0 this returns 0xFFFF,
+    the other ones'-complement zero, which UDP requires (0 there means "no
+    checksum") and which IP and TCP verify just the same.
     """
     return 0xFFFF - total % 0xFFFF
 
@@ -151,8 +152,8 @@ class IPPath:
         self._ethernet = mac_for(dst) + mac_for(src) + ethertype
         addresses = self.src.packed + self.dst.packed
         self._pseudo_sum = _word_sum(addresses)
-        # IPv4 header words that never change: version/IHL/TOS, flags (DF),
-        # TTL/protocol is added per packet, plus both addresses.
+        # The IPv4 header words that never change: version/IHL/TOS, flags
+        # (DF), the TTL half of TTL/protocol, and both addresses.
         self._ipv4_sum = 0x4500 + 0x4000 + (ttl << 8) + self._pseudo_sum
 
     def _ip(self, proto, segment):
@@ -193,7 +194,7 @@ class Network:
     """The capture being written: a pcap writer, a clock and cached paths.
 
     Every frame goes through here so that frame numbers and timestamps stay
-    in step.  ``udp`` and ``tcp`` return the frame number they wrote.
+    in step.  ``emit`` and ``udp`` return the number of the frame written.
     """
 
     def __init__(self, fileobj, clock=None):
@@ -557,8 +558,8 @@ def register_response_stub(handle, notification_handle, status,
 
 def unregister_request_stub(handle, notification_handle, little_endian=True):
     """Return the stub of an EcRUnregisterPushNotification request."""
-    return NdrWriter(little_endian).raw(handle).u32(notification_handle) \
-        .getvalue()
+    ndr = NdrWriter(little_endian).raw(handle).u32(notification_handle)
+    return ndr.getvalue()
 
 
 def unregister_response_stub(handle, status, little_endian=True):
@@ -695,10 +696,12 @@ class Call:
 
     @property
     def request_frame(self):
+        """The frame where Wireshark dissects the reassembled request."""
         return self.request_frames[-1]
 
     @property
     def response_frame(self):
+        """The frame carrying the (unfragmented) response."""
         return self.response_frames[-1]
 
 
