@@ -477,6 +477,23 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     return tvb_captured_length(tvb);
 }
 
+/* Hands a datagram that is not a notification to the dissector its port had
+ * before it was learned, as the UDP port table would have: NEWMAIL first
+ * leaves the frame's protocol list, where the table put it, so that
+ * frame.protocols reads as it does without the plugin. */
+static int
+call_previous_dissector(dissector_handle_t previous, tvbuff_t *tvb, packet_info *pinfo,
+                        proto_tree *tree, void *data)
+{
+    wmem_list_frame_t *last = wmem_list_tail(pinfo->layers);
+
+    if (last != NULL && GPOINTER_TO_INT(wmem_list_frame_data(last)) == proto_newmail) {
+        wmem_list_remove_frame(pinfo->layers, last);
+        pinfo->curr_layer_num--;
+    }
+    return call_dissector_only(previous, tvb, pinfo, tree, data);
+}
+
 /* On a port the user gave NEWMAIL (Decode As, the preference) every
  * datagram is a notification. On a port learned from a registration only
  * those sent to a registered callback are; the rest go where they went
@@ -491,7 +508,7 @@ dissect_newmail(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
     if (notification != NULL)
         return dissect_notification(tvb, pinfo, tree, notification);
     if (learned->previous != NULL)
-        return call_dissector_only(learned->previous, tvb, pinfo, tree, data);
+        return call_previous_dissector(learned->previous, tvb, pinfo, tree, data);
     return 0;
 }
 
@@ -674,6 +691,8 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
                                    stub->callback_length, stub->callback_count);
     }
 
+    if (di->call_data != NULL)
+        add_frame_link(tree, hf_newmail_response_frame, tvb, di->call_data->rep_frame);
     if (!newmail_stub_is_valid_registration(stub))
         return;
     if (!PINFO_FD_VISITED(pinfo))
@@ -686,8 +705,6 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
                         : endpoint_to_str(pinfo->pool, stub->sockaddr.family,
                                           stub->sockaddr.address, stub->sockaddr.port);
     col_append_fstr(pinfo->cinfo, COL_INFO, ", registers %s", callback_text);
-    if (di->call_data != NULL)
-        add_frame_link(tree, hf_newmail_response_frame, tvb, di->call_data->rep_frame);
     if (registration != NULL)
         add_registration_summary(tree, tvb, pinfo, registration);
     queue_tap(pinfo, NEWMAIL_TAP_REGISTRATION, callback_text, TRUE, TRUE);

@@ -41,6 +41,8 @@ API:
            two_pass=False)                      -> [[frame.number, field1, ...], ...]
     pdml(capture, ...)                          -> [<packet> Element, ...]
     json(capture, ...)                          -> parsed `tshark -T json` list
+    expert_infos(packet)                        -> [{abbrev, message, severity, group, item}]
+                                                   of one pdml() packet
     capture(name)                               -> path of a generated capture
     readable(path)                              -> a copy of any file tshark can read
     manifest()                                  -> parsed manifest.json
@@ -368,6 +370,57 @@ def json(capture, display_filter=None, extra_args=(), plugin=True, two_pass=Fals
     args = _read_args(capture, display_filter, extra_args, two_pass) + ["-T", "json"]
     stdout, _, _ = run(args, plugin=plugin)
     return _json.loads(stdout) if stdout.strip() else []
+
+
+# Wireshark's expert severities and groups (epan/proto.h), as PDML shows them.
+EXPERT_SEVERITIES = {0x00100000: "comment", 0x00200000: "chat", 0x00400000: "note",
+                     0x00600000: "warning", 0x00800000: "error"}
+EXPERT_GROUPS = {0x01000000: "checksum", 0x02000000: "sequence", 0x03000000: "response_code",
+                 0x04000000: "request_code", 0x05000000: "undecoded", 0x06000000: "reassemble",
+                 0x07000000: "malformed", 0x08000000: "debug", 0x09000000: "protocol",
+                 0x0a000000: "security", 0x0b000000: "comments_group", 0x0c000000: "decryption",
+                 0x0d000000: "assumption", 0x0e000000: "deprecated"}
+
+
+def expert_infos(packet):
+    """The expert infos of one PDML <packet> (from pdml()), in tree order.
+
+    Each is a dict: abbrev (the expert's own field, e.g. "newmail.context_mismatch"
+    or "_ws.malformed.expert"), message, severity ("note", "warning", "error", ...),
+    group ("malformed", "protocol", "sequence", ...) and item (the name of the
+    field or protocol it is attached to, "" for a text item).
+
+    Why PDML: tshark 4.0 has no field that names an expert info (only
+    _ws.expert.message/.severity/.group, which -T fields cannot tie to one
+    another); PDML nests each as a _ws.expert field whose first child is the
+    expert's own field, then its message, severity and group.
+    """
+    found = []
+
+    def walk(element):
+        for child in element:
+            if child.tag not in ("field", "proto"):
+                continue
+            if child.get("name") == "_ws.expert":
+                info = {"abbrev": None, "message": None, "severity": None, "group": None,
+                        "item": element.get("name", "")}
+                for part in child:
+                    name = part.get("name", "")
+                    if name == "_ws.expert.message":
+                        info["message"] = part.get("show")
+                    elif name == "_ws.expert.severity":
+                        value = int(part.get("show"), 0)
+                        info["severity"] = EXPERT_SEVERITIES.get(value, hex(value))
+                    elif name == "_ws.expert.group":
+                        value = int(part.get("show"), 0)
+                        info["group"] = EXPERT_GROUPS.get(value, hex(value))
+                    elif info["abbrev"] is None:
+                        info["abbrev"] = name
+                found.append(info)
+            walk(child)
+
+    walk(packet)
+    return found
 
 
 if __name__ == "__main__":
