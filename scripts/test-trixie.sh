@@ -79,6 +79,7 @@ find_mirror() {
 }
 
 mounted_proc=""
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
     if [ -n "$mounted_proc" ] && mountpoint -q "$mounted_proc"; then
         umount "$mounted_proc" || umount -l "$mounted_proc" || true
@@ -153,7 +154,10 @@ else
     # Still install anything scripts/deps.sh has gained since (usually nothing).
     in_chroot bash -c 'cd /root/newmail && source scripts/deps.sh && newmail_ensure_packages' </dev/null
 fi
-echo "In the chroot: $(in_chroot tshark --version | head -n 1) ($(in_chroot sh -c '. /etc/os-release; echo "$PRETTY_NAME"'))"
+tshark_version=$(in_chroot tshark --version | head -n 1)
+# shellcheck disable=SC2016  # expanded inside the chroot
+os_name=$(in_chroot sh -c '. /etc/os-release; echo "$PRETTY_NAME"')
+echo "In the chroot: $tshark_version ($os_name)"
 
 # --- 4. Build and test ------------------------------------------------------------
 log=$(mktemp /tmp/newmail-trixie-test.XXXXXX)
