@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Harmless to the rest: the plugin changes nothing but what is its own.
+
+For every generated capture, tshark reads it in two passes (-2) with the
+plugin and without it (stock), once as PDML and once as the summary columns
+(-T fields -e _ws.col.*). Then, frame by frame:
+
+  - a NEWMAIL notification (one the manifest lists under "newmail": a
+    datagram to a registered callback, by PROTOCOL.md's rules) is the
+    plugin's own business and is not compared; a frame the plugin makes
+    NEWMAIL that the manifest does not list is compared like any other, so
+    it fails;
+  - a MAPI opnum 4 or 5 frame (one of the manifest's opnum 4/5 calls'
+    request and response frames, or one where stock's PDML has the mapi
+    protocol and a dcerpc.opnum of 4 or 5) may differ only by the plugin's
+    subtree: every
+    PDML element whose name starts with "newmail" is removed from the
+    plugin's PDML and the rest must equal stock's, attribute for attribute;
+    its columns must be stock's, except that Info may end in the
+    ", registers ADDRESS:PORT" the plugin appends;
+  - every other frame must have exactly stock's PDML and columns.
+
+Nothing in the packets' PDML differs between two runs of the same capture
+(time stamps are the capture's, positions and sizes the same), so no
+attribute is ignored; only the <pdml> root element, which names the time of
+the run, is not compared.
+"""
+
+import re
+import unittest
+
+import tshark_harness as tshark
+
+COLUMNS = ["_ws.col.No.", "_ws.col.Time", "_ws.col.Source", "_ws.col.Destination",
+           "_ws.col.Protocol", "_ws.col.Length", "_ws.col.Info"]
+INFO = COLUMNS.index("_ws.col.Info") + 1  # row[0] is frame.number
+REGISTERS_SUFFIX = re.compile(r", registers (\[[0-9A-Fa-f:.]+\]|[0-9.]+):\d+")
+PUSH_OPNUMS = {"4", "5"}
+
+
+def is_plugins(element):
+    return element.get("name", "").startswith("newmail")
+
+
+def without_plugin_elements(element):
+    """A copy of element's tree with every element named newmail* removed."""
+    copy = element.makeelement(element.tag, dict(element.attrib))
+    copy.text, copy.tail = element.text, element.tail
+    for child in element:
+        if not is_plugins(child):
+            copy.append(without_plugin_elements(child))
+    return copy
+
+
+def first_difference(mine, stock, path=""):
+    """Where two PDML elements differ first, as text; None when they are equal."""
+    here = f"{path}/{mine.tag}[{mine.get('name', '')}]"
+    if mine.tag != stock.tag or mine.attrib != stock.attrib:
+        return (f"{here}: with the plugin {mine.tag} {dict(mine.attrib)}\n"
+                f"  stock {stock.tag} {dict(stock.attrib)}")
+    mine_children, stock_children = list(mine), list(stock)
+    for mine_child, stock_child in zip(mine_children, stock_children):
+        difference = first_difference(mine_child, stock_child, here)
+        if difference:
+            return difference
+    if len(mine_children) != len(stock_children):
+        extra = (mine_children[len(stock_children):] if len(mine_children) > len(stock_children)
+                 else stock_children[len(mine_children):])
+        return (f"{here}: {len(mine_children)} children with the plugin, {len(stock_children)} "
+                f"stock; first extra: {extra[0].tag} {dict(extra[0].attrib)}")
+    return None
+
+
+def frame_number(packet):
+    for field in packet.iter("field"):
+        if field.get("name") == "num":
+            return int(field.get("show"))
+    raise AssertionError("a PDML packet without geninfo.num")
+
+
+def is_push_call(stock_packet):
+    """A MAPI opnum 4 or 5 frame, judged from stock's decode alone."""
+    if not any(p.get("name") == "mapi" for p in stock_packet.iter("proto")):
+        return False
+    return any(f.get("name") == "dcerpc.opnum" and f.get("show") in PUSH_OPNUMS
+               for f in stock_packet.iter("field"))
+
+
+def manifest_frames(name):
+    """(NEWMAIL notification frames, opnum 4/5 frames) by the manifest."""
+    entry = tshark.manifest()["scenarios"][name]
+    notifications = {n["frame"] for n in entry["newmail"]}
+    push_calls = set()
+    for call in entry["calls"]:
+        if call["opnum"] in (4, 5):
+            push_calls.update(call["request_frames"])
+            push_calls.update(f for f in (call["request_frame"], call["response_frame"]) if f)
+    return notifications, push_calls
+
+
+def columns(capture, plugin):
+    rows = tshark.fields(capture, COLUMNS, plugin=plugin, two_pass=True)
+    return {int(row[0]): row for row in rows}
+
+
+class HarmlessToTheRest(unittest.TestCase):
+    # Totals over all captures, checked by test_z_not_vacuous.
+    totals = {"captures": 0, "identical": 0, "push_calls": 0, "push_calls_with_subtree": 0,
+              "notifications": 0}
+
+    def compare_capture(self, name):
+        mine_pdml = {frame_number(p): p for p in tshark.pdml(name, two_pass=True)}
+        stock_pdml = {frame_number(p): p for p in tshark.pdml(name, plugin=False, two_pass=True)}
+        mine_cols = columns(name, plugin=True)
+        stock_cols = columns(name, plugin=False)
+        self.assertEqual(sorted(mine_pdml), sorted(stock_pdml), f"{name}: frame numbers")
+        self.assertEqual(sorted(mine_cols), sorted(stock_cols), f"{name}: frame numbers")
+        notifications, push_calls = manifest_frames(name)
+        totals = self.totals
+        totals["captures"] += 1
+        for number in sorted(stock_pdml):
+            mine, stock = mine_pdml[number], stock_pdml[number]
+            where = f"{name} frame {number}"
+            if number in notifications:
+                totals["notifications"] += 1
+                continue
+            if number in push_calls or is_push_call(stock):
+                totals["push_calls"] += 1
+                if any(is_plugins(e) for e in mine.iter()):
+                    totals["push_calls_with_subtree"] += 1
+                difference = first_difference(without_plugin_elements(mine), stock)
+                self.assertIsNone(difference, f"{where} (opnum 4/5, newmail* removed): "
+                                              f"{difference}")
+                mine_row = list(mine_cols[number])
+                mine_row[INFO] = REGISTERS_SUFFIX.sub("", mine_row[INFO], count=1)
+                self.assertEqual(mine_row, stock_cols[number],
+                                 f"{where} (opnum 4/5): columns differ beyond ', registers ...'")
+                continue
+            totals["identical"] += 1
+            difference = first_difference(mine, stock)
+            self.assertIsNone(difference, f"{where}: {difference}")
+            self.assertEqual(mine_cols[number], stock_cols[number], f"{where}: columns differ")
+
+    def test_every_capture(self):
+        names = sorted(tshark.manifest()["scenarios"])
+        self.assertTrue(names, "the manifest names no captures")
+        for name in names:
+            with self.subTest(capture=name):
+                self.compare_capture(name)
+
+    def test_z_not_vacuous(self):
+        """Runs after test_every_capture (alphabetical order): something was compared."""
+        totals = self.totals
+        print(f"\nharmless: {totals}")
+        self.assertEqual(totals["captures"], len(tshark.manifest()["scenarios"]))
+        self.assertGreater(totals["identical"], 100)
+        self.assertGreater(totals["push_calls_with_subtree"], 10)
+        self.assertGreater(totals["notifications"], 10)
+
+
+if __name__ == "__main__":
+    unittest.main()
