@@ -173,6 +173,9 @@ typedef struct {
 
 static GHashTable *learned_ports; /* port -> learned_port_t */
 
+/* The copy of the stock EMSMDB opnum table with our wrappers (hook_emsmdb). */
+static dcerpc_sub_dissector *hooked_procs;
+
 static guint
 bytes_hash(const guint8 *bytes, size_t length)
 {
@@ -239,6 +242,17 @@ newmail_cleanup(void)
 {
     g_hash_table_foreach(learned_ports, restore_learned_port, NULL);
     g_hash_table_remove_all(learned_ports);
+}
+
+/* Wireshark frees the DCE/RPC interface table at exit and then unloads the
+ * plugin; what the plugin allocated for the whole run goes with them. */
+static void
+newmail_shutdown(void)
+{
+    g_hash_table_destroy(learned_ports);
+    learned_ports = NULL;
+    g_free(hooked_procs);
+    hooked_procs = NULL;
 }
 
 /* Sends datagrams on the port to NEWMAIL. A port that already has NEWMAIL
@@ -948,6 +962,7 @@ hook_emsmdb(void)
         }
     }
     interface->procs = ours;
+    hooked_procs = ours;
 }
 
 /* ---- Registration ---------------------------------------------------------- */
@@ -1138,6 +1153,7 @@ proto_register_newmail(void)
     newmail_register_stats();
     register_init_routine(newmail_init);
     register_cleanup_routine(newmail_cleanup);
+    register_shutdown_routine(newmail_shutdown);
 }
 
 /* Puts our handle where stock's NEWMAIL handle was in the Decode As list of
