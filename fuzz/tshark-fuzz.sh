@@ -118,23 +118,33 @@ if [ "$runner" = asan ]; then
     # The sanitizer runtimes the plugin links against, asan first: tshark
     # itself is not sanitized, so the runtime must be loaded before anything
     # else, which only LD_PRELOAD can do.
-    preload=$(ldd "$plugin" | awk '/libasan|libclang_rt\.asan/ {print $3}')
-    preload="$preload $(ldd "$plugin" | awk '/libubsan|libclang_rt\.ubsan/ {print $3}')"
-    preload=$(echo $preload)
+    # ldd names gcc's runtimes (libasan.so.N, libubsan.so.N, in the library
+    # path); clang's libclang_rt.asan-<arch>.so lives in clang's resource
+    # folder, which only the compiler knows.
+    preload=
+    for runtime in $(ldd "$plugin" | awk '/libasan|libclang_rt\.asan/ {print $1}') \
+                   $(ldd "$plugin" | awk '/libubsan|libclang_rt\.ubsan/ {print $1}'); do
+        path=$(ldd "$plugin" | awk -v r="$runtime" '$1 == r && $3 ~ /^\// {print $3}')
+        [ -n "$path" ] || path=$("$cc" -print-file-name="$runtime")
+        [ -f "$path" ] || { echo "tshark-fuzz.sh: cannot find $runtime for LD_PRELOAD" >&2; exit 2; }
+        preload="$preload $path"
+    done
+    preload=${preload# }
     [ -n "$preload" ] || { echo "tshark-fuzz.sh: $plugin links no sanitizer runtime" >&2; exit 2; }
 fi
 
 export NEWMAIL_PLUGIN="$plugin" NEWMAIL_WS_VERSION="$ws_version"
 
-if [ -n "$replay" ]; then
-    exec "$python" -B "$here/tshark_fuzz.py" --runner "$runner" --preload "$preload" \
-        --replay "$replay" --findings "$findings" -- "${tshark_options[@]}"
-fi
-
 # --- 2. The base captures ----------------------------------------------------------
 captures="$build/fuzz-captures"
 rm -rf "$captures"
 "$python" -B "$source_dir/test/gen_captures.py" --out "$captures" >/dev/null
+
+if [ -n "$replay" ]; then
+    # The sanity check (plugin loaded, sanitizer preloaded) runs first.
+    exec "$python" -B "$here/tshark_fuzz.py" --runner "$runner" --preload "$preload" \
+        --captures "$captures" --replay "$replay" --findings "$findings" -- "${tshark_options[@]}"
+fi
 
 # --- 3. Fuzz ---------------------------------------------------------------------
 args=(--captures "$captures" --iterations "$iterations" --seconds "$seconds" --rates "$rates"

@@ -51,7 +51,8 @@ BAD_STDERR = re.compile(
     r"UndefinedBehaviorSanitizer|Dissector bug|DISSECTOR_ASSERT|"
     r"== Invalid (read|write)|== Conditional jump|== Use of uninitialised|"
     r"== Invalid free|== Mismatched free|== Syscall param|"
-    r"-CRITICAL \*\*|-ERROR \*\*|\*\* ERROR \*\*|Segmentation fault|Aborted",
+    r"-CRITICAL \*\*|-ERROR \*\*|\*\* ERROR \*\*|Segmentation fault|Aborted|"
+    r"Couldn't load plugin|cannot be preloaded",
     re.IGNORECASE)
 
 
@@ -121,6 +122,7 @@ class Fuzzer:
         self.lock = threading.Lock()
         self.captures_tried = 0
         self.runs = 0
+        self.newmail_frames = 0  # frames -Y newmail matched, over all runs
         self.findings = []
         self.plugin_findings = 0
         self.deadline = time.monotonic() + args.seconds if args.seconds > 0 else None
@@ -165,18 +167,19 @@ class Fuzzer:
     @staticmethod
     def verdict(returncode, stderr):
         """Why this run is a finding, or None."""
-        if returncode == "timeout":
-            return "timeout (hang?)"
-        if returncode < 0:
-            return f"killed by signal {-returncode}"
-        if returncode >= 128:
-            return f"exit status {returncode} (signal {returncode - 128}?)"
         match = BAD_STDERR.search(stderr)
-        if match:
-            return f"stderr shows {match.group(0)!r} (exit status {returncode})"
-        if returncode != 0:
-            return f"exit status {returncode}"
-        return None
+        shown = f"stderr shows {match.group(0)!r}" if match else ""
+        if returncode == "timeout":
+            why = "timeout (hang?)"
+        elif returncode < 0:
+            why = f"killed by signal {-returncode}"
+        elif returncode >= 128:
+            why = f"exit status {returncode} (signal {returncode - 128}?)"
+        elif match or returncode != 0:
+            why = f"exit status {returncode}"
+        else:
+            return None
+        return f"{shown}, {why}" if shown else why
 
     def sanity_check(self, captures_dir):
         """The plugin must really be loaded, and the sanitizer really preloaded."""
@@ -219,9 +222,11 @@ class Fuzzer:
         with self.lock:
             self.captures_tried += 1
         for mode, options in MODES:
-            returncode, stderr, _, argv = self.tshark(fuzzed, options)
+            returncode, stderr, stdout, argv = self.tshark(fuzzed, options)
             with self.lock:
                 self.runs += 1
+                if "-Y" in options:
+                    self.newmail_frames += sum(1 for line in stdout.splitlines() if line)
             why = self.verdict(returncode, stderr)
             if why:
                 self.record(fuzzed, mode, options, argv, why, stderr)
@@ -299,6 +304,7 @@ class Fuzzer:
               f"{self.seed + max(iteration - 1, 0)}), captures tried {self.captures_tried}, "
               f"tshark runs {self.runs}, findings {len(self.findings)} "
               f"({self.plugin_findings} attributed to the plugin), "
+              f"NEWMAIL frames matched by -Y newmail {self.newmail_frames}, "
               f"runner {self.args.runner}, rates {','.join(self.rates)}, {elapsed:.0f} s",
               flush=True)
         for kept, why, in_plugin in self.findings:
@@ -309,6 +315,8 @@ class Fuzzer:
 def replay(args):
     """--replay CAPTURE [-- tshark options]: one run, stderr shown."""
     fuzzer = Fuzzer(args)
+    if args.captures:
+        fuzzer.sanity_check(args.captures)
     copy = os.path.join(fuzzer.fuzz_dir, os.path.basename(args.replay))
     shutil.copyfile(args.replay, copy)
     os.chmod(copy, 0o644)

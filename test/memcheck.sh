@@ -155,6 +155,20 @@ def plugin_leaks(log):
     return found
 
 
+def error_records(log):
+    """The first lines of each valgrind error (invalid read, ...) in the log."""
+    found, lines = [], log.splitlines()
+    for i, line in enumerate(lines):
+        if re.match(r"^==\d+== (Invalid |Conditional jump|Use of uninitialised|Syscall param|"
+                    r"Mismatched free|Source and destination overlap)", line):
+            found.append("\n".join(lines[i:i + 8]))
+    return found
+
+
+def without_pids(record):
+    return re.sub(r"^==\d+==", "==", re.sub(r"0x[0-9A-Fa-f]+", "0x", record), flags=re.M)
+
+
 def one(item):
     (name, path), (mode, options) = item
     argv = ENV + VALGRIND + [harness.tshark_path(), "-n", "-r", path] + options
@@ -183,6 +197,7 @@ def one(item):
         problems.append("dissector bug")
     return dict(name=name, mode=mode, seconds=seconds, errors=errors or 0, lost_bytes=lost_bytes,
                 lost_blocks=lost_blocks, plugin_leaks=len(leaks), problems=problems,
+                leak_records=leaks, error_records=error_records(err),
                 log=log_path, packets=out.count("\nFrame ") + out.startswith("Frame "))
 
 
@@ -209,5 +224,12 @@ print(f"memcheck summary: {len(results)} runs over {len(files)} captures, "
       f"{len(failed)} failed runs, {sum(r['seconds'] for r in results):.0f} s of valgrind")
 for r in failed:
     print(f"  FAILED {r['name']} {r['mode']}: {'; '.join(r['problems'])} (log {r['log']})")
+shown = set()
+for r in failed:
+    for record in r["error_records"] + r["leak_records"]:
+        key = without_pids(record.split("\n", 1)[-1])
+        if key not in shown:
+            shown.add(key)
+            print(f"\nfirst seen in {r['name']} {r['mode']}:\n{record}")
 sys.exit(1 if failed else 0)
 PY
