@@ -12,6 +12,8 @@ source scripts/deps.sh
 newmail_ensure_packages
 
 rm -rf build-test
-cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# NEWMAIL_CMAKE_ARGS: extra configure options, e.g. -DNEWMAIL_TEST_TSHARK_FUZZ=ON.
+# shellcheck disable=SC2086
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo ${NEWMAIL_CMAKE_ARGS:-}
 cmake --build build-test --parallel "$(nproc)"
 exec ctest --test-dir build-test --output-on-failure
