@@ -7,10 +7,10 @@
  *     [in, out, ref] CXH *pcxh;                       20 bytes
  *     [in] unsigned long iRpc;
  *     [in, size_is(cbContext)] unsigned char rgbContext[];
- *     [in, range(8, 0x00000100)] unsigned short cbContext;
+ *     [in] unsigned short cbContext;
  *     [in] unsigned long grbitAdviseBits;
  *     [in, size_is(cbCallbackAddress)] unsigned char rgbCallbackAddress[];
- *     [in, range(8, 0x00000100)] unsigned short cbCallbackAddress;
+ *     [in] unsigned short cbCallbackAddress;
  * A conformant array travels as its uint32 max_count, then its bytes.
  * Integers align to their size, counted from the stub start (NDR 14.2.2).
  */
