@@ -122,9 +122,19 @@ def all_columns():
     return ["frame.protocols", "frame.time_epoch", "_ws.col.Info"] + list(registered_fields())
 
 
+# -T fields prints FT_BOOLEAN as 1/0 up to Wireshark 4.0 and as True/False
+# from 4.2 on; the tests compare the 4.0 form.
+BOOLEAN_FIELDS = {"newmail.context_match"}
+BOOLEAN_FORMS = {"True": "1", "False": "0"}
+
+
 def _rows(name, columns, **options):
-    return [dict(zip(["frame.number"] + columns, row))
+    rows = [dict(zip(["frame.number"] + columns, row))
             for row in tshark.fields(name, columns, **options)]
+    for row in rows:
+        for field in BOOLEAN_FIELDS & row.keys():
+            row[field] = BOOLEAN_FORMS.get(row[field], row[field])
+    return rows
 
 
 def notifications(name, two_pass=False, extra_args=()):

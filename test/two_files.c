@@ -52,6 +52,18 @@
 #include <wsutil/report_message.h>
 #include <wsutil/wslog.h>
 
+/* Wireshark 4.4 changed two report_message_routines callbacks (bool, a 64-bit
+ * frame number); test/CMakeLists.txt tells which this one has. */
+#ifdef NEWMAIL_REPORT_ROUTINES_USE_BOOL
+#include <stdbool.h>
+#include <stdint.h>
+typedef bool report_bool_t;
+typedef uint64_t report_frame_t;
+#else
+typedef gboolean report_bool_t;
+typedef guint32 report_frame_t;
+#endif
+
 static int failures;
 
 static void
@@ -83,7 +95,7 @@ vfailure(const char *format, va_list ap)
 }
 
 static void
-open_failure(const char *name, int err, gboolean for_writing)
+open_failure(const char *name, int err, report_bool_t for_writing)
 {
     fprintf(stderr, "two_files: cannot open %s%s: %s\n", name, for_writing ? " for writing" : "",
             g_strerror(err));
@@ -125,7 +137,7 @@ cfile_read_failure(const char *name, int err, gchar *err_info)
 
 static void
 cfile_write_failure(const char *in _U_, const char *out, int err, gchar *err_info,
-                    guint32 frame _U_, int type _U_)
+                    report_frame_t frame _U_, int type _U_)
 {
     cfile_read_failure(out, err, err_info);
 }
@@ -178,7 +190,6 @@ typedef struct {
 } file_result_t;
 
 static int proto_newmail = -1;
-static int hf_udp_dstport = -1;
 
 /* What tshark's capture_file provider gives epan, reduced to what the frame
  * dissector asks for: the time stamps of earlier frames (reference and
@@ -204,23 +215,6 @@ frame_has(proto_tree *tree, int id)
     if (found != NULL)
         g_ptr_array_free(found, TRUE);
     return has;
-}
-
-static gboolean
-frame_to_port(proto_tree *tree, guint32 port)
-{
-    GPtrArray *found = proto_find_finfo(tree, hf_udp_dstport);
-    gboolean to_port = FALSE;
-
-    for (guint i = 0; found != NULL && i < found->len; i++) {
-        field_info *fi = (field_info *)g_ptr_array_index(found, i);
-
-        if (fvalue_get_uinteger(&fi->value) == port)
-            to_port = TRUE;
-    }
-    if (found != NULL)
-        g_ptr_array_free(found, TRUE);
-    return to_port;
 }
 
 /* Opens the file in a new epan session and dissects it in one pass, as
@@ -276,7 +270,7 @@ read_capture(const char *path, guint32 port, struct packet_provider_data *provid
 
         if (frame_has(edt->tree, proto_newmail))
             result->newmail_frames++;
-        if (frame_to_port(edt->tree, port)) {
+        if (edt->pi.ptype == PT_UDP && edt->pi.destport == port) {
             result->port_datagrams++;
             if (frame_has(edt->tree, proto_newmail))
                 result->port_newmail++;
@@ -385,7 +379,6 @@ main(int argc, char *argv[])
     }
     g_string_free(plugins, TRUE);
     proto_newmail = proto_get_id_by_filter_name("newmail");
-    hf_udp_dstport = proto_registrar_get_id_byname("udp.dstport");
     check(proto_newmail != -1 && proto_registrar_get_byname("newmail.callback.port") != NULL,
           "protocol newmail and the plugin's field newmail.callback.port are registered");
     if (failures) {
