@@ -48,6 +48,7 @@ API:
     manifest()                                  -> parsed manifest.json
     installed_plugin_path()                     -> where the sandbox HOME holds newmail.so
     runs_unprivileged()                         -> True when tshark runs as uid 65534
+    traversable_by_others(path)                 -> True when uid 65534 can reach path
 
 With check=True (the default) a run whose return code is not 0 or whose stderr
 is not empty fails the calling test (AssertionError, so unittest reports a
@@ -120,7 +121,7 @@ def _base_env(home):
     }
 
 
-def _traversable_by_others(path):
+def traversable_by_others(path):
     """Every folder from / down to path lets uid 65534 pass through."""
     path = os.path.realpath(path)
     while True:
@@ -139,7 +140,7 @@ def _traversable_by_others(path):
 class _Sandbox:
     def __init__(self):
         base = tempfile.gettempdir()
-        if runs_unprivileged() and not _traversable_by_others(base):
+        if runs_unprivileged() and not traversable_by_others(base):
             base = "/tmp"
         self.root = tempfile.mkdtemp(prefix="tshark-sandbox-", dir=base)
         atexit.register(shutil.rmtree, self.root, True)
