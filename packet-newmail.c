@@ -126,29 +126,50 @@ typedef struct {
     guint16 family;
 } newmail_endpoint_t;
 
-/* One EcRRegisterPushNotification call, from its request on. */
+/* One notification of a registration, as the first pass saw it. Its time is
+ * kept relative to the registration's request; a gap that does not fit in
+ * secs (68 years, only in damaged captures) is kept as
+ * NOTIFICATION_TIME_UNKNOWN. */
 typedef struct {
+    guint32 frame;
+    gint32 secs;
+    gint32 nsecs;
+} newmail_notification_record_t;
+
+#define NOTIFICATION_TIME_UNKNOWN G_MININT32
+
+/* One EcRRegisterPushNotification call, from its request on. A capture can
+ * hold hundreds of thousands, so nothing here is kept twice: map keys point
+ * at `callback`, and texts are made when shown. */
+typedef struct newmail_registration {
     guint32 request_frame;
     nstime_t request_time;
-    newmail_endpoint_t callback;
-    const gchar *callback_text; /* "address:port", as advertised */
-    const guint8 *context;
+    newmail_endpoint_t callback; /* the key: family 0 for an unspecified address */
+    guint16 advertised_family;   /* AF_INET or AF_INET6, as the SOCKADDR said */
     guint16 context_length;
+    const guint8 *context;
     guint8 context_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
     guint32 response_frame; /* 0 until the response is seen */
     guint32 handle;         /* hNotification, once the response is seen */
     guint32 end_frame;      /* the opnum 5 request that ended it, or 0 */
-    guint32 notifications;  /* all of them once the first pass is done */
-    guint32 first_notification_frame;
-    nstime_t last_notification_time;
+    /* Its notifications in frame order. A notification's sequence number is
+     * its place here, so its frame needs no record of its own: 12 bytes per
+     * notification instead of the 100 or so a per-frame proto data entry
+     * takes. The list grows by a quarter at a time (see add_notification()). */
+    newmail_notification_record_t *notifications;
+    guint32 notification_count;
+    guint32 notification_capacity;
+    /* The registration this one followed for the same callback key, newest
+     * first, so a later pass can find the one a datagram went to. */
+    struct newmail_registration *older;
 } newmail_registration_t;
 
-/* What the first pass concluded about one notification datagram. */
+/* What is known about one notification datagram. */
 typedef struct {
     newmail_registration_t *registration; /* NULL when none is known */
     newmail_registration_t *ended;        /* without one: the last that ended here */
     guint32 sequence;                     /* 1 for the registration's first */
-    nstime_t since_previous;              /* valid when sequence > 1 */
+    nstime_t since_previous;              /* unset when there is none */
     gboolean context_match;
 } newmail_notification_t;
 
@@ -339,6 +360,15 @@ endpoint_to_str(wmem_allocator_t *scope, guint16 family, const guint8 *bytes, gu
     return wmem_strdup_printf(scope, "%s:%u", address_to_str(scope, &addr), port);
 }
 
+/* "address:port" as the registration advertised it (an unspecified address
+ * is all zeroes in the key, so it reads 0.0.0.0 or ::). */
+static const gchar *
+registration_callback_text(wmem_allocator_t *scope, const newmail_registration_t *registration)
+{
+    return endpoint_to_str(scope, registration->advertised_family,
+                           registration->callback.address, registration->callback.port);
+}
+
 static void
 queue_tap(packet_info *pinfo, newmail_tap_event_t event, const gchar *callback,
           gboolean registered, gboolean context_match)
@@ -354,50 +384,178 @@ queue_tap(packet_info *pinfo, newmail_tap_event_t event, const gchar *callback,
 
 /* ---- Notifications ---------------------------------------------------------- */
 
-/* The first pass's verdict on this datagram: made now on the first pass, read
- * back later. NULL when it is not a notification to a known registration and
- * `forced` is not set. */
+static gboolean
+payload_matches_context(tvbuff_t *tvb, const newmail_registration_t *registration)
+{
+    guint length = tvb_reported_length(tvb);
+
+    return length == registration->context_length &&
+           tvb_memeql(tvb, 0, registration->context, length) == 0;
+}
+
+/* The newest registration made for exactly this callback key, ended or not. */
+static newmail_registration_t *
+newest_registration(const newmail_endpoint_t *key)
+{
+    newmail_registration_t *registration =
+        (newmail_registration_t *)wmem_map_lookup(active_registrations, key);
+
+    if (registration == NULL)
+        registration = (newmail_registration_t *)wmem_map_lookup(ended_registrations, key);
+    return registration;
+}
+
+/* The place of `frame` in the registration's notification list, from 1;
+ * 0 when it is not there. The list is in frame order (the first pass
+ * appends), so a binary search finds it. */
+static guint32
+notification_sequence(const newmail_registration_t *registration, guint32 frame)
+{
+    const newmail_notification_record_t *records = registration->notifications;
+    guint32 low = 0, high = registration->notification_count;
+
+    while (low < high) {
+        guint32 middle = low + (high - low) / 2;
+
+        if (records[middle].frame == frame)
+            return middle + 1;
+        if (records[middle].frame < frame)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return 0;
+}
+
+/* After the first pass: the registration of `key` this frame was a
+ * notification of, if any. Registrations of one key follow each other in
+ * time, so only the last one made before the frame can hold it. */
+static newmail_registration_t *
+registration_of_notification(const newmail_endpoint_t *key, guint32 frame, guint32 *sequence)
+{
+    newmail_registration_t *registration = newest_registration(key);
+
+    while (registration != NULL && registration->request_frame > frame)
+        registration = registration->older;
+    if (registration == NULL)
+        return NULL;
+    *sequence = notification_sequence(registration, frame);
+    return *sequence != 0 ? registration : NULL;
+}
+
+/* The notification with this sequence number, from its record: the first
+ * pass and later ones build it the same way, so they show the same. */
+static newmail_notification_t *
+notification_from_record(tvbuff_t *tvb, packet_info *pinfo,
+                         newmail_registration_t *registration, guint32 sequence)
+{
+    newmail_notification_t *notification = wmem_new0(pinfo->pool, newmail_notification_t);
+    const newmail_notification_record_t *previous;
+
+    notification->registration = registration;
+    notification->sequence = sequence;
+    nstime_set_unset(&notification->since_previous);
+    if (sequence > 1) {
+        previous = &registration->notifications[sequence - 2];
+        if (previous->secs != NOTIFICATION_TIME_UNKNOWN) {
+            nstime_t offset = { previous->secs, previous->nsecs }, previous_time;
+
+            nstime_sum(&previous_time, &registration->request_time, &offset);
+            nstime_delta(&notification->since_previous, &pinfo->abs_ts, &previous_time);
+        }
+    }
+    notification->context_match = payload_matches_context(tvb, registration);
+    return notification;
+}
+
+/* A later pass over a datagram the first pass tied to a registration (see
+ * registration_for() for the order of the two keys). */
+static newmail_notification_t *
+notification_seen(tvbuff_t *tvb, packet_info *pinfo, const newmail_endpoint_t *endpoint)
+{
+    newmail_endpoint_t any_host;
+    newmail_registration_t *registration;
+    guint32 sequence = 0;
+
+    registration = registration_of_notification(endpoint, pinfo->num, &sequence);
+    if (registration == NULL) {
+        memset(&any_host, 0, sizeof(any_host));
+        any_host.port = endpoint->port;
+        registration = registration_of_notification(&any_host, pinfo->num, &sequence);
+    }
+    if (registration == NULL)
+        return NULL;
+    return notification_from_record(tvb, pinfo, registration, sequence);
+}
+
+/* First pass: appends the datagram to the registration's notifications and
+ * returns its sequence number. The list grows by a quarter, not twice over
+ * as wmem_array does: with tens of notifications per registration doubling
+ * leaves a third of the memory unused. */
+static guint32
+add_notification(newmail_registration_t *registration, const packet_info *pinfo)
+{
+    newmail_notification_record_t *record;
+    nstime_t offset;
+
+    if (registration->notification_count == registration->notification_capacity) {
+        guint32 capacity = registration->notification_capacity;
+
+        capacity = capacity < 4 ? 4 : capacity + capacity / 4;
+        registration->notifications = (newmail_notification_record_t *)wmem_realloc(
+            wmem_file_scope(), registration->notifications,
+            (gsize)capacity * sizeof(newmail_notification_record_t));
+        registration->notification_capacity = capacity;
+    }
+    record = &registration->notifications[registration->notification_count++];
+    record->frame = pinfo->num;
+    record->secs = NOTIFICATION_TIME_UNKNOWN;
+    record->nsecs = 0;
+    nstime_delta(&offset, &pinfo->abs_ts, &registration->request_time);
+    if (offset.secs > G_MININT32 && offset.secs <= G_MAXINT32) {
+        record->secs = (gint32)offset.secs;
+        record->nsecs = offset.nsecs;
+    }
+    return registration->notification_count;
+}
+
+/* What this datagram is: the first pass decides, later passes find the same
+ * answer. NULL when it is not a notification to a known registration and
+ * `forced` (Decode As, the preference) is not set. */
 static newmail_notification_t *
 notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
 {
     newmail_endpoint_t endpoint;
     newmail_registration_t *registration = NULL;
-    newmail_notification_t *notification;
-    gboolean have_endpoint;
-    guint length;
+    newmail_notification_t *notification = NULL;
+    gboolean have_endpoint = endpoint_from_destination(pinfo, &endpoint);
 
     if (PINFO_FD_VISITED(pinfo)) {
+        /* A forced datagram with no registration keeps its own record. */
         notification = (newmail_notification_t *)p_get_proto_data(
             wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num);
-        if (notification == NULL && forced) /* told to decode it after the first pass */
+        if (notification == NULL && have_endpoint)
+            notification = notification_seen(tvb, pinfo, &endpoint);
+        if (notification == NULL && forced) { /* told to decode it after the first pass */
             notification = wmem_new0(pinfo->pool, newmail_notification_t);
+            nstime_set_unset(&notification->since_previous);
+        }
         return notification;
     }
 
-    have_endpoint = endpoint_from_destination(pinfo, &endpoint);
     if (have_endpoint)
         registration = registration_for(active_registrations, &endpoint);
-    if (registration == NULL && !forced)
+    if (registration != NULL)
+        return notification_from_record(tvb, pinfo, registration,
+                                        add_notification(registration, pinfo));
+    if (!forced)
         return NULL;
-
+    /* Rare (only on a port the user gave NEWMAIL), so a per-frame record is
+     * affordable; it remembers which registration had ended here. */
     notification = wmem_new0(wmem_file_scope(), newmail_notification_t);
-    if (registration == NULL) {
-        if (have_endpoint)
-            notification->ended = registration_for(ended_registrations, &endpoint);
-    } else {
-        length = tvb_reported_length(tvb);
-        notification->registration = registration;
-        notification->sequence = ++registration->notifications;
-        if (notification->sequence == 1)
-            registration->first_notification_frame = pinfo->num;
-        else
-            nstime_delta(&notification->since_previous, &pinfo->abs_ts,
-                         &registration->last_notification_time);
-        registration->last_notification_time = pinfo->abs_ts;
-        notification->context_match =
-            length == registration->context_length &&
-            tvb_memeql(tvb, 0, registration->context, length) == 0;
-    }
+    nstime_set_unset(&notification->since_previous);
+    if (have_endpoint)
+        notification->ended = registration_for(ended_registrations, &endpoint);
     p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num,
                      notification);
     return notification;
@@ -439,7 +597,7 @@ add_notification_links(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     item = proto_tree_add_time(tree, hf_newmail_time_since_registration, tvb, 0, 0,
                                &since_registration);
     proto_item_set_generated(item);
-    if (notification->sequence > 1) {
+    if (!nstime_is_unset(&notification->since_previous)) {
         item = proto_tree_add_time(tree, hf_newmail_time_since_previous, tvb, 0, 0,
                                    &notification->since_previous);
         proto_item_set_generated(item);
@@ -481,7 +639,7 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         const gchar *callback = NULL;
 
         if (registration != NULL)
-            callback = registration->callback_text;
+            callback = registration_callback_text(pinfo->pool, registration);
         else if (endpoint_from_destination(pinfo, &destination))
             callback = endpoint_to_str(pinfo->pool, destination.family, destination.address,
                                        destination.port);
@@ -614,22 +772,22 @@ static newmail_registration_t *
 remember_registration(packet_info *pinfo, dcerpc_info *di, const newmail_stub_t *stub)
 {
     newmail_registration_t *registration = wmem_new0(wmem_file_scope(), newmail_registration_t);
-    newmail_endpoint_t *key;
     newmail_registration_t *replaced;
 
     registration->request_frame = pinfo->num;
     registration->request_time = pinfo->abs_ts;
     endpoint_from_sockaddr(&stub->sockaddr, &registration->callback);
-    registration->callback_text = endpoint_to_str(wmem_file_scope(), stub->sockaddr.family,
-                                                  stub->sockaddr.address, stub->sockaddr.port);
+    registration->advertised_family = stub->sockaddr.family;
     registration->context = (const guint8 *)wmem_memdup(wmem_file_scope(), stub->context,
                                                         stub->context_count);
     registration->context_length = (guint16)stub->context_count;
     memcpy(registration->context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
 
-    key = (newmail_endpoint_t *)wmem_memdup(wmem_file_scope(), &registration->callback,
-                                            sizeof(*key));
-    replaced = (newmail_registration_t *)wmem_map_insert(active_registrations, key, registration);
+    registration->older = newest_registration(&registration->callback);
+    /* An existing entry keeps its key, which points at an older registration
+     * of the same callback: file scope keeps that alive too. */
+    replaced = (newmail_registration_t *)wmem_map_insert(active_registrations,
+                                                         &registration->callback, registration);
     if (replaced != NULL && replaced->end_frame == 0)
         replaced->end_frame = pinfo->num; /* a new registration for the same callback */
     if (di->call_data != NULL)
@@ -647,10 +805,7 @@ end_registration(newmail_registration_t *registration, guint32 frame)
         registration->end_frame = frame;
     if (wmem_map_lookup(active_registrations, &registration->callback) == registration) {
         wmem_map_remove(active_registrations, &registration->callback);
-        wmem_map_insert(ended_registrations,
-                        wmem_memdup(wmem_file_scope(), &registration->callback,
-                                    sizeof(registration->callback)),
-                        registration);
+        wmem_map_insert(ended_registrations, &registration->callback, registration);
     }
 }
 
@@ -662,9 +817,10 @@ add_registration_summary(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
 {
     if (PINFO_FD_VISITED(pinfo)) {
         proto_item_set_generated(proto_tree_add_uint(tree, hf_newmail_notification_count, tvb,
-                                                     0, 0, registration->notifications));
-        add_frame_link(tree, hf_newmail_first_notification_frame, tvb,
-                       registration->first_notification_frame);
+                                                     0, 0, registration->notification_count));
+        if (registration->notification_count > 0)
+            add_frame_link(tree, hf_newmail_first_notification_frame, tvb,
+                           registration->notifications[0].frame);
     }
     add_frame_link(tree, hf_newmail_unregister_frame, tvb, registration->end_frame);
 }
@@ -714,10 +870,8 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
     else if (di->call_data != NULL)
         registration = (newmail_registration_t *)wmem_map_lookup(registrations_by_call,
                                                                  di->call_data);
-    callback_text = registration != NULL
-                        ? registration->callback_text
-                        : endpoint_to_str(pinfo->pool, stub->sockaddr.family,
-                                          stub->sockaddr.address, stub->sockaddr.port);
+    callback_text = endpoint_to_str(pinfo->pool, stub->sockaddr.family, stub->sockaddr.address,
+                                    stub->sockaddr.port);
     col_append_fstr(pinfo->cinfo, COL_INFO, ", registers %s", callback_text);
     if (registration != NULL)
         add_registration_summary(tree, tvb, pinfo, registration);
@@ -793,7 +947,8 @@ add_unregister_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info 
     else
         expert_add_info(pinfo, item, &ei_newmail_unknown_handle);
     queue_tap(pinfo, NEWMAIL_TAP_UNREGISTER,
-              registration != NULL ? registration->callback_text : NULL, registration != NULL,
+              registration != NULL ? registration_callback_text(pinfo->pool, registration) : NULL,
+              registration != NULL,
               FALSE);
     if (di->call_data != NULL)
         add_frame_link(tree, hf_newmail_response_frame, tvb, di->call_data->rep_frame);

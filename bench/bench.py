@@ -858,6 +858,8 @@ def main(argv=None):
                         help="run nothing: print (and --markdown) the report of a saved "
                              "results.json again")
     args = parser.parse_args(argv)
+    # tshark runs in a sandbox folder of its own: every path it gets is absolute.
+    args.out_dir = os.path.abspath(args.out_dir)
 
     if args.report_from:
         with open(args.report_from, encoding="utf-8") as handle:
