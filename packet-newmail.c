@@ -171,6 +171,7 @@ typedef struct {
     guint32 sequence;                     /* 1 for the registration's first */
     nstime_t since_previous;              /* unset when there is none */
     gboolean context_match;
+    gboolean quoted;                      /* a copy inside an ICMP error */
 } newmail_notification_t;
 
 /* Key of the notification-handle map: handles are only unique per session. */
@@ -530,6 +531,19 @@ notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
     newmail_notification_t *notification = NULL;
     gboolean have_endpoint = endpoint_from_destination(pinfo, &endpoint);
 
+    /* The client's host quotes a datagram in an ICMP error when its port is
+     * closed. The datagram itself was counted where it was sent; the copy is
+     * neither counted nor tied to a registration, and on a learned port it
+     * decodes as it would without the plugin. */
+    if (pinfo->flags.in_error_pkt) {
+        if (!forced)
+            return NULL;
+        notification = wmem_new0(pinfo->pool, newmail_notification_t);
+        notification->quoted = TRUE;
+        nstime_set_unset(&notification->since_previous);
+        return notification;
+    }
+
     if (PINFO_FD_VISITED(pinfo)) {
         /* A forced datagram with no registration keeps its own record. */
         notification = (newmail_notification_t *)p_get_proto_data(
@@ -569,6 +583,8 @@ add_notification_links(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     proto_item *item;
     nstime_t since_registration;
 
+    if (notification->quoted)
+        return;
     if (registration == NULL) {
         if (notification->ended != NULL)
             expert_add_info_format(pinfo, payload_item, &ei_newmail_registration_ended,
@@ -633,7 +649,7 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
         proto_tree_add_uint(newmail_tree, hf_newmail_payload_length, tvb, 0, 0, length));
     add_notification_links(newmail_tree, tvb, pinfo, notification, item);
 
-    if (have_tap_listener(newmail_tap)) {
+    if (have_tap_listener(newmail_tap) && !notification->quoted) {
         const newmail_registration_t *registration = notification->registration;
         newmail_endpoint_t destination;
         const gchar *callback = NULL;

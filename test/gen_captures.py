@@ -191,6 +191,13 @@ class Expectations:
                                  "port": dport, "length": len(payload),
                                  "reason": reason})
 
+    def quoted(self, frame, dst, dport, payload):
+        """Record an ICMP error that quotes a datagram to dst:dport. It is
+        not a notification: the datagram was counted where it was sent."""
+        self.not_newmail.append({"frame": frame, "address": str(ipaddress.ip_address(dst)),
+                                 "port": dport, "length": len(payload),
+                                 "reason": "quoted_in_icmp_error"})
+
     def manifest(self, filename, frames):
         """Return this capture's manifest entry."""
         return {
@@ -260,6 +267,16 @@ class Capture:
     def notify(self, dst, dport, payload, src=SERVER):
         """Write a datagram from the Exchange server's notification port."""
         return self.udp(src, NOTIFY_PORT, dst, dport, payload)
+
+    def notify_refused(self, dst, dport, payload, src=SERVER):
+        """Write a notification and the ICMP port unreachable error the
+        client's host answers it with; return both frame numbers."""
+        datagram = self.net.path(src, dst).udp(NOTIFY_PORT, dport, payload)
+        frame = self.net.emit(datagram)
+        self.expect.datagram(frame, dst, dport, payload)
+        error = self.net.emit(self.net.path(dst, src).icmp_port_unreachable(datagram))
+        self.expect.quoted(error, dst, dport, payload)
+        return frame, error
 
 
 # --------------------------------------------------------------------------
@@ -453,6 +470,18 @@ def unregister(cap):
     _notifications(cap, 1)
     cap.wait(1)
     cap.unregister(session)
+    _notifications(cap, 1)
+
+
+@scenario
+def port_unreachable(cap):
+    """The client's port is closed for a while: its host answers a
+    notification with ICMP port unreachable, which quotes the datagram."""
+    session = cap.session()
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notifications(cap, 1)
+    cap.wait(REPEAT_SECONDS)
+    cap.notify_refused(CLIENT, CALLBACK_PORT, CONTEXT8)
     _notifications(cap, 1)
 
 

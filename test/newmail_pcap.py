@@ -90,6 +90,7 @@ class Clock:
 # Checksums and framing
 # --------------------------------------------------------------------------
 
+IPPROTO_ICMP = 1
 IPPROTO_TCP = 6
 IPPROTO_UDP = 17
 
@@ -175,6 +176,18 @@ class IPPath:
                  + (dport << 32) + (length << 16) + _word_sum(payload))
         header = self._UDP.pack(sport, dport, length, _checksum(total))
         return self._ethernet + self._ip(IPPROTO_UDP, header + payload)
+
+    def icmp_port_unreachable(self, quoted_frame):
+        """Return an Ethernet frame with an ICMP port unreachable error that
+        quotes the IPv4 packet of ``quoted_frame`` (an Ethernet frame), as a
+        host whose UDP port is closed answers (RFC 792, 1812)."""
+        if self.src.version != 4:
+            raise ValueError("ICMP errors are written for IPv4 paths only")
+        quoted = quoted_frame[14:]
+        body = b"\x00\x00\x00\x00" + quoted
+        checksum = _checksum(0x0303 + _word_sum(body))
+        message = struct.pack("!BBH", 3, 3, checksum) + body
+        return self._ethernet + self._ip(IPPROTO_ICMP, message)
 
     def tcp(self, sport, dport, seq, ack, flags, payload=b"", window=64240,
             options=b""):

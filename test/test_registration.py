@@ -672,6 +672,51 @@ class BeforeRegistration(unittest.TestCase):
                             (str(n["registration_frame"]), str(n["sequence"]), ""))
 
 
+class QuotedInIcmpError(unittest.TestCase):
+    """An ICMP port unreachable that quotes a notification is not another notification."""
+
+    def quoted(self):
+        entry = scenarios()["port_unreachable"]
+        [error] = [n for n in entry["not_newmail"] if n["reason"] == "quoted_in_icmp_error"]
+        return entry, error
+
+    def test_error_is_not_counted(self):
+        entry, error = self.quoted()
+        # The notification after the error is the registration's second.
+        self.assertEqual([n["sequence"] for n in entry["newmail"]], [1, 2, 3])
+        self.assertEqual(entry["newmail"][1]["frame"], error["frame"] - 1)
+        for mode, two_pass in MODES:
+            with self.subTest(mode=mode):
+                rows = notifications("port_unreachable", two_pass)
+                self.assertEqual([int(row["frame.number"]) for row in rows],
+                                 [n["frame"] for n in entry["newmail"]])
+                self.assertEqual([row["newmail.sequence"] for row in rows], ["1", "2", "3"])
+        row = frames("port_unreachable")[entry["registrations"][0]["request_frame"]]
+        self.assertEqual(row["newmail.notification_count"], "3")
+
+    def test_error_decodes_as_stock_on_a_learned_port(self):
+        _, error = self.quoted()
+        protocols = frames("port_unreachable")[error["frame"]]["frame.protocols"].split(":")
+        self.assertIn("icmp", protocols)
+        self.assertEqual(protocols[protocols.index("icmp") + 1:][:2], ["ip", "udp"])
+        self.assertNotIn("newmail", protocols)
+
+    def test_error_on_a_port_given_to_newmail_is_not_tied(self):
+        entry, error = self.quoted()
+        for how, args in how_to_decode(error["port"]):
+            for mode, two_pass in MODES:
+                rows = {int(row["frame.number"]): row
+                        for row in notifications("port_unreachable", two_pass, args)}
+                with self.subTest(how=how, mode=mode):
+                    row = rows[error["frame"]]
+                    self.assertEqual((row["newmail.registration_frame"], row["newmail.sequence"],
+                                      row["newmail.no_registration"]), ("", "", ""))
+                    self.assertEqual(row["newmail.notification_payload"],
+                                     entry["registrations"][0]["context"])
+                    self.assertEqual([rows[n["frame"]]["newmail.sequence"]
+                                      for n in entry["newmail"]], ["1", "2", "3"])
+
+
 class Callbacks(unittest.TestCase):
     """Which registration a datagram belongs to: host and port, or port alone."""
 
