@@ -819,6 +819,16 @@ def int_list(text):
     return [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
 
 
+def publish(data, markdown):
+    """Judges the targets and prints the report (and writes it to markdown)."""
+    data["targets"] = targets(data)
+    text = report(data)
+    print(text)
+    if markdown:
+        with open(markdown, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      epilog=__doc__.split("\n\n", 1)[1],
@@ -864,12 +874,7 @@ def main(argv=None):
     if args.report_from:
         with open(args.report_from, encoding="utf-8") as handle:
             data = json.load(handle)
-        data["targets"] = targets(data)
-        text = report(data)
-        print(text)
-        if args.markdown:
-            with open(args.markdown, "w", encoding="utf-8") as handle:
-                handle.write(text + "\n")
+        publish(data, args.markdown)
         return 0
 
     modes = [m for m in args.modes.split(",") if m]
@@ -1010,12 +1015,7 @@ def main(argv=None):
     loads = [r["load_before"] for r in all_runs] + [r["load_after"] for r in all_runs]
     data["load_min"], data["load_max"] = min(loads), max(loads)
     data["elapsed_minutes"] = (time.time() - started) / 60.0
-    data["targets"] = targets(data)
-    text = report(data)
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+    publish(data, args.markdown)
     with open(args.json or os.path.join(args.out_dir, "results.json"), "w",
               encoding="utf-8") as handle:
         json.dump(data, handle, indent=1, default=str)
