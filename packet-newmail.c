@@ -333,6 +333,14 @@ endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint
     return TRUE;
 }
 
+/* The key of a registration that took any host on the endpoint's port. */
+static void
+any_host_key(const newmail_endpoint_t *endpoint, newmail_endpoint_t *any_host)
+{
+    memset(any_host, 0, sizeof(*any_host));
+    any_host->port = endpoint->port;
+}
+
 /* The registration for this callback in `map`: for its host first, then one
  * that took any host on that port. */
 static newmail_registration_t *
@@ -343,8 +351,7 @@ registration_for(wmem_map_t *map, const newmail_endpoint_t *endpoint)
 
     if (registration != NULL)
         return registration;
-    memset(&any_host, 0, sizeof(any_host));
-    any_host.port = endpoint->port;
+    any_host_key(endpoint, &any_host);
     return (newmail_registration_t *)wmem_map_lookup(map, &any_host);
 }
 
@@ -392,6 +399,16 @@ payload_matches_context(tvbuff_t *tvb, const newmail_registration_t *registratio
 
     return length == registration->context_length &&
            tvb_memeql(tvb, 0, registration->context, length) == 0;
+}
+
+/* A notification that is tied to nothing yet. */
+static newmail_notification_t *
+notification_new(wmem_allocator_t *scope)
+{
+    newmail_notification_t *notification = wmem_new0(scope, newmail_notification_t);
+
+    nstime_set_unset(&notification->since_previous);
+    return notification;
 }
 
 /* The newest registration made for exactly this callback key, ended or not. */
@@ -450,12 +467,11 @@ static newmail_notification_t *
 notification_from_record(tvbuff_t *tvb, packet_info *pinfo,
                          newmail_registration_t *registration, guint32 sequence)
 {
-    newmail_notification_t *notification = wmem_new0(pinfo->pool, newmail_notification_t);
+    newmail_notification_t *notification = notification_new(pinfo->pool);
     const newmail_notification_record_t *previous;
 
     notification->registration = registration;
     notification->sequence = sequence;
-    nstime_set_unset(&notification->since_previous);
     if (sequence > 1) {
         previous = &registration->notifications[sequence - 2];
         if (previous->secs != NOTIFICATION_TIME_UNKNOWN) {
@@ -480,8 +496,7 @@ notification_seen(tvbuff_t *tvb, packet_info *pinfo, const newmail_endpoint_t *e
 
     registration = registration_of_notification(endpoint, pinfo->num, &sequence);
     if (registration == NULL) {
-        memset(&any_host, 0, sizeof(any_host));
-        any_host.port = endpoint->port;
+        any_host_key(endpoint, &any_host);
         registration = registration_of_notification(&any_host, pinfo->num, &sequence);
     }
     if (registration == NULL)
@@ -538,9 +553,8 @@ notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
     if (pinfo->flags.in_error_pkt) {
         if (!forced)
             return NULL;
-        notification = wmem_new0(pinfo->pool, newmail_notification_t);
+        notification = notification_new(pinfo->pool);
         notification->quoted = TRUE;
-        nstime_set_unset(&notification->since_previous);
         return notification;
     }
 
@@ -550,10 +564,8 @@ notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
             wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num);
         if (notification == NULL && have_endpoint)
             notification = notification_seen(tvb, pinfo, &endpoint);
-        if (notification == NULL && forced) { /* told to decode it after the first pass */
-            notification = wmem_new0(pinfo->pool, newmail_notification_t);
-            nstime_set_unset(&notification->since_previous);
-        }
+        if (notification == NULL && forced) /* told to decode it after the first pass */
+            notification = notification_new(pinfo->pool);
         return notification;
     }
 
@@ -566,8 +578,7 @@ notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
         return NULL;
     /* Rare (only on a port the user gave NEWMAIL), so a per-frame record is
      * affordable; it remembers which registration had ended here. */
-    notification = wmem_new0(wmem_file_scope(), newmail_notification_t);
-    nstime_set_unset(&notification->since_previous);
+    notification = notification_new(wmem_file_scope());
     if (have_endpoint)
         notification->ended = registration_for(ended_registrations, &endpoint);
     p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num,

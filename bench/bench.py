@@ -663,7 +663,7 @@ def report(data):
 
     cg = data.get("callgrind")
     if cg:
-        add(f"## callgrind (instructions, one pass)")
+        add("## callgrind (instructions, one pass)")
         add("")
         add("| capture | variant | Ir total | Ir per frame (minus start-up) | newmail.so self Ir | "
             "share | dissect_newmail incl. Ir | per notification | "
@@ -975,21 +975,12 @@ def main(argv=None):
         variants = [v for v in args.callgrind_variants.split(",") if v in VARIANTS]
         cg_capture = capture_for(args.callgrind_frames,
                                  scaled_registrations(args.callgrind_frames))
-        cg = {"startup": {}, "rows": [], "ratios": [], "scaling": []}
+        cg = {"startup": {}, "rows": [], "scaling": []}
         for variant in variants:
             cg["startup"][variant] = callgrind(box, args.tshark, empty, variant, args.out_dir)
             cg["rows"].append({"capture": cg_capture, "variant": variant,
                                "result": callgrind(box, args.tshark, cg_capture, variant,
                                                    args.out_dir)})
-        by_variant = {row["variant"]: row["result"] for row in cg["rows"]}
-        if "a" in by_variant and "b" in by_variant:
-            a, b = by_variant["a"], by_variant["b"]
-            frames = cg_capture["frames"]
-            cg["ratios"].append({
-                "name": cg_capture["name"], "b_over_a": ratio(b["total"], a["total"]),
-                "b_minus_a": b["total"] - a["total"],
-                "per_frame_b_over_a": ratio(b["total"] - cg["startup"]["b"]["total"],
-                                            a["total"] - cg["startup"]["a"]["total"])})
         if args.callgrind_scaling:
             for cap in reg_captures:
                 result = callgrind(box, args.tshark, cap, "b", args.out_dir)
