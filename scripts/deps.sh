@@ -2,8 +2,14 @@
 # shellcheck shell=bash
 #
 # Sourced by scripts/quickstart.sh, scripts/test.sh and .ci/run: the Debian
-# packages this project needs, in one place, and how to get them.
+# packages this project needs, in one place, and how to get them. The same
+# names exist on Debian 12 bookworm, 13 trixie and unstable (sid).
 #
+#   NEWMAIL_PACKAGES           building and the default configure (which
+#                              looks for tshark and python3 for the tests)
+#   NEWMAIL_TEST_PACKAGES      what only the test suite needs on top;
+#                              scripts/test.sh and .ci/run add them with
+#                              NEWMAIL_PACKAGES+=("${NEWMAIL_TEST_PACKAGES[@]}")
 #   newmail_missing_packages   prints the packages not installed, one a line
 #   newmail_ensure_packages    installs them as root (apt-get, noninteractive);
 #                              as anybody else prints the sudo command and
@@ -21,6 +27,14 @@ NEWMAIL_PACKAGES=(
     pkgconf           # pkg-config, the fallback way to find Wireshark
     python3           # /usr/bin/python3 runs the capture generator and tshark tests
     util-linux        # setpriv: the tests run tshark unprivileged when root
+)
+
+# shellcheck disable=SC2034  # used by the scripts that source this file
+NEWMAIL_TEST_PACKAGES=(
+    wireshark-common  # dumpcap (tshark depends on it): tests that capture live
+    python3-impacket  # NTLM-sealed DCE/RPC test captures
+    iproute2          # ip: a TLS capture test brings lo up in its own network namespace
+    openssl           # that test's certificate (openssl req) and TLS peers
 )
 
 newmail_missing_packages() {

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
+NEWMAIL_PACKAGES+=("${NEWMAIL_TEST_PACKAGES[@]}")
 newmail_ensure_packages
 
 rm -rf build-test
