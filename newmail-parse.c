@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * newmail-parse.c: the NDR reader for the EMSMDB push-notification stubs
- * (MS-OXCRPC 3.1.4.5, opnums 4 and 5) and the SOCKADDR in rgbCallbackAddress.
+ * (MS-OXCRPC 3.1.4.5, opnums 4 and 5), the SOCKADDR in rgbCallbackAddress,
+ * and the parts of the session and AsyncEMSMDB stubs the plugin reads.
  *
  * The IDL of opnum 4's request, in wire order:
  *     [in, out, ref] CXH *pcxh;                       20 bytes
@@ -11,8 +12,18 @@
  *     [in] unsigned long grbitAdviseBits;
  *     [in, size_is(cbCallbackAddress)] unsigned char rgbCallbackAddress[];
  *     [in] unsigned short cbCallbackAddress;
- * A conformant array travels as its uint32 max_count, then its bytes.
+ * A conformant array travels as its uint32 max_count, then its bytes; a
+ * conformant varying one ([out, length_is, size_is], rgbOut) as max_count,
+ * offset and actual_count, then actual_count bytes.
  * Integers align to their size, counted from the stub start (NDR 14.2.2).
+ *
+ * EcDoRpcExt2 (3.1.4.2), request: pcxh, pulFlags, rgbIn, cbIn, pcbOut,
+ * rgbAuxIn, cbAuxIn, pcbAuxOut; response: pcxh, pulFlags, rgbOut, pcbOut,
+ * rgbAuxOut, pcbAuxOut, pulTransTime, return value. EcDoAsyncConnectEx
+ * (3.1.4.4): request cxh; response pacxh, return value. EcDoAsyncWaitEx
+ * (3.3.4.1): request acxh, ulFlagsIn; response pulFlagsOut, return value.
+ * EcDoConnect(Ex) responses start with pcxh and end with the return value;
+ * nothing between matters here.
  */
 #include <string.h>
 
@@ -33,6 +44,29 @@ static const newmail_field_t unregister_request_fields[] = {
 static const newmail_field_t unregister_response_fields[] = {
     NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RETURN_VALUE,
 };
+static const newmail_field_t handle_only_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE,
+};
+static const newmail_field_t rpc_ext2_request_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS, NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP,
+    NEWMAIL_F_ROP_LENGTH,     NEWMAIL_F_ROP_MAX_OUT, NEWMAIL_F_AUX_COUNT, NEWMAIL_F_AUX,
+    NEWMAIL_F_AUX_LENGTH,     NEWMAIL_F_AUX_MAX_OUT,
+};
+static const newmail_field_t rpc_ext2_response_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,  NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,
+    NEWMAIL_F_ROP_ACTUAL,     NEWMAIL_F_ROP,        NEWMAIL_F_ROP_LENGTH, NEWMAIL_F_AUX_COUNT,
+    NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
+    NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
+};
+static const newmail_field_t async_connect_response_fields[] = {
+    NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE,
+};
+static const newmail_field_t async_wait_request_fields[] = {
+    NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_FLAGS_IN,
+};
+static const newmail_field_t async_wait_response_fields[] = {
+    NEWMAIL_F_FLAGS_OUT, NEWMAIL_F_RETURN_VALUE,
+};
 
 typedef struct {
     const newmail_field_t *fields;
@@ -45,6 +79,14 @@ static const field_list_t stub_layouts[] = {
     [NEWMAIL_REGISTER_RESPONSE] = FIELD_LIST(register_response_fields),
     [NEWMAIL_UNREGISTER_REQUEST] = FIELD_LIST(unregister_request_fields),
     [NEWMAIL_UNREGISTER_RESPONSE] = FIELD_LIST(unregister_response_fields),
+    [NEWMAIL_HANDLE_REQUEST] = FIELD_LIST(handle_only_fields),
+    [NEWMAIL_CONNECT_RESPONSE] = FIELD_LIST(handle_only_fields),
+    [NEWMAIL_DISCONNECT_RESPONSE] = FIELD_LIST(unregister_response_fields),
+    [NEWMAIL_RPC_EXT2_REQUEST] = FIELD_LIST(rpc_ext2_request_fields),
+    [NEWMAIL_RPC_EXT2_RESPONSE] = FIELD_LIST(rpc_ext2_response_fields),
+    [NEWMAIL_ASYNC_CONNECT_RESPONSE] = FIELD_LIST(async_connect_response_fields),
+    [NEWMAIL_ASYNC_WAIT_REQUEST] = FIELD_LIST(async_wait_request_fields),
+    [NEWMAIL_ASYNC_WAIT_RESPONSE] = FIELD_LIST(async_wait_response_fields),
 };
 
 static const char *const field_names[NEWMAIL_F_COUNT] = {
@@ -59,6 +101,23 @@ static const char *const field_names[NEWMAIL_F_COUNT] = {
     [NEWMAIL_F_CALLBACK_LENGTH] = "cbCallbackAddress",
     [NEWMAIL_F_NOTIFICATION_HANDLE] = "hNotification",
     [NEWMAIL_F_RETURN_VALUE] = "return value",
+    [NEWMAIL_F_ASYNC_HANDLE] = "acxh",
+    [NEWMAIL_F_FLAGS_IN] = "ulFlagsIn",
+    [NEWMAIL_F_FLAGS_OUT] = "pulFlagsOut",
+    [NEWMAIL_F_RPC_FLAGS] = "pulFlags",
+    [NEWMAIL_F_ROP_COUNT] = "the ROP buffer's count",
+    [NEWMAIL_F_ROP_OFFSET] = "rgbOut's offset",
+    [NEWMAIL_F_ROP_ACTUAL] = "rgbOut's actual count",
+    [NEWMAIL_F_ROP] = "the ROP buffer",
+    [NEWMAIL_F_ROP_LENGTH] = "the ROP buffer's length",
+    [NEWMAIL_F_ROP_MAX_OUT] = "pcbOut",
+    [NEWMAIL_F_AUX_COUNT] = "the auxiliary buffer's count",
+    [NEWMAIL_F_AUX_OFFSET] = "rgbAuxOut's offset",
+    [NEWMAIL_F_AUX_ACTUAL] = "rgbAuxOut's actual count",
+    [NEWMAIL_F_AUX] = "the auxiliary buffer",
+    [NEWMAIL_F_AUX_LENGTH] = "the auxiliary buffer's length",
+    [NEWMAIL_F_AUX_MAX_OUT] = "pcbAuxOut",
+    [NEWMAIL_F_TRANS_TIME] = "pulTransTime",
 };
 
 /* A read position in the stub. */
@@ -110,8 +169,34 @@ u32_slot(newmail_stub_t *out, newmail_field_t field)
     case NEWMAIL_F_ADVISE_BITS: return &out->advise_bits;
     case NEWMAIL_F_CALLBACK_COUNT: return &out->callback_count;
     case NEWMAIL_F_NOTIFICATION_HANDLE: return &out->notification_handle;
+    case NEWMAIL_F_FLAGS_IN: return &out->flags_in;
+    case NEWMAIL_F_FLAGS_OUT: return &out->flags_out;
+    case NEWMAIL_F_RPC_FLAGS: return &out->rpc_flags;
+    case NEWMAIL_F_ROP_COUNT: return &out->rop_count;
+    case NEWMAIL_F_ROP_OFFSET: return &out->rop_offset;
+    case NEWMAIL_F_ROP_ACTUAL: return &out->rop_actual;
+    case NEWMAIL_F_ROP_LENGTH: return &out->rop_length;
+    case NEWMAIL_F_ROP_MAX_OUT: return &out->rop_max_out;
+    case NEWMAIL_F_AUX_COUNT: return &out->aux_count;
+    case NEWMAIL_F_AUX_OFFSET: return &out->aux_offset;
+    case NEWMAIL_F_AUX_ACTUAL: return &out->aux_actual;
+    case NEWMAIL_F_AUX_LENGTH: return &out->aux_length;
+    case NEWMAIL_F_AUX_MAX_OUT: return &out->aux_max_out;
+    case NEWMAIL_F_TRANS_TIME: return &out->trans_time;
     default: return &out->return_value;
     }
+}
+
+/* The number of bytes a conformant (varying) array holds: a response's
+ * arrays are conformant varying and carry actual_count. */
+static uint32_t
+array_bytes(const newmail_stub_t *out, newmail_field_t field)
+{
+    bool varying = out->kind == NEWMAIL_RPC_EXT2_RESPONSE;
+
+    if (field == NEWMAIL_F_ROP)
+        return varying ? out->rop_actual : out->rop_count;
+    return varying ? out->aux_actual : out->aux_count;
 }
 
 /* Reads one field into out; false when the stub is too short for it. */
@@ -122,9 +207,19 @@ read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
 
     switch (field) {
     case NEWMAIL_F_CONTEXT_HANDLE:
+    case NEWMAIL_F_ASYNC_HANDLE:
         if (!take(cur, 4, NEWMAIL_CONTEXT_HANDLE_LEN, span))
             return false;
-        memcpy(out->context_handle, cur->bytes + span->offset, NEWMAIL_CONTEXT_HANDLE_LEN);
+        newmail_canonical_handle(cur->bytes + span->offset, cur->big_endian,
+                                 field == NEWMAIL_F_CONTEXT_HANDLE ? out->context_handle
+                                                                   : out->async_handle);
+        return true;
+    case NEWMAIL_F_ROP:
+    case NEWMAIL_F_AUX:
+        if (!take(cur, 1, array_bytes(out, field), span))
+            return false;
+        if (field == NEWMAIL_F_ROP)
+            out->rop = cur->bytes + span->offset;
         return true;
     case NEWMAIL_F_CONTEXT_LENGTH:
     case NEWMAIL_F_CALLBACK_LENGTH:
@@ -149,6 +244,46 @@ read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
         *u32_slot(out, field) = get_u32(cur->bytes + span->offset, cur->big_endian);
         return true;
     }
+}
+
+void
+newmail_canonical_handle(const uint8_t wire[NEWMAIL_CONTEXT_HANDLE_LEN], bool big_endian,
+                         uint8_t out[NEWMAIL_CONTEXT_HANDLE_LEN])
+{
+    /* attributes (4), then the UUID: Data1 (4), Data2 (2), Data3 (2), Data4 (8 bytes) */
+    static const uint8_t integer_sizes[] = {4, 4, 2, 2};
+    size_t at = 0;
+
+    memcpy(out, wire, NEWMAIL_CONTEXT_HANDLE_LEN);
+    if (!big_endian)
+        return;
+    for (size_t i = 0; i < sizeof(integer_sizes); i++) {
+        for (size_t k = 0; k < integer_sizes[i]; k++)
+            out[at + k] = wire[at + integer_sizes[i] - 1 - k];
+        at += integer_sizes[i];
+    }
+}
+
+bool
+newmail_handle_is_null(const uint8_t handle[NEWMAIL_CONTEXT_HANDLE_LEN])
+{
+    for (size_t i = 0; i < NEWMAIL_CONTEXT_HANDLE_LEN; i++) {
+        if (handle[i] != 0)
+            return false;
+    }
+    return true;
+}
+
+/* EcDoConnect(Ex) responses: the return value is the last NDR item, so it
+ * is the stub's last four bytes when the stub is a whole number of them. */
+static void
+read_trailing_return_value(cursor_t *cur, newmail_stub_t *out)
+{
+    if (cur->length < NEWMAIL_CONTEXT_HANDLE_LEN + 4 || cur->length % 4 != 0)
+        return;
+    out->span[NEWMAIL_F_RETURN_VALUE] = (newmail_span_t){cur->length - 4, 4};
+    out->return_value = get_u32(cur->bytes + cur->length - 4, cur->big_endian);
+    out->fields_read |= 1u << NEWMAIL_F_RETURN_VALUE;
 }
 
 unsigned
@@ -213,6 +348,14 @@ newmail_parse_stub(newmail_stub_kind_t kind, const uint8_t *stub, size_t length,
     if (newmail_stub_has(out, NEWMAIL_F_CALLBACK_LENGTH) &&
         out->callback_length != out->callback_count)
         out->problems |= NEWMAIL_PROBLEM_CALLBACK_LENGTH;
+    if (newmail_stub_has(out, NEWMAIL_F_ROP_LENGTH) &&
+        out->rop_length != array_bytes(out, NEWMAIL_F_ROP))
+        out->problems |= NEWMAIL_PROBLEM_ROP_LENGTH;
+    if (newmail_stub_has(out, NEWMAIL_F_ROP_ACTUAL) &&
+        (out->rop_offset != 0 || out->rop_actual > out->rop_count))
+        out->problems |= NEWMAIL_PROBLEM_ROP_VARYING;
+    if (kind == NEWMAIL_CONNECT_RESPONSE && !(out->problems & NEWMAIL_PROBLEM_TRUNCATED))
+        read_trailing_return_value(&cur, out);
     return out->problems;
 }
 

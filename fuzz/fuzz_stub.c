@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * fuzz_stub.c: libFuzzer target for newmail-parse.c, the reader the dissector
- * uses for the EMSMDB opnum 4/5 stubs and their SOCKADDR.
+ * uses for the EMSMDB and AsyncEMSMDB stubs and the registration's SOCKADDR.
  *
- * The first input byte says what the rest is: bits 0-1 the stub kind
- * (newmail_stub_kind_t), bit 2 big-endian, bit 3 a bare SOCKADDR for
+ * The first input byte says what the rest is: bits 0-1 and 4-5 the stub kind
+ * (newmail_stub_kind_t: bits 4-5 are its high bits, so seeds written before
+ * there were more than four kinds keep their meaning; values past the last
+ * kind wrap), bit 2 big-endian, bit 3 a bare SOCKADDR for
  * newmail_parse_sockaddr() instead of a stub. Beyond the sanitizers, it checks
  * what the dissector relies on (spans inside the input, NDR alignment, problem
  * bits that match the values, determinism) and aborts when one breaks.
@@ -37,10 +39,39 @@ static const newmail_field_t resp4[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTI
                                         NEWMAIL_F_RETURN_VALUE};
 static const newmail_field_t req5[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTIFICATION_HANDLE};
 static const newmail_field_t resp5[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RETURN_VALUE};
+static const newmail_field_t pcxh_only[] = {NEWMAIL_F_CONTEXT_HANDLE};
+static const newmail_field_t req11[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,   NEWMAIL_F_ROP_COUNT, NEWMAIL_F_ROP,
+    NEWMAIL_F_ROP_LENGTH,     NEWMAIL_F_ROP_MAX_OUT, NEWMAIL_F_AUX_COUNT, NEWMAIL_F_AUX,
+    NEWMAIL_F_AUX_LENGTH,     NEWMAIL_F_AUX_MAX_OUT,
+};
+static const newmail_field_t resp11[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,  NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,
+    NEWMAIL_F_ROP_ACTUAL,     NEWMAIL_F_ROP,        NEWMAIL_F_ROP_LENGTH, NEWMAIL_F_AUX_COUNT,
+    NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
+    NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
+};
+static const newmail_field_t resp14[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE};
+static const newmail_field_t wait_req[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_FLAGS_IN};
+static const newmail_field_t wait_resp[] = {NEWMAIL_F_FLAGS_OUT, NEWMAIL_F_RETURN_VALUE};
+#define LAYOUT(a) {(a), sizeof(a) / sizeof((a)[0])}
 static const struct {
     const newmail_field_t *fields;
     size_t count;
-} layouts[4] = {{req4, 9}, {resp4, 3}, {req5, 2}, {resp5, 2}};
+} layouts[NEWMAIL_STUB_KIND_COUNT] = {
+    [NEWMAIL_REGISTER_REQUEST] = LAYOUT(req4),
+    [NEWMAIL_REGISTER_RESPONSE] = LAYOUT(resp4),
+    [NEWMAIL_UNREGISTER_REQUEST] = LAYOUT(req5),
+    [NEWMAIL_UNREGISTER_RESPONSE] = LAYOUT(resp5),
+    [NEWMAIL_HANDLE_REQUEST] = LAYOUT(pcxh_only),
+    [NEWMAIL_CONNECT_RESPONSE] = LAYOUT(pcxh_only), /* and the return value last, see below */
+    [NEWMAIL_DISCONNECT_RESPONSE] = LAYOUT(resp5),
+    [NEWMAIL_RPC_EXT2_REQUEST] = LAYOUT(req11),
+    [NEWMAIL_RPC_EXT2_RESPONSE] = LAYOUT(resp11),
+    [NEWMAIL_ASYNC_CONNECT_RESPONSE] = LAYOUT(resp14),
+    [NEWMAIL_ASYNC_WAIT_REQUEST] = LAYOUT(wait_req),
+    [NEWMAIL_ASYNC_WAIT_RESPONSE] = LAYOUT(wait_resp),
+};
 
 static size_t
 field_align(newmail_field_t f)
@@ -48,6 +79,8 @@ field_align(newmail_field_t f)
     switch (f) {
     case NEWMAIL_F_CONTEXT:
     case NEWMAIL_F_CALLBACK:
+    case NEWMAIL_F_ROP:
+    case NEWMAIL_F_AUX:
         return 1;
     case NEWMAIL_F_CONTEXT_LENGTH:
     case NEWMAIL_F_CALLBACK_LENGTH:
@@ -61,9 +94,16 @@ field_align(newmail_field_t f)
 static size_t
 field_size(const newmail_stub_t *s, newmail_field_t f)
 {
+    bool varying = s->kind == NEWMAIL_RPC_EXT2_RESPONSE;
+
     switch (f) {
     case NEWMAIL_F_CONTEXT_HANDLE:
+    case NEWMAIL_F_ASYNC_HANDLE:
         return NEWMAIL_CONTEXT_HANDLE_LEN;
+    case NEWMAIL_F_ROP:
+        return varying ? s->rop_actual : s->rop_count;
+    case NEWMAIL_F_AUX:
+        return varying ? s->aux_actual : s->aux_count;
     case NEWMAIL_F_CONTEXT:
         return s->context_count;
     case NEWMAIL_F_CALLBACK:
@@ -128,9 +168,11 @@ fuzz_sockaddr(const uint8_t *b, size_t size)
 
 /* Everything about one parse of b[0, size). */
 static void
-check_stub(newmail_stub_kind_t kind, const uint8_t *b, size_t size, const newmail_stub_t *s,
-           unsigned ret)
+check_stub(newmail_stub_kind_t kind, bool big_endian, const uint8_t *b, size_t size,
+           const newmail_stub_t *s, unsigned ret)
 {
+    uint8_t handle[NEWMAIL_CONTEXT_HANDLE_LEN];
+    bool trailing_return = false;
     const newmail_field_t *fields = layouts[kind].fields;
     size_t count = layouts[kind].count, end = 0, i;
     uint32_t mask = 0;
@@ -139,7 +181,19 @@ check_stub(newmail_stub_kind_t kind, const uint8_t *b, size_t size, const newmai
         (NEWMAIL_PROBLEM_FAMILY | NEWMAIL_PROBLEM_SOCKADDR_SHORT | NEWMAIL_PROBLEM_PORT_ZERO);
 
     REQUIRE(ret == s->problems && s->kind == kind);
-    REQUIRE((s->problems & ~0x7Fu) == 0);
+    REQUIRE((s->problems & ~0x1FFu) == 0);
+
+    /* An EcDoConnect(Ex) response's return value is its last four bytes,
+     * read when the stub is a whole number of them after the pcxh. */
+    if (kind == NEWMAIL_CONNECT_RESPONSE) {
+        trailing_return = newmail_stub_has(s, NEWMAIL_F_CONTEXT_HANDLE) &&
+                          size >= NEWMAIL_CONTEXT_HANDLE_LEN + 4 && size % 4 == 0;
+        REQUIRE(newmail_stub_has(s, NEWMAIL_F_RETURN_VALUE) == trailing_return);
+        if (trailing_return) {
+            REQUIRE(s->span[NEWMAIL_F_RETURN_VALUE].offset == size - 4);
+            REQUIRE(s->span[NEWMAIL_F_RETURN_VALUE].length == 4);
+        }
+    }
 
     /* The fields read are a prefix of the layout, each at the next aligned
      * offset after the one before, with its own size, inside the input. */
@@ -152,6 +206,8 @@ check_stub(newmail_stub_kind_t kind, const uint8_t *b, size_t size, const newmai
         end = at + s->span[f].length;
         mask |= 1u << f;
     }
+    if (trailing_return)
+        mask |= 1u << NEWMAIL_F_RETURN_VALUE;
     REQUIRE(s->fields_read == mask);
     REQUIRE(newmail_stub_first_missing(s) == (i < count ? fields[i] : NEWMAIL_F_COUNT));
     REQUIRE(newmail_field_name(newmail_stub_first_missing(s)) != NULL);
@@ -172,8 +228,21 @@ check_stub(newmail_stub_kind_t kind, const uint8_t *b, size_t size, const newmai
     REQUIRE(
         s->callback ==
         (newmail_stub_has(s, NEWMAIL_F_CALLBACK) ? b + s->span[NEWMAIL_F_CALLBACK].offset : NULL));
-    if (newmail_stub_has(s, NEWMAIL_F_CONTEXT_HANDLE))
-        REQUIRE(memcmp(s->context_handle, b, NEWMAIL_CONTEXT_HANDLE_LEN) == 0);
+    REQUIRE(s->rop == (newmail_stub_has(s, NEWMAIL_F_ROP) ? b + s->span[NEWMAIL_F_ROP].offset
+                                                          : NULL));
+    /* Handles are kept in one byte order: the same bytes whatever the
+     * stub's when little-endian, Data1-3 and the attributes swapped when not. */
+    if (newmail_stub_has(s, NEWMAIL_F_CONTEXT_HANDLE)) {
+        newmail_canonical_handle(b + s->span[NEWMAIL_F_CONTEXT_HANDLE].offset, big_endian, handle);
+        REQUIRE(memcmp(s->context_handle, handle, sizeof(handle)) == 0);
+        REQUIRE(big_endian || memcmp(handle, b, sizeof(handle)) == 0);
+        REQUIRE(!big_endian || (handle[0] == b[3] && handle[4] == b[7] && handle[8] == b[9] &&
+                                handle[10] == b[11] && handle[12] == b[12]));
+    }
+    if (newmail_stub_has(s, NEWMAIL_F_ASYNC_HANDLE)) {
+        newmail_canonical_handle(b + s->span[NEWMAIL_F_ASYNC_HANDLE].offset, big_endian, handle);
+        REQUIRE(memcmp(s->async_handle, handle, sizeof(handle)) == 0);
+    }
 
     /* Each problem bit says exactly what the values say. */
     REQUIRE(
@@ -189,8 +258,15 @@ check_stub(newmail_stub_kind_t kind, const uint8_t *b, size_t size, const newmai
         check_sockaddr(s->callback, s->callback_count, &s->sockaddr, sockaddr_problems);
     else
         REQUIRE(sockaddr_problems == 0 && s->sockaddr.family == 0 && s->sockaddr.port == 0);
+    REQUIRE(((s->problems & NEWMAIL_PROBLEM_ROP_LENGTH) != 0) ==
+            (newmail_stub_has(s, NEWMAIL_F_ROP_LENGTH) &&
+             s->rop_length != field_size(s, NEWMAIL_F_ROP)));
+    REQUIRE(((s->problems & NEWMAIL_PROBLEM_ROP_VARYING) != 0) ==
+            (newmail_stub_has(s, NEWMAIL_F_ROP_ACTUAL) &&
+             (s->rop_offset != 0 || s->rop_actual > s->rop_count)));
     if (kind != NEWMAIL_REGISTER_REQUEST)
-        REQUIRE((s->problems & ~(unsigned)NEWMAIL_PROBLEM_TRUNCATED) == 0);
+        REQUIRE((s->problems & ~(unsigned)(NEWMAIL_PROBLEM_TRUNCATED | NEWMAIL_PROBLEM_ROP_LENGTH |
+                                           NEWMAIL_PROBLEM_ROP_VARYING)) == 0);
 
     if (newmail_stub_is_valid_registration(s)) {
         const newmail_sockaddr_t *sa = &s->sockaddr;
@@ -214,7 +290,7 @@ fuzz_stub(newmail_stub_kind_t kind, bool big_endian, const uint8_t *b, size_t si
     uint8_t *copy;
     unsigned ret = newmail_parse_stub(kind, b, size, big_endian, &first);
 
-    check_stub(kind, b, size, &first, ret);
+    check_stub(kind, big_endian, b, size, &first, ret);
 
     /* The same bytes at another address parse the same, pointers aside. */
     copy = malloc(size ? size : 1);
@@ -223,17 +299,23 @@ fuzz_stub(newmail_stub_kind_t kind, bool big_endian, const uint8_t *b, size_t si
     REQUIRE(newmail_parse_stub(kind, copy, size, big_endian, &second) == ret);
     REQUIRE(first.context == NULL || second.context - copy == first.context - b);
     REQUIRE(first.callback == NULL || second.callback - copy == first.callback - b);
+    REQUIRE(first.rop == NULL || second.rop - copy == first.rop - b);
     first.context = second.context = NULL;
     first.callback = second.callback = NULL;
+    first.rop = second.rop = NULL;
     REQUIRE(memcmp(&first, &second, sizeof(first)) == 0);
     free(copy);
 
-    /* One byte less never reads more, nor reads anything differently. */
+    /* One byte less never reads more, nor reads anything differently; but
+     * for the return value an EcDoConnect(Ex) response carries last, which
+     * moves with the end of the stub. */
     if (size > 0) {
+        uint32_t moves = kind == NEWMAIL_CONNECT_RESPONSE ? 1u << NEWMAIL_F_RETURN_VALUE : 0;
+
         newmail_parse_stub(kind, b, size - 1, big_endian, &shorter);
-        REQUIRE((shorter.fields_read & ~first.fields_read) == 0);
+        REQUIRE((shorter.fields_read & ~first.fields_read & ~moves) == 0);
         for (int f = 0; f < NEWMAIL_F_COUNT; f++) {
-            if (newmail_stub_has(&shorter, (newmail_field_t)f))
+            if (newmail_stub_has(&shorter, (newmail_field_t)f) && !(moves & 1u << f))
                 REQUIRE(memcmp(&shorter.span[f], &first.span[f], sizeof(first.span[f])) == 0);
         }
     }
@@ -249,7 +331,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] & SELECT_SOCKADDR)
         fuzz_sockaddr(data + 1, size - 1);
     else
-        fuzz_stub((newmail_stub_kind_t)(data[0] & 3), (data[0] & SELECT_BIG_ENDIAN) != 0, data + 1,
-                  size - 1);
+        fuzz_stub((newmail_stub_kind_t)(((data[0] & 3) | (data[0] >> 4 & 3) << 2) %
+                                        NEWMAIL_STUB_KIND_COUNT),
+                  (data[0] & SELECT_BIG_ENDIAN) != 0, data + 1, size - 1);
     return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * test_parse.c: unit tests for newmail-parse.c, the Wireshark-independent
- * reader of the EMSMDB opnum 4/5 stubs (MS-OXCRPC 3.1.4.5) and the Windows
- * SOCKADDR in rgbCallbackAddress. No framework: CHECK() counts, prints one
+ * reader of the EMSMDB opnum 4/5 stubs (MS-OXCRPC 3.1.4.5), the Windows
+ * SOCKADDR in rgbCallbackAddress, and the session and AsyncEMSMDB stubs
+ * (3.1.4.1-3.1.4.4, 3.3.4.1). No framework: CHECK() counts, prints one
  * line per failure with file:line, and main() ends with "N passed, N failed",
  * the line CI reads. Stubs are built here field by field from the
  * specification, never by the parser. Truncated stubs live in heap buffers of
@@ -82,6 +83,21 @@ static const newmail_field_t resp4_fields[] = {
 static const newmail_field_t req5_fields[] = {NEWMAIL_F_CONTEXT_HANDLE,
                                               NEWMAIL_F_NOTIFICATION_HANDLE};
 static const newmail_field_t resp5_fields[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RETURN_VALUE};
+static const newmail_field_t pcxh_fields[] = {NEWMAIL_F_CONTEXT_HANDLE};
+static const newmail_field_t req11_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,   NEWMAIL_F_ROP_COUNT, NEWMAIL_F_ROP,
+    NEWMAIL_F_ROP_LENGTH,     NEWMAIL_F_ROP_MAX_OUT, NEWMAIL_F_AUX_COUNT, NEWMAIL_F_AUX,
+    NEWMAIL_F_AUX_LENGTH,     NEWMAIL_F_AUX_MAX_OUT,
+};
+static const newmail_field_t resp11_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,  NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,
+    NEWMAIL_F_ROP_ACTUAL,     NEWMAIL_F_ROP,        NEWMAIL_F_ROP_LENGTH, NEWMAIL_F_AUX_COUNT,
+    NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
+    NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
+};
+static const newmail_field_t resp14_fields[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE};
+static const newmail_field_t wait_req_fields[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_FLAGS_IN};
+static const newmail_field_t wait_resp_fields[] = {NEWMAIL_F_FLAGS_OUT, NEWMAIL_F_RETURN_VALUE};
 static const struct {
     const char *name;
     const newmail_field_t *fields;
@@ -91,6 +107,17 @@ static const struct {
     [NEWMAIL_REGISTER_RESPONSE] = {"opnum 4 response", resp4_fields, COUNT_OF(resp4_fields)},
     [NEWMAIL_UNREGISTER_REQUEST] = {"opnum 5 request", req5_fields, COUNT_OF(req5_fields)},
     [NEWMAIL_UNREGISTER_RESPONSE] = {"opnum 5 response", resp5_fields, COUNT_OF(resp5_fields)},
+    [NEWMAIL_HANDLE_REQUEST] = {"pcxh-only request", pcxh_fields, COUNT_OF(pcxh_fields)},
+    [NEWMAIL_CONNECT_RESPONSE] = {"connect response", pcxh_fields, COUNT_OF(pcxh_fields)},
+    [NEWMAIL_DISCONNECT_RESPONSE] = {"opnum 1 response", resp5_fields, COUNT_OF(resp5_fields)},
+    [NEWMAIL_RPC_EXT2_REQUEST] = {"opnum 11 request", req11_fields, COUNT_OF(req11_fields)},
+    [NEWMAIL_RPC_EXT2_RESPONSE] = {"opnum 11 response", resp11_fields, COUNT_OF(resp11_fields)},
+    [NEWMAIL_ASYNC_CONNECT_RESPONSE] = {"opnum 14 response", resp14_fields,
+                                        COUNT_OF(resp14_fields)},
+    [NEWMAIL_ASYNC_WAIT_REQUEST] = {"EcDoAsyncWaitEx request", wait_req_fields,
+                                    COUNT_OF(wait_req_fields)},
+    [NEWMAIL_ASYNC_WAIT_RESPONSE] = {"EcDoAsyncWaitEx response", wait_resp_fields,
+                                     COUNT_OF(wait_resp_fields)},
 };
 
 static uint32_t
@@ -109,6 +136,14 @@ static const uint8_t pcxh[NEWMAIL_CONTEXT_HANDLE_LEN] = {
     0x01, 0x02, 0x03, 0x04,
     0xa4, 0xf1, 0xdb, 0x00, 0xca, 0x47, 0x10, 0x67, 0xb3, 0x1f, 0x00, 0xdd, 0x01, 0x06, 0x62, 0xda,
 };
+/* pcxh as the parser keeps it, written out by hand: the bytes as they are
+ * from a little-endian stub; from a big-endian one, the attributes, Data1,
+ * Data2 and Data3 each reversed back (Data4 is bytes either way). */
+static const uint8_t pcxh_from_be[NEWMAIL_CONTEXT_HANDLE_LEN] = {
+    0x04, 0x03, 0x02, 0x01,
+    0x00, 0xdb, 0xf1, 0xa4, 0x47, 0xca, 0x67, 0x10, 0xb3, 0x1f, 0x00, 0xdd, 0x01, 0x06, 0x62, 0xda,
+};
+#define PCXH_KEPT(be) ((be) ? pcxh_from_be : pcxh)
 /* AF_INET 192.0.2.10:54328 */
 static const uint8_t sa_in[16] = {0x02, 0x00, 0xd4, 0x38, 192, 0, 2, 10};
 /* AF_INET6 [2001:db8::1]:6001, flowinfo 0x12345678, scope id 0x0a0b0c0d */
@@ -282,7 +317,7 @@ test_register_request_layouts(void)
             CHECK_SPAN(s.span[NEWMAIL_F_RETURN_VALUE], 0, 0);
             CHECK_EQ(off[NEWMAIL_F_CALLBACK], cases[i].callback_at); /* the writer agrees */
 
-            CHECK(memcmp(s.context_handle, pcxh, sizeof(pcxh)) == 0);
+            CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
             CHECK_EQ(s.rpc, 0x11223344);
             CHECK_EQ(s.context_count, cases[i].context_len);
             CHECK(s.context == w.b + 28);
@@ -338,7 +373,7 @@ test_small_stubs(void)
             CHECK_EQ(s.fields_read, layout_mask(kind, layouts[kind].count));
             CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_COUNT);
             CHECK(!newmail_stub_is_valid_registration(&s));
-            CHECK(memcmp(s.context_handle, pcxh, sizeof(pcxh)) == 0);
+            CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
             CHECK_SPAN(s.span[NEWMAIL_F_CONTEXT_HANDLE], 0, 20);
             CHECK_EQ(s.notification_handle, has_handle ? cases[i].handle : 0);
             CHECK_SPAN(s.span[NEWMAIL_F_NOTIFICATION_HANDLE], has_handle ? 20 : 0,
@@ -648,7 +683,7 @@ test_null_and_empty(void)
                          NEWMAIL_PROBLEM_TRUNCATED);
                 CHECK_EQ(s.kind, kind);
                 CHECK_EQ(s.fields_read, 0);
-                CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_CONTEXT_HANDLE);
+                CHECK_EQ(newmail_stub_first_missing(&s), layouts[kind].fields[0]);
                 CHECK(!newmail_stub_is_valid_registration(&s));
             }
         }
@@ -835,6 +870,23 @@ test_field_names(void)
         {NEWMAIL_F_CALLBACK_LENGTH, "cbCallbackAddress"},
         {NEWMAIL_F_NOTIFICATION_HANDLE, "hNotification"},
         {NEWMAIL_F_RETURN_VALUE, "return value"},
+        {NEWMAIL_F_ASYNC_HANDLE, "acxh"},
+        {NEWMAIL_F_FLAGS_IN, "ulFlagsIn"},
+        {NEWMAIL_F_FLAGS_OUT, "pulFlagsOut"},
+        {NEWMAIL_F_RPC_FLAGS, "pulFlags"},
+        {NEWMAIL_F_ROP_COUNT, "the ROP buffer's count"},
+        {NEWMAIL_F_ROP_OFFSET, "rgbOut's offset"},
+        {NEWMAIL_F_ROP_ACTUAL, "rgbOut's actual count"},
+        {NEWMAIL_F_ROP, "the ROP buffer"},
+        {NEWMAIL_F_ROP_LENGTH, "the ROP buffer's length"},
+        {NEWMAIL_F_ROP_MAX_OUT, "pcbOut"},
+        {NEWMAIL_F_AUX_COUNT, "the auxiliary buffer's count"},
+        {NEWMAIL_F_AUX_OFFSET, "rgbAuxOut's offset"},
+        {NEWMAIL_F_AUX_ACTUAL, "rgbAuxOut's actual count"},
+        {NEWMAIL_F_AUX, "the auxiliary buffer"},
+        {NEWMAIL_F_AUX_LENGTH, "the auxiliary buffer's length"},
+        {NEWMAIL_F_AUX_MAX_OUT, "pcbAuxOut"},
+        {NEWMAIL_F_TRANS_TIME, "pulTransTime"},
         {NEWMAIL_F_COUNT, "end of stub"},
         {(newmail_field_t)99, "end of stub"},
         {(newmail_field_t)-1, "end of stub"}, /* GCC and clang: enum is unsigned */
@@ -892,9 +944,144 @@ test_first_missing(void)
     where[0] = 0;
 }
 
+/* ---- the session and AsyncEMSMDB stubs ----------------------------------------- */
+
+static const uint8_t rop_bytes[] = {0x00, 0x00, 0x04, 0x00, 0x03, 0x00, 0x03, 0x00, 0x03, 0x00, 0x2a};
+static const uint8_t aux_bytes[] = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5};
+
+static void
+test_session_stubs(void)
+{
+    for (int be = 0; be <= 1; be++) {
+        writer_t w = {.be = be};
+        newmail_stub_t s;
+
+        /* EcDoRpcExt2 request: rgbIn and rgbAuxIn are conformant arrays. */
+        snprintf(where, sizeof(where), "opnum 11 request, %s", be ? "BE" : "LE");
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_u32(&w, 0x00000003);              /* pulFlags */
+        put_u32(&w, sizeof(rop_bytes));       /* rgbIn: max_count at 24 */
+        put_bytes(&w, rop_bytes, sizeof(rop_bytes)); /* 28..38 */
+        put_u32(&w, sizeof(rop_bytes));       /* cbIn at 40 */
+        put_u32(&w, 0x00040000);              /* pcbOut */
+        put_u32(&w, sizeof(aux_bytes));       /* rgbAuxIn at 48 */
+        put_bytes(&w, aux_bytes, sizeof(aux_bytes)); /* 52..56 */
+        put_u32(&w, sizeof(aux_bytes));       /* cbAuxIn at 60 */
+        put_u32(&w, 0x00001008);              /* pcbAuxOut at 64 */
+        CHECK_EQ(parse(NEWMAIL_RPC_EXT2_REQUEST, &w, &s), 0);
+        CHECK_EQ(s.fields_read, layout_mask(NEWMAIL_RPC_EXT2_REQUEST, COUNT_OF(req11_fields)));
+        CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
+        CHECK_EQ(s.rpc_flags, 3);
+        CHECK_SPAN(s.span[NEWMAIL_F_ROP], 28, sizeof(rop_bytes));
+        CHECK(s.rop == w.b + 28);
+        CHECK_EQ(s.rop_length, sizeof(rop_bytes));
+        CHECK_SPAN(s.span[NEWMAIL_F_ROP_LENGTH], 40, 4);
+        CHECK_EQ(s.rop_max_out, 0x40000);
+        CHECK_SPAN(s.span[NEWMAIL_F_AUX], 52, sizeof(aux_bytes));
+        CHECK_SPAN(s.span[NEWMAIL_F_AUX_MAX_OUT], 64, 4);
+        CHECK_EQ(s.aux_max_out, 0x1008);
+
+        /* cbIn that disagrees with rgbIn's count is flagged. */
+        w.len = 40;
+        put_u32(&w, 99);
+        CHECK_EQ(parse(NEWMAIL_RPC_EXT2_REQUEST, &w, &s),
+                 NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_TRUNCATED);
+        CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_ROP_MAX_OUT);
+
+        /* EcDoRpcExt2 response: rgbOut and rgbAuxOut are conformant varying. */
+        snprintf(where, sizeof(where), "opnum 11 response, %s", be ? "BE" : "LE");
+        w.len = 0;
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_u32(&w, 0);                       /* pulFlags */
+        put_u32(&w, 0x00040000);              /* rgbOut: max_count */
+        put_u32(&w, 0);                       /* offset */
+        put_u32(&w, sizeof(rop_bytes));       /* actual_count at 32 */
+        put_bytes(&w, rop_bytes, sizeof(rop_bytes)); /* 36..46 */
+        put_u32(&w, sizeof(rop_bytes));       /* pcbOut at 48 */
+        put_u32(&w, 0x1008);                  /* rgbAuxOut: max_count */
+        put_u32(&w, 0);
+        put_u32(&w, 0);                       /* nothing */
+        put_u32(&w, 0);                       /* pcbAuxOut at 64 */
+        put_u32(&w, 17);                      /* pulTransTime */
+        put_u32(&w, 0);                       /* return value at 72 */
+        CHECK_EQ(parse(NEWMAIL_RPC_EXT2_RESPONSE, &w, &s), 0);
+        CHECK_EQ(s.fields_read, layout_mask(NEWMAIL_RPC_EXT2_RESPONSE, COUNT_OF(resp11_fields)));
+        CHECK_SPAN(s.span[NEWMAIL_F_ROP], 36, sizeof(rop_bytes));
+        CHECK_EQ(s.rop_count, 0x40000);
+        CHECK_EQ(s.rop_actual, sizeof(rop_bytes));
+        CHECK_SPAN(s.span[NEWMAIL_F_AUX], 64, 0);
+        CHECK_EQ(s.trans_time, 17);
+        CHECK_SPAN(s.span[NEWMAIL_F_RETURN_VALUE], 72, 4);
+
+        /* An offset other than 0, or more bytes than max_count, is flagged. */
+        w.b[be ? 31 : 28] = 1;
+        CHECK_EQ(parse(NEWMAIL_RPC_EXT2_RESPONSE, &w, &s), NEWMAIL_PROBLEM_ROP_VARYING);
+        w.b[be ? 31 : 28] = 0;
+
+        /* EcDoAsyncConnectEx response: pacxh, return value. */
+        snprintf(where, sizeof(where), "opnum 14 response, %s", be ? "BE" : "LE");
+        w.len = 0;
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_u32(&w, 0x80040111);
+        CHECK_EQ(parse(NEWMAIL_ASYNC_CONNECT_RESPONSE, &w, &s), 0);
+        CHECK(memcmp(s.async_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
+        CHECK_EQ(s.return_value, 0x80040111);
+
+        /* EcDoAsyncWaitEx: acxh and ulFlagsIn; pulFlagsOut and the return value. */
+        snprintf(where, sizeof(where), "EcDoAsyncWaitEx, %s", be ? "BE" : "LE");
+        w.len = 0;
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_u32(&w, 0);
+        CHECK_EQ(parse(NEWMAIL_ASYNC_WAIT_REQUEST, &w, &s), 0);
+        CHECK(memcmp(s.async_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
+        CHECK_SPAN(s.span[NEWMAIL_F_FLAGS_IN], 20, 4);
+        w.len = 0;
+        put_u32(&w, 0x00000001);
+        put_u32(&w, 0);
+        CHECK_EQ(parse(NEWMAIL_ASYNC_WAIT_RESPONSE, &w, &s), 0);
+        CHECK_EQ(s.flags_out, 1);
+        CHECK_SPAN(s.span[NEWMAIL_F_RETURN_VALUE], 4, 4);
+        w.len = 7;
+        CHECK_EQ(parse(NEWMAIL_ASYNC_WAIT_RESPONSE, &w, &s), NEWMAIL_PROBLEM_TRUNCATED);
+        CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_RETURN_VALUE);
+
+        /* EcDoConnectEx response: pcxh first, the return value last. */
+        snprintf(where, sizeof(where), "connect response, %s", be ? "BE" : "LE");
+        w.len = 0;
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_u32(&w, 0x0000ea60);              /* pcmsPollsMax ... and the rest */
+        put_u32(&w, 6);
+        put_u32(&w, 0x000004b6);              /* the return value, at 28 */
+        CHECK_EQ(parse(NEWMAIL_CONNECT_RESPONSE, &w, &s), 0);
+        CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
+        CHECK_EQ(s.return_value, 0x4b6);
+        CHECK_SPAN(s.span[NEWMAIL_F_RETURN_VALUE], 28, 4);
+        /* Not a whole number of uint32s, or nothing after pcxh: no return value. */
+        w.len = 31;
+        CHECK_EQ(parse(NEWMAIL_CONNECT_RESPONSE, &w, &s), 0);
+        CHECK(!newmail_stub_has(&s, NEWMAIL_F_RETURN_VALUE));
+        w.len = 20;
+        CHECK_EQ(parse(NEWMAIL_CONNECT_RESPONSE, &w, &s), 0);
+        CHECK(!newmail_stub_has(&s, NEWMAIL_F_RETURN_VALUE));
+    }
+
+    /* All-zero handles (failed connects, closed sessions) are recognised. */
+    {
+        static const uint8_t zero[NEWMAIL_CONTEXT_HANDLE_LEN];
+        uint8_t one[NEWMAIL_CONTEXT_HANDLE_LEN] = {0};
+
+        where[0] = 0;
+        CHECK(newmail_handle_is_null(zero));
+        one[19] = 1;
+        CHECK(!newmail_handle_is_null(one));
+    }
+    where[0] = 0;
+}
+
 int
 main(void)
 {
+    test_session_stubs();
     test_register_request_layouts();
     test_small_stubs();
     test_problems();
