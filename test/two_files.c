@@ -5,7 +5,7 @@
  *
  * Usage: two_files [--expect-plugin PATH] A.pcap B.pcap [PORT]
  *
- * It starts libwireshark the way tshark 4.0 does (init_process_policies,
+ * It starts libwireshark the way tshark does (init_process_policies,
  * configuration_init, wtap_init, epan_init with plugin loading,
  * epan_load_settings, prefs_apply_all), then
  *   1. opens A (one that registers a callback on PORT, default 50123, such
@@ -31,6 +31,11 @@
  * a HOME holding it, which test/run_two_files.py does through
  * test/tshark_harness.py. --expect-plugin names the newmail.so that must be
  * the one mapped into the process (read from /proc/self/maps).
+ *
+ * Wireshark versions: the calls a program that reads captures makes changed
+ * between 4.0, 4.4 and 4.6. test/CMakeLists.txt tries each difference on the
+ * Wireshark found and defines NEWMAIL_* for the ones it has; the wrappers
+ * below are the only places that look at them (no version numbers here).
  */
 #include <locale.h>
 #include <stdarg.h>
@@ -52,8 +57,10 @@
 #include <wsutil/report_message.h>
 #include <wsutil/wslog.h>
 
-/* Wireshark 4.4 changed two report_message_routines callbacks (bool, a 64-bit
- * frame number); test/CMakeLists.txt tells which this one has. */
+/* ---- What differs between Wireshark releases (see test/CMakeLists.txt) ------ */
+
+/* 4.4: two report_message_routines callbacks take bool and a 64-bit frame
+ * number. */
 #ifdef NEWMAIL_REPORT_ROUTINES_USE_BOOL
 #include <stdbool.h>
 #include <stdint.h>
@@ -63,6 +70,84 @@ typedef uint64_t report_frame_t;
 typedef gboolean report_bool_t;
 typedef guint32 report_frame_t;
 #endif
+
+/* 4.6: ws_log_init() takes only the error callback (the program name is
+ * g_get_prgname()); configuration_init() has no namespace argument. */
+static void
+start_logging(void)
+{
+#ifdef NEWMAIL_WS_LOG_INIT_NO_PROGNAME
+    g_set_prgname("two_files");
+    ws_log_init(NULL);
+#else
+    ws_log_init("two_files", NULL);
+#endif
+}
+
+static char *
+start_configuration(const char *arg0)
+{
+#ifdef NEWMAIL_CONFIGURATION_INIT_NO_NAMESPACE
+    return configuration_init(arg0);
+#else
+    return configuration_init(arg0, NULL);
+#endif
+}
+
+/* 4.6: a wtap_rec holds the record's bytes itself (wtap_rec_init() sizes
+ * that buffer, wtap_read() fills it, epan_dissect_run() takes no tvb and
+ * reads them from the record). Before, the caller passed a Buffer to
+ * wtap_read() and a tvb over it to epan_dissect_run(). buf is that Buffer;
+ * where the record holds the bytes it is set up but stays unused. */
+static void
+record_init(wtap_rec *rec, Buffer *buf)
+{
+#ifdef NEWMAIL_WTAP_REC_INIT_TAKES_SIZE
+    wtap_rec_init(rec, 1514);
+#else
+    wtap_rec_init(rec);
+#endif
+    ws_buffer_init(buf, 1514);
+}
+
+static void
+record_cleanup(wtap_rec *rec, Buffer *buf)
+{
+    wtap_rec_cleanup(rec);
+    ws_buffer_free(buf);
+}
+
+static gboolean
+record_read(wtap *wth, wtap_rec *rec, Buffer *buf, int *err, gchar **err_info, gint64 *offset)
+{
+#ifdef NEWMAIL_WTAP_READ_INTO_REC
+    (void)buf;
+    return wtap_read(wth, rec, err, err_info, offset);
+#else
+    return wtap_read(wth, rec, buf, err, err_info, offset);
+#endif
+}
+
+static void
+record_dissect(epan_dissect_t *edt, int file_type_subtype, wtap_rec *rec, Buffer *buf,
+               frame_data *fdata)
+{
+#ifdef NEWMAIL_EPAN_DISSECT_RUN_WITHOUT_TVB
+    (void)buf;
+    epan_dissect_run(edt, file_type_subtype, rec, fdata, NULL);
+#else
+#ifdef NEWMAIL_WTAP_READ_INTO_REC
+    const guint8 *bytes = ws_buffer_start_ptr(&rec->data);
+    (void)buf;
+#else
+    const guint8 *bytes = ws_buffer_start_ptr(buf);
+#endif
+    tvbuff_t *tvb = tvb_new_real_data(bytes, fdata->cap_len, fdata->pkt_len);
+
+    /* epan_dissect_reset() frees the tvb. */
+    epan_dissect_run(edt, file_type_subtype, rec, tvb, fdata, NULL);
+#endif
+}
 
 static int failures;
 
@@ -148,11 +233,31 @@ cfile_close_failure(const char *name, int err, gchar *err_info)
     cfile_read_failure(name, err, err_info);
 }
 
+#ifdef NEWMAIL_REPORT_ROUTINES_HAVE_RENAME
+/* 4.6 added a callback for rename() failures. */
+static void
+rename_failure(const char *from, const char *to, int err)
+{
+    fprintf(stderr, "two_files: cannot rename %s to %s: %s\n", from, to, g_strerror(err));
+}
+#endif
+
+/* Designated initializers: the members' order and number change between
+ * releases. */
 static const struct report_message_routines report_routines = {
-    vfailure,           vfailure,        open_failure,
-    read_failure,       write_failure,   cfile_open_failure,
-    cfile_dump_open_failure, cfile_read_failure, cfile_write_failure,
-    cfile_close_failure,
+    .vreport_failure = vfailure,
+    .vreport_warning = vfailure,
+    .report_open_failure = open_failure,
+    .report_read_failure = read_failure,
+    .report_write_failure = write_failure,
+#ifdef NEWMAIL_REPORT_ROUTINES_HAVE_RENAME
+    .report_rename_failure = rename_failure,
+#endif
+    .report_cfile_open_failure = cfile_open_failure,
+    .report_cfile_dump_open_failure = cfile_dump_open_failure,
+    .report_cfile_read_failure = cfile_read_failure,
+    .report_cfile_write_failure = cfile_write_failure,
+    .report_cfile_close_failure = cfile_close_failure,
 };
 
 /* ---- The plugin --------------------------------------------------------------- */
@@ -224,8 +329,10 @@ static gboolean
 read_capture(const char *path, guint32 port, struct packet_provider_data *provider,
              epan_t **session_out, file_result_t *result)
 {
-    static const struct packet_provider_funcs provider_funcs = { provider_get_frame_ts, NULL,
-                                                                 NULL, NULL };
+    /* Only the member used here: the others differ between releases. */
+    static const struct packet_provider_funcs provider_funcs = {
+        .get_frame_ts = provider_get_frame_ts,
+    };
     wtap *wth;
     wtap_rec rec;
     Buffer buf;
@@ -249,11 +356,8 @@ read_capture(const char *path, guint32 port, struct packet_provider_data *provid
     session = epan_new(provider, &provider_funcs);
     edt = epan_dissect_new(session, TRUE, TRUE);
     nstime_set_zero(&elapsed_time);
-    wtap_rec_init(&rec);
-    ws_buffer_init(&buf, 1514);
-    while (wtap_read(wth, &rec, &buf, &err, &err_info, &data_offset)) {
-        tvbuff_t *tvb;
-
+    record_init(&rec, &buf);
+    while (record_read(wth, &rec, &buf, &err, &err_info, &data_offset)) {
         result->frames++;
         frame_data_init(&fdata, result->frames, &rec, data_offset, cum_bytes);
         g_array_append_val(provider->timestamps, fdata.abs_ts);
@@ -262,8 +366,7 @@ read_capture(const char *path, guint32 port, struct packet_provider_data *provid
             ref_frame = fdata;
             ref = &ref_frame;
         }
-        tvb = tvb_new_real_data(ws_buffer_start_ptr(&buf), fdata.cap_len, fdata.pkt_len);
-        epan_dissect_run(edt, wtap_file_type_subtype(wth), &rec, tvb, &fdata, NULL);
+        record_dissect(edt, wtap_file_type_subtype(wth), &rec, &buf, &fdata);
         frame_data_set_after_dissect(&fdata, &cum_bytes);
         prev_dis_frame = fdata;
         prev_dis = &prev_dis_frame;
@@ -281,8 +384,7 @@ read_capture(const char *path, guint32 port, struct packet_provider_data *provid
     }
     if (err != 0)
         cfile_read_failure(path, err, err_info);
-    wtap_rec_cleanup(&rec);
-    ws_buffer_free(&buf);
+    record_cleanup(&rec, &buf);
     epan_dissect_free(edt);
     wtap_close(wth);
     *session_out = session;
@@ -344,10 +446,10 @@ main(int argc, char *argv[])
 
     /* As tshark's main() does, in this order. */
     setlocale(LC_ALL, "");
-    ws_log_init("two_files", NULL);
+    start_logging();
     init_process_policies();
     relinquish_special_privs_perm();
-    error = configuration_init(argv[0], NULL);
+    error = start_configuration(argv[0]);
     if (error != NULL) {
         fprintf(stderr, "two_files: can't get pathname of directory containing the program: %s\n",
                 error);
