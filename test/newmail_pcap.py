@@ -312,14 +312,20 @@ DREP_BIG_ENDIAN = b"\x00\x00\x00\x00"     # ASCII, big-endian, IEEE float
 
 PTYPE_REQUEST = 0
 PTYPE_RESPONSE = 2
+PTYPE_FAULT = 3
 PTYPE_BIND = 11
 PTYPE_BIND_ACK = 12
+PTYPE_AUTH3 = 16          # MS-RPCE 2.2.2.10: the third leg of NTLM
+PTYPE_CO_CANCEL = 18
 
 PFC_FIRST_FRAG = 0x01
 PFC_LAST_FRAG = 0x02
 
 EMSMDB_UUID = uuid.UUID("a4f1db00-ca47-1067-b31f-00dd010662da")
 EMSMDB_VERSION = (0, 81)
+# MS-OXCRPC 1.9 / 3.3: the interface of EcDoAsyncWaitEx, version 0.1.
+ASYNCEMSMDB_UUID = uuid.UUID("5261574a-4572-206e-b268-6b199213b4e4")
+ASYNCEMSMDB_VERSION = (0, 1)
 NDR_UUID = uuid.UUID("8a885d04-1ceb-11c9-9fe8-08002b104860")
 NDR_VERSION = 2
 
@@ -378,17 +384,61 @@ class NdrWriter:
         return bytes(self._buffer)
 
 
-def rpc_header(ptype, flags, frag_length, call_id, little_endian):
+def rpc_header(ptype, flags, frag_length, call_id, little_endian,
+               auth_length=0):
     """Return the 16-byte common header of a connection-oriented PDU."""
     drep = DREP_LITTLE_ENDIAN if little_endian else DREP_BIG_ENDIAN
     order = "<" if little_endian else ">"
     return (struct.pack("BBBB", 5, 0, ptype, flags) + drep
-            + struct.pack(order + "HHI", frag_length, 0, call_id))
+            + struct.pack(order + "HHI", frag_length, auth_length, call_id))
 
 
-def _pdu(ptype, flags, call_id, little_endian, body):
-    return rpc_header(ptype, flags, 16 + len(body), call_id,
-                      little_endian) + body
+def _pdu(ptype, flags, call_id, little_endian, body, auth_value=b"",
+         security=None):
+    """Return a PDU; with ``auth_value`` (a security token) the body is
+    padded to 4 bytes and followed by a sec_trailer and the token, as binds,
+    bind_acks and AUTH3 carry them (MS-RPCE 2.2.2.11)."""
+    if not auth_value:
+        return rpc_header(ptype, flags, 16 + len(body), call_id,
+                          little_endian) + body
+    pad = -len(body) % 4
+    body += bytes(pad) + sec_trailer(security, pad, little_endian)
+    return rpc_header(ptype, flags, 16 + len(body) + len(auth_value),
+                      call_id, little_endian, len(auth_value)) \
+        + body + auth_value
+
+
+def sec_trailer(security, pad, little_endian=True):
+    """Return the 8-byte sec_trailer (C706 auth_verifier_co_t header):
+    auth_type, auth_level, auth_pad_length, reserved, auth_context_id."""
+    order = "<" if little_endian else ">"
+    return struct.pack(order + "BBBBI", security.auth_type,
+                       security.auth_level, pad, 0, security.context_id)
+
+
+def protected_pdu(ptype, flags, call_id, little_endian, body_header, stub,
+                  security, from_client):
+    """Return a request or response PDU whose stub is sealed and signed.
+
+    MS-RPCE 2.2.2.11: the sec_trailer is 16-byte aligned relative to the
+    start of the stub, so the stub is padded (auth_pad_length says by how
+    much).  ``security.seal`` encrypts stub and padding and returns the
+    verifier computed over the whole PDU as it will be sent, the verifier
+    itself left out (NTLM with extended session security signs the header
+    too).
+    """
+    pad = -len(stub) % 16
+    trailer = sec_trailer(security, pad, little_endian)
+    plain = stub + bytes(pad)
+    frag_length = (16 + len(body_header) + len(plain) + len(trailer)
+                   + security.verifier_length)
+    header = rpc_header(ptype, flags, frag_length, call_id, little_endian,
+                        security.verifier_length)
+    sealed, verifier = security.seal(
+        from_client, header + body_header + plain + trailer, plain)
+    if len(verifier) != security.verifier_length:
+        raise ValueError("verifier of %d bytes" % len(verifier))
+    return header + body_header + sealed + trailer + verifier
 
 
 def _syntax_id(ndr, syntax_uuid, major, minor):
@@ -397,8 +447,13 @@ def _syntax_id(ndr, syntax_uuid, major, minor):
 
 
 def bind_pdu(call_id, little_endian=True, interface=EMSMDB_UUID,
-             version=EMSMDB_VERSION, max_frag=5840):
-    """Return a bind PDU offering one presentation context (id 0, NDR)."""
+             version=EMSMDB_VERSION, max_frag=5840, auth_value=b"",
+             security=None):
+    """Return a bind PDU offering one presentation context (id 0, NDR).
+
+    ``auth_value`` (with ``security``) is the first security token, e.g.
+    NTLM's NEGOTIATE_MESSAGE.
+    """
     ndr = NdrWriter(little_endian)
     ndr.u16(max_frag).u16(max_frag).u32(0)      # xmit, recv, assoc_group
     ndr.raw(b"\x01\x00\x00\x00")                 # one context element
@@ -406,12 +461,24 @@ def bind_pdu(call_id, little_endian=True, interface=EMSMDB_UUID,
     _syntax_id(ndr, interface, *version)
     _syntax_id(ndr, NDR_UUID, NDR_VERSION, 0)
     return _pdu(PTYPE_BIND, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
-                little_endian, ndr.getvalue())
+                little_endian, ndr.getvalue(), auth_value, security)
+
+
+def auth3_pdu(call_id, auth_value, security, little_endian=True):
+    """Return an AUTH3 PDU (MS-RPCE 2.2.2.10): 4 bytes of pad, then the
+    sec_trailer and the last token (NTLM's AUTHENTICATE_MESSAGE)."""
+    return _pdu(PTYPE_AUTH3, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
+                little_endian, bytes(4), auth_value, security)
 
 
 def bind_ack_pdu(call_id, little_endian=True, secondary_address=b"6001",
-                 max_frag=5840, assoc_group=0x00012345):
-    """Return a bind_ack accepting presentation context 0 with NDR."""
+                 max_frag=5840, assoc_group=0x00012345, auth_value=b"",
+                 security=None):
+    """Return a bind_ack accepting presentation context 0 with NDR.
+
+    ``auth_value`` (with ``security``) is the server's security token, e.g.
+    NTLM's CHALLENGE_MESSAGE.
+    """
     ndr = NdrWriter(little_endian)
     ndr.u16(max_frag).u16(max_frag).u32(assoc_group)
     port_spec = secondary_address + b"\x00"
@@ -422,7 +489,7 @@ def bind_ack_pdu(call_id, little_endian=True, secondary_address=b"6001",
     ndr.u16(0).u16(0)                            # acceptance, no reason
     _syntax_id(ndr, NDR_UUID, NDR_VERSION, 0)
     return _pdu(PTYPE_BIND_ACK, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
-                little_endian, ndr.getvalue())
+                little_endian, ndr.getvalue(), auth_value, security)
 
 
 def _split(data, pieces):
@@ -446,12 +513,20 @@ def _split(data, pieces):
 
 
 def request_pdus(call_id, opnum, stub, little_endian=True, fragments=1,
-                 context_id=0):
+                 context_id=0, security=None):
     """Return the request PDU(s) carrying ``stub``, fragmented as asked.
 
     alloc_hint is the number of stub bytes still to come, as Windows sends it.
+    With ``security`` the one PDU is sealed and signed (see protected_pdu).
     """
     order = "<" if little_endian else ">"
+    if security is not None:
+        if fragments != 1:
+            raise ValueError("sealed requests are written unfragmented")
+        return [protected_pdu(
+            PTYPE_REQUEST, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
+            little_endian, struct.pack(order + "IHH", len(stub), context_id,
+                                       opnum), stub, security, True)]
     parts = _split(stub, fragments)
     pdus = []
     remaining = len(stub)
@@ -464,12 +539,41 @@ def request_pdus(call_id, opnum, stub, little_endian=True, fragments=1,
     return pdus
 
 
-def response_pdu(call_id, stub, little_endian=True, context_id=0):
-    """Return one unfragmented response PDU carrying ``stub``."""
+def response_pdu(call_id, stub, little_endian=True, context_id=0,
+                 security=None):
+    """Return one unfragmented response PDU carrying ``stub``, sealed and
+    signed by the server when ``security`` is given."""
     order = "<" if little_endian else ">"
-    body = struct.pack(order + "IHBB", len(stub), context_id, 0, 0) + stub
+    body_header = struct.pack(order + "IHBB", len(stub), context_id, 0, 0)
+    if security is not None:
+        return protected_pdu(PTYPE_RESPONSE, PFC_FIRST_FRAG | PFC_LAST_FRAG,
+                             call_id, little_endian, body_header, stub,
+                             security, False)
     return _pdu(PTYPE_RESPONSE, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
+                little_endian, body_header + stub)
+
+
+# C706 appendix E / MS-RPCE 2.2.2.2: the fault a server returns for a call
+# the client cancelled.
+NCA_S_FAULT_CANCEL = 0x1C00000D
+
+
+def fault_pdu(call_id, status, little_endian=True, context_id=0,
+              cancel_count=0):
+    """Return a fault PDU (C706 12.6.4.7): alloc_hint, p_cont_id,
+    cancel_count, reserved, status, 4 reserved bytes, no stub."""
+    order = "<" if little_endian else ">"
+    body = struct.pack(order + "IHBBI", 0, context_id, cancel_count, 0,
+                       status) + bytes(4)
+    return _pdu(PTYPE_FAULT, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
                 little_endian, body)
+
+
+def co_cancel_pdu(call_id, little_endian=True):
+    """Return a co_cancel PDU (C706 12.6.4.1), with no optional data: the
+    client asks the server to cancel call ``call_id``."""
+    return _pdu(PTYPE_CO_CANCEL, PFC_FIRST_FRAG | PFC_LAST_FRAG, call_id,
+                little_endian, b"")
 
 
 # --------------------------------------------------------------------------
@@ -578,6 +682,278 @@ def unregister_request_stub(handle, notification_handle, little_endian=True):
 def unregister_response_stub(handle, status, little_endian=True):
     """Return the stub of an EcRUnregisterPushNotification response."""
     return NdrWriter(little_endian).raw(handle).u32(status).getvalue()
+
+
+# --------------------------------------------------------------------------
+# Session stubs: EcDoConnect(Ex), EcDoDisconnect, EcDoRpc(Ext2),
+# EcDoAsyncConnectEx (MS-OXCRPC 3.1.4) and AsyncEMSMDB's EcDoAsyncWaitEx
+# (MS-OXCRPC 3.3.4.1)
+# --------------------------------------------------------------------------
+#
+# NDR reminders for these IDL signatures: [in] and [out] parameters are laid
+# out in the order the IDL lists them, [in] ones in the request and [out]
+# ones (then the return value) in the response.  A top-level pointer is
+# [ref] (no referent id on the wire); the inner pointer of an [out, string]
+# char ** is unique (a referent id, then the string).  Strings and
+# [size_is, length_is] arrays are conformant and varying (max_count, offset,
+# actual_count, then the elements); [size_is] alone is conformant (max_count,
+# then the elements).  Integers are aligned on their size, relative to the
+# start of the stub.
+
+OPNUM_CONNECT = 0             # EcDoConnect: old clients (Exchange 2003)
+OPNUM_DISCONNECT = 1          # EcDoDisconnect
+OPNUM_RPC = 2                 # EcDoRpc: old clients' ROP call
+OPNUM_CONNECT_EX = 10         # EcDoConnectEx
+OPNUM_RPC_EXT2 = 11           # EcDoRpcExt2
+OPNUM_ASYNC_CONNECT_EX = 14   # EcDoAsyncConnectEx
+OPNUM_ASYNC_WAIT_EX = 0       # EcDoAsyncWaitEx, on the AsyncEMSMDB interface
+NOTIFICATION_PENDING = 0x00000001   # pulFlagsOut of EcDoAsyncWaitEx
+NULL_HANDLE = bytes(20)       # the context handle of "no session"
+BIG_RANGE_ULONG_MAX = 0x40000     # pcbOut's upper bound (3.1.4.2)
+SMALL_RANGE_ULONG_MAX = 0x1008    # pcbAuxOut's upper bound
+
+RPC_HEADER_EXT_COMPRESSED = 0x0001
+RPC_HEADER_EXT_XOR_MAGIC = 0x0002
+RPC_HEADER_EXT_LAST = 0x0004
+AUX_TYPE_PERF_REQUESTID = 0x01
+AUX_VERSION_1 = 0x01
+
+# What EcDoConnect(Ex) carries besides the handle: a user DN, the versions.
+USER_DN = ("/o=Example/ou=Exchange Administrative Group"
+           "/cn=Recipients/cn=user")
+DN_PREFIX = "/o=Example/ou=Exchange Administrative Group"
+DISPLAY_NAME = "Example User"
+CLIENT_VERSION = (0x000C, 0x0000, 0x1B5B)     # Outlook 12.0.6997
+SERVER_VERSION = (0x000F, 0x0001, 0x0847)     # Exchange 15.1.2119
+
+
+def rpc_header_ext(payload, flags=RPC_HEADER_EXT_LAST, version=0):
+    """Return one RPC_HEADER_EXT block (MS-OXCRPC 2.2.2.1) and its payload,
+    uncompressed and not obfuscated: Size and SizeActual are both the
+    payload's length.  Always little-endian: it is a byte buffer to NDR."""
+    return struct.pack("<HHHH", version, flags, len(payload),
+                       len(payload)) + payload
+
+
+def rop_buffer(rops=b"", handles=(0xFFFFFFFF,)):
+    """Return an rgbIn/rgbOut buffer: one RPC_HEADER_EXT block holding
+    RopSize (2 + the ROP bytes), the ROPs as given, then the server object
+    handle table (MS-OXCROPS 2.2.1)."""
+    payload = struct.pack("<H", 2 + len(rops)) + rops
+    payload += b"".join(struct.pack("<I", handle) for handle in handles)
+    return rpc_header_ext(payload)
+
+
+def aux_buffer(session_id=1, request_id=1):
+    """Return an auxiliary buffer with one AUX_PERF_REQUESTID block
+    (MS-OXCRPC 2.2.2.2 and 2.2.2.4): what a client sends in rgbAuxIn."""
+    block = struct.pack("<HBB", 8, AUX_VERSION_1, AUX_TYPE_PERF_REQUESTID)
+    block += struct.pack("<HH", session_id, request_id)
+    return rpc_header_ext(block)
+
+
+def _cv_string(ndr, text):
+    """A conformant varying NUL-terminated 8-bit string."""
+    data = text.encode("ascii") + b"\x00"
+    ndr.u32(len(data)).u32(0).u32(len(data)).raw(data)
+
+
+def _cv_bytes(ndr, data):
+    """A [size_is(n), length_is(n)] byte array: max_count, offset, count."""
+    ndr.u32(len(data)).u32(0).u32(len(data)).raw(data)
+
+
+def _connect_request(little_endian, user_dn, flags, con_mod, limit, cpid,
+                     lcid_string, lcid_sort, icxr_link, can_convert,
+                     client_version, timestamp):
+    ndr = NdrWriter(little_endian)
+    _cv_string(ndr, user_dn)                 # szUserDN, a [ref] string
+    for value in (flags, con_mod, limit, cpid, lcid_string, lcid_sort,
+                  icxr_link):
+        ndr.u32(value)
+    ndr.u16(can_convert)                     # usFCanConvertCodePages
+    for word in client_version:              # rgwClientVersion[3]
+        ndr.u16(word)
+    ndr.u32(timestamp)                       # *pulTimeStamp
+    return ndr
+
+
+def connect_request_stub(little_endian=True, user_dn=USER_DN, *, flags=0,
+                         con_mod=0, limit=0, cpid=1252, lcid_string=1033,
+                         lcid_sort=1033, icxr_link=0xFFFFFFFF, can_convert=1,
+                         client_version=CLIENT_VERSION, timestamp=0):
+    """Return the request stub of EcDoConnect (opnum 0), the old IDL that
+    EcDoConnectEx extends: EcDoConnectEx's [in] parameters up to
+    pulTimeStamp, no auxiliary buffer."""
+    return _connect_request(little_endian, user_dn, flags, con_mod, limit,
+                            cpid, lcid_string, lcid_sort, icxr_link,
+                            can_convert, client_version,
+                            timestamp).getvalue()
+
+
+def connect_ex_request_stub(little_endian=True, user_dn=USER_DN, *,
+                            aux_in=None, pcb_aux_out=SMALL_RANGE_ULONG_MAX,
+                            flags=0, con_mod=0x2A5F3C91, limit=0, cpid=1252,
+                            lcid_string=1033, lcid_sort=1033,
+                            icxr_link=0xFFFFFFFF, can_convert=1,
+                            client_version=CLIENT_VERSION, timestamp=0):
+    """Return the request stub of EcDoConnectEx (opnum 10, MS-OXCRPC
+    3.1.4.1): szUserDN, ulFlags, ulConMod, cbLimit, ulCpid, ulLcidString,
+    ulLcidSort, ulIcxrLink, usFCanConvertCodePages, rgwClientVersion[3],
+    *pulTimeStamp, rgbAuxIn (conformant), cbAuxIn, *pcbAuxOut."""
+    aux_in = aux_buffer() if aux_in is None else aux_in
+    ndr = _connect_request(little_endian, user_dn, flags, con_mod, limit,
+                           cpid, lcid_string, lcid_sort, icxr_link,
+                           can_convert, client_version, timestamp)
+    ndr.conformant_array(aux_in)             # rgbAuxIn[cbAuxIn]
+    ndr.u32(len(aux_in)).u32(pcb_aux_out)    # cbAuxIn, *pcbAuxOut
+    return ndr.getvalue()
+
+
+def _connect_response(handle, little_endian, dn_prefix, display_name,
+                      polls_max, retry, retry_delay, icxr, server_version,
+                      best_version, timestamp):
+    ndr = NdrWriter(little_endian).raw(handle)          # *pcxh
+    ndr.u32(polls_max).u32(retry).u32(retry_delay)      # pcmsPollsMax ...
+    ndr.u16(icxr)                                       # *picxr
+    ndr.u32(0x00020000)                                 # szDNPrefix: unique
+    _cv_string(ndr, dn_prefix)
+    ndr.u32(0x00020004)                                 # szDisplayName
+    _cv_string(ndr, display_name)
+    for word in tuple(server_version) + tuple(best_version):
+        ndr.u16(word)                                   # rgwServer/BestVersion
+    ndr.u32(timestamp)                                  # *pulTimeStamp
+    return ndr
+
+
+def connect_response_stub(handle, little_endian=True, *, status=0,
+                          dn_prefix=DN_PREFIX, display_name=DISPLAY_NAME,
+                          polls_max=60000, retry=6, retry_delay=10000,
+                          icxr=1, server_version=SERVER_VERSION,
+                          best_version=CLIENT_VERSION, timestamp=0x5A3C0000):
+    """Return the response stub of EcDoConnect (opnum 0): *pcxh, the
+    polling and retry values, *picxr, szDNPrefix, szDisplayName, the
+    server's and best versions, *pulTimeStamp, the return value."""
+    ndr = _connect_response(handle, little_endian, dn_prefix, display_name,
+                            polls_max, retry, retry_delay, icxr,
+                            server_version, best_version, timestamp)
+    return ndr.u32(status).getvalue()
+
+
+def connect_ex_response_stub(handle, little_endian=True, *, status=0,
+                             aux_out=b"", dn_prefix=DN_PREFIX,
+                             display_name=DISPLAY_NAME, polls_max=60000,
+                             retry=6, retry_delay=10000, icxr=1,
+                             server_version=SERVER_VERSION,
+                             best_version=CLIENT_VERSION,
+                             timestamp=0x5A3C0000):
+    """Return the response stub of EcDoConnectEx (opnum 10): as
+    EcDoConnect's, then rgbAuxOut (conformant varying), *pcbAuxOut and the
+    return value.  A refused connect returns the all-zero handle."""
+    ndr = _connect_response(handle, little_endian, dn_prefix, display_name,
+                            polls_max, retry, retry_delay, icxr,
+                            server_version, best_version, timestamp)
+    _cv_bytes(ndr, aux_out)
+    return ndr.u32(len(aux_out)).u32(status).getvalue()
+
+
+def disconnect_request_stub(handle, little_endian=True):
+    """Return the request stub of EcDoDisconnect (opnum 1, 3.1.4.3): pcxh."""
+    return NdrWriter(little_endian).raw(handle).getvalue()
+
+
+def disconnect_response_stub(status=0, little_endian=True,
+                             handle=NULL_HANDLE):
+    """Return the response stub of EcDoDisconnect: the handle, zeroed when
+    the session is gone, and the return value."""
+    return NdrWriter(little_endian).raw(handle).u32(status).getvalue()
+
+
+def xor_a5(data):
+    """Obfuscate (or clear) a buffer the way EcDoRpc's were: XOR 0xA5."""
+    return bytes(b ^ 0xA5 for b in data)
+
+
+# An old-style ROP request: RopOpenFolder (0x02) on handle index 0 of
+# folder id 1, and its reply, ecNotFound (0x8004010F).
+_OPEN_FOLDER = bytes([0x02, 0x00, 0x00, 0x00]) + struct.pack("<Q", 1) + b"\x00"
+OLD_ROP_REQUEST = (struct.pack("<H", 2 + len(_OPEN_FOLDER)) + _OPEN_FOLDER
+                   + struct.pack("<I", 1))
+OLD_ROP_REPLY = struct.pack("<HBBI", 8, 0x02, 0x00, 0x8004010F) \
+    + struct.pack("<I", 1)
+
+
+def rpc_request_stub(handle, little_endian=True, rop_request=OLD_ROP_REQUEST,
+                     *, flags=0, offset=0, max_data=0x8000):
+    """Return the request stub of EcDoRpc (opnum 2, reserved since Exchange
+    2010), laid out as Wireshark's MAPI dissector reads it: pcxh, two
+    ulongs, the ROP buffer (length-prefixed, XOR 0xA5), its length (uint16)
+    and the maximum reply size (uint16)."""
+    ndr = NdrWriter(little_endian).raw(handle).u32(flags).u32(offset)
+    ndr.u32(len(rop_request)).raw(xor_a5(rop_request))
+    return ndr.u16(len(rop_request)).u16(max_data).getvalue()
+
+
+def rpc_response_stub(handle, little_endian=True, rop_reply=OLD_ROP_REPLY,
+                      *, status=0, flags=0, offset=0):
+    """Return the response stub of EcDoRpc: pcxh, two ulongs, the ROP reply
+    buffer (length-prefixed, XOR 0xA5), its length and the return value."""
+    ndr = NdrWriter(little_endian).raw(handle).u32(flags).u32(offset)
+    ndr.u32(len(rop_reply)).raw(xor_a5(rop_reply))
+    return ndr.u16(len(rop_reply)).u32(status).getvalue()
+
+
+def rpc_ext2_request_stub(handle, little_endian=True, rgb_in=None, *,
+                          flags=0, pcb_out=BIG_RANGE_ULONG_MAX, aux_in=None,
+                          pcb_aux_out=SMALL_RANGE_ULONG_MAX):
+    """Return the request stub of EcDoRpcExt2 (opnum 11, MS-OXCRPC
+    3.1.4.2): *pcxh, *pulFlags, rgbIn (conformant), cbIn, *pcbOut,
+    rgbAuxIn (conformant), cbAuxIn, *pcbAuxOut.  ``rgb_in`` defaults to a
+    ROP buffer with no ROP (what a client sends to collect notifications)."""
+    rgb_in = rop_buffer() if rgb_in is None else rgb_in
+    aux_in = aux_buffer() if aux_in is None else aux_in
+    ndr = NdrWriter(little_endian).raw(handle).u32(flags)
+    ndr.conformant_array(rgb_in).u32(len(rgb_in)).u32(pcb_out)
+    ndr.conformant_array(aux_in).u32(len(aux_in)).u32(pcb_aux_out)
+    return ndr.getvalue()
+
+
+def rpc_ext2_response_stub(handle, little_endian=True, rgb_out=None, *,
+                           status=0, flags=0, aux_out=b"", trans_time=15):
+    """Return the response stub of EcDoRpcExt2: *pcxh, *pulFlags, rgbOut
+    (conformant varying), *pcbOut, rgbAuxOut (conformant varying),
+    *pcbAuxOut, *pulTransTime and the return value.  ``rgb_out`` is the ROP
+    response buffer as it goes on the wire (see rpc_header_ext); it
+    defaults to an empty ROP list."""
+    rgb_out = rop_buffer() if rgb_out is None else rgb_out
+    ndr = NdrWriter(little_endian).raw(handle).u32(flags)
+    _cv_bytes(ndr, rgb_out)
+    ndr.u32(len(rgb_out))
+    _cv_bytes(ndr, aux_out)
+    return ndr.u32(len(aux_out)).u32(trans_time).u32(status).getvalue()
+
+
+def async_connect_request_stub(handle, little_endian=True):
+    """Return the request stub of EcDoAsyncConnectEx (opnum 14): cxh."""
+    return NdrWriter(little_endian).raw(handle).getvalue()
+
+
+def async_connect_response_stub(async_handle, status=0, little_endian=True):
+    """Return the response stub of EcDoAsyncConnectEx: *pacxh (the ACXH, a
+    20-byte context handle) and the return value."""
+    return NdrWriter(little_endian).raw(async_handle).u32(status).getvalue()
+
+
+def async_wait_request_stub(async_handle, flags_in=0, little_endian=True):
+    """Return the request stub of EcDoAsyncWaitEx (AsyncEMSMDB opnum 0,
+    MS-OXCRPC 3.3.4.1): acxh, ulFlagsIn (must be 0)."""
+    return NdrWriter(little_endian).raw(async_handle).u32(flags_in).getvalue()
+
+
+def async_wait_response_stub(flags_out, status=0, little_endian=True):
+    """Return the response stub of EcDoAsyncWaitEx: *pulFlagsOut
+    (NOTIFICATION_PENDING or 0) and the return value."""
+    return NdrWriter(little_endian).u32(flags_out).u32(status).getvalue()
 
 
 # --------------------------------------------------------------------------
@@ -706,6 +1082,14 @@ class Call:
     response_stub: bytes
     request_frames: list
     response_frames: list
+    # "emsmdb" or "asyncemsmdb": the interface the connection is bound to.
+    interface: str = "emsmdb"
+    # A call ended by a fault PDU: its status; response_stub is then None
+    # and response_frames hold the fault.
+    fault_status: int = None
+    # The co_cancel PDU the client sent before the fault, if any.
+    cancel_frames: list = field(default_factory=list)
+    sealed: bool = False
 
     @property
     def request_frame(self):
@@ -716,6 +1100,22 @@ class Call:
     def response_frame(self):
         """The frame carrying the (unfragmented) response."""
         return self.response_frames[-1]
+
+
+@dataclass
+class PendingCall:
+    """A request written whose response has not been written yet (an
+    EcDoAsyncWaitEx the server holds for minutes, say)."""
+
+    opnum: int
+    call_id: int
+    request_stub: bytes
+    request_frames: list
+
+    @property
+    def request_frame(self):
+        """The frame where Wireshark dissects the reassembled request."""
+        return self.request_frames[-1]
 
 
 # The TCP port the EMSMDB server listens on in every capture.  MS-OXCRPC 1.9
@@ -731,17 +1131,30 @@ class MapiSession:
     """An Outlook client's DCE/RPC connection to EMSMDB on an Exchange server.
 
     ``connect`` writes the TCP handshake and bind/bind_ack; ``call`` writes
-    one request/response pair; ``register`` and ``unregister`` build the
-    opnum 4 and 5 stubs.  Every call is recorded in ``calls``.
+    one request/response pair (``request`` and then ``respond`` or
+    ``fault`` the same in two steps, for calls the server holds);
+    ``register`` and ``unregister`` build the opnum 4 and 5 stubs.  Every
+    call is recorded in ``calls``.
+
+    ``interface`` and ``version`` name the interface bound to (AsyncEMSMDB
+    runs on a connection of its own).  With ``security`` (an object with
+    the tokens and the seal of test/ntlm_seal.py) the bind, bind_ack and an
+    AUTH3 carry its tokens and every request and response stub is sealed
+    and signed (packet privacy).
     """
 
     def __init__(self, net, client, client_port, server,
                  server_port=EXCHANGE_RPC_PORT,
-                 little_endian=True, handle_uuid=None):
+                 little_endian=True, handle_uuid=None,
+                 interface=EMSMDB_UUID, version=EMSMDB_VERSION,
+                 security=None):
         self.net = net
         self.client = client
         self.server = server
         self.little_endian = little_endian
+        self.interface = interface
+        self.version = version
+        self.security = security
         self.tcp = TcpStream(net, client, client_port, server, server_port)
         self._secondary_address = str(server_port).encode("ascii")
         if handle_uuid is None:
@@ -755,13 +1168,35 @@ class MapiSession:
         self._call_id += 1
         return self._call_id
 
+    @property
+    def interface_name(self):
+        """"emsmdb" or "asyncemsmdb", as the manifest names interfaces."""
+        return "asyncemsmdb" if self.interface == ASYNCEMSMDB_UUID \
+            else "emsmdb"
+
     def connect(self):
-        """Write the handshake and the EMSMDB bind; return the frames."""
+        """Write the handshake and the bind; return the frames.
+
+        With security: bind (first token), bind_ack (second), AUTH3 (third,
+        same call id as the bind, no answer), as Windows clients do.
+        """
         frames = self.tcp.handshake()
         call_id = self._next_call_id()
-        frames += self.tcp.send(True, bind_pdu(call_id, self.little_endian))
+        security = self.security
+        if security is None:
+            frames += self.tcp.send(True, bind_pdu(
+                call_id, self.little_endian, self.interface, self.version))
+            frames += self.tcp.send(False, bind_ack_pdu(
+                call_id, self.little_endian, self._secondary_address))
+            return frames
+        frames += self.tcp.send(True, bind_pdu(
+            call_id, self.little_endian, self.interface, self.version,
+            auth_value=security.negotiate(), security=security))
         frames += self.tcp.send(False, bind_ack_pdu(
-            call_id, self.little_endian, self._secondary_address))
+            call_id, self.little_endian, self._secondary_address,
+            auth_value=security.challenge(), security=security))
+        frames += self.tcp.send(True, auth3_pdu(
+            call_id, security.authenticate(), security, self.little_endian))
         return frames
 
     def call(self, opnum, request_stub, response_stub, fragments=1,
@@ -772,17 +1207,49 @@ class MapiSession:
         in its own TCP segment; ``tcp_segments`` instead splits a single PDU
         over that many TCP segments.
         """
+        pending = self.request(opnum, request_stub, fragments, tcp_segments)
+        return self.respond(pending, response_stub)
+
+    def request(self, opnum, request_stub, fragments=1, tcp_segments=1):
+        """Write a request only; return the PendingCall to answer later."""
         if fragments > 1 and tcp_segments > 1:
             raise ValueError("split by fragments or by segments, not both")
         call_id = self._next_call_id()
         request_frames = []
         for pdu in request_pdus(call_id, opnum, request_stub,
-                                self.little_endian, fragments):
+                                self.little_endian, fragments,
+                                security=self.security):
             request_frames += self.tcp.send(True, pdu, tcp_segments)
-        response_frames = self.tcp.send(
-            False, response_pdu(call_id, response_stub, self.little_endian))
-        call = Call(opnum, self.little_endian, request_stub, response_stub,
-                    request_frames, response_frames)
+        return PendingCall(opnum, call_id, request_stub, request_frames)
+
+    def respond(self, pending, response_stub):
+        """Write the response to ``pending``; return the Call."""
+        response_frames = self.tcp.send(False, response_pdu(
+            pending.call_id, response_stub, self.little_endian,
+            security=self.security))
+        call = Call(pending.opnum, self.little_endian, pending.request_stub,
+                    response_stub, pending.request_frames, response_frames,
+                    self.interface_name, sealed=self.security is not None)
+        self.calls.append(call)
+        return call
+
+    def fault(self, pending, status=NCA_S_FAULT_CANCEL, cancel=True):
+        """End ``pending`` with a fault PDU; return the Call.
+
+        With ``cancel`` the client first sends a co_cancel for the call, and
+        the fault counts it (cancel_count 1): a wait the client gave up.
+        """
+        cancel_frames = []
+        if cancel:
+            cancel_frames = self.tcp.send(True, co_cancel_pdu(
+                pending.call_id, self.little_endian))
+        response_frames = self.tcp.send(False, fault_pdu(
+            pending.call_id, status, self.little_endian,
+            cancel_count=1 if cancel else 0))
+        call = Call(pending.opnum, self.little_endian, pending.request_stub,
+                    None, pending.request_frames, response_frames,
+                    self.interface_name, status, cancel_frames,
+                    self.security is not None)
         self.calls.append(call)
         return call
 
