@@ -11,7 +11,8 @@ Usage:
       N registrations with randomised opnum 4 stubs, plus FILE's manifest
       next to it (FILE with the suffix .json)
   gen_captures.py --stubs DIR [--random-stubs SEED] [--count N]
-      the raw opnum 4/5 stubs of every scenario and of the randomised
+      the raw stubs the plugin reads (EMSMDB opnums 0-2, 4, 5, 10, 11, 14,
+      AsyncEMSMDB opnum 0) of every scenario and of the randomised
       registrations, as a libFuzzer seed corpus (may be combined with --out)
 
 All output is deterministic: the same arguments give byte-identical files.
@@ -29,6 +30,7 @@ import random
 import struct
 import sys
 import time
+import uuid
 
 import newmail_pcap as nm
 
@@ -68,42 +70,264 @@ def _drep(little_endian):
     return "le" if little_endian else "be"
 
 
-class Expectations:
-    """Tracks registrations as they are written and classifies datagrams.
+# EMSMDB opnums whose stubs the plugin reads (SPEC.md section 1): the
+# connects (no handle in the request), the fetches (2, 11), the calls that
+# carry a session's handle first.
+SESSION_OPNUMS = frozenset({
+    nm.OPNUM_CONNECT, nm.OPNUM_DISCONNECT, nm.OPNUM_RPC, nm.OPNUM_REGISTER,
+    nm.OPNUM_UNREGISTER, nm.OPNUM_CONNECT_EX, nm.OPNUM_RPC_EXT2,
+    nm.OPNUM_ASYNC_CONNECT_EX})
+CONNECT_OPNUMS = frozenset({nm.OPNUM_CONNECT, nm.OPNUM_CONNECT_EX})
+FETCH_OPNUMS = frozenset({nm.OPNUM_RPC, nm.OPNUM_RPC_EXT2})
+# newmail.signal: how the server told the client that events are pending.
+MECHANISM_UDP = 1
+MECHANISM_ASYNC = 2
 
-    The rules are PROTOCOL.md's: a registration is learned when its request
-    is well formed (``nm.parse_register_request``) and the response returns
-    0; it is keyed by callback address and port, or by port alone when the
-    address is unspecified; a later registration of the same callback
+
+def _u32(data, little_endian):
+    return struct.unpack("<I" if little_endian else ">I", data)[0]
+
+
+def _address(text):
+    return str(ipaddress.ip_address(text))
+
+
+def _public(value):
+    """A manifest copy of a record: keys starting with "_" (the model's own
+    cross references) are left out."""
+    if isinstance(value, dict):
+        return {key: _public(item) for key, item in value.items()
+                if not key.startswith("_")}
+    if isinstance(value, list):
+        return [_public(item) for item in value]
+    return value
+
+
+class Expectations:
+    """What a correct dissector makes of a capture, from the frames written.
+
+    Registrations (PROTOCOL.md, SPEC.md section 0): a registration is
+    learned when its request is well formed (``nm.parse_register_request``)
+    and the response returns 0; it is keyed by callback address and port,
+    the address being the IP source of the request when the callback's is
+    unspecified (0.0.0.0, ::); a later registration of the same callback
     replaces it; an opnum 5 with status 0 naming its hNotification ends it.
-    A UDP datagram to a learned callback is NEWMAIL whether or not its payload
-    matches the context (a mismatch is flagged, not declined), unless it is
-    empty: Wireshark's UDP dissector hands no empty payload to anyone.
+    A UDP datagram to a learned callback is a notification whether or not
+    its payload matches the context (a mismatch is flagged, not declined),
+    unless it is empty: Wireshark's UDP dissector hands no empty payload to
+    anyone.  An ICMP error quoting a notification is NEWMAIL but not a
+    notification: a refusal.
+
+    Sessions (SPEC.md sections 1-3): a session is named by its CXH; its
+    frame is the first frame in which the CXH appears (the EcDoConnect(Ex)
+    response when the capture holds it).  EcDoAsyncConnectEx issues an ACXH
+    tied to the session of its cxh.  A signal is a notification (mechanism
+    1) or an EcDoAsyncWaitEx response with NotificationPending (2).  An
+    EcDoRpc/EcDoRpcExt2 request of a session is a fetch: it answers every
+    signal of the session since the session's previous fetch.  A signal
+    whose source (registration, ACXH) signalled before with no fetch of the
+    session in between is not fetched.
+
+    ``times`` maps frame numbers to their time stamps (microseconds), as
+    the network writes them.
     """
 
-    def __init__(self):
+    def __init__(self, times):
+        self.times = times
         self.registrations = []
         self.unregistrations = []
         self.newmail = []
         self.not_newmail = []
+        self.refusals = []
         self.calls = []
-        self._active = {}       # (address or None, port) -> registration
+        self.sessions = []
+        self.async_handles = []
+        self.signals = []
+        self.fetches = []
+        self._active = {}       # (address, port) -> registration
         # (client, client port, hNotification) -> (key, request frame)
         self._by_handle = {}
         self._ended = set()     # keys of registrations that were ended
         self._unlearned_ports = set()
+        self._sessions = {}     # CXH bytes -> session record
+        self._async = {}        # ACXH bytes -> async handle record
+        self._last_signal = {}  # signal source -> its latest signal
+        self._unanswered = {}   # session frame -> signals not yet fetched
+        self._signal_of = {}    # notification frame -> its signal
 
-    def call(self, call):
-        """Record any DCE/RPC call, whatever its opnum."""
-        self.calls.append({"opnum": call.opnum,
-                           "drep": _drep(call.little_endian),
-                           "request_frames": call.request_frames,
-                           "request_frame": call.request_frame,
-                           "response_frame": call.response_frame})
+    # --- DCE/RPC calls --------------------------------------------------
+
+    def call(self, conn, call):
+        """Record a whole call (request and response), whatever its opnum."""
+        return self.response(self.request(conn, call), call)
+
+    def request(self, conn, pending):
+        """Record a request as it is written (a PendingCall or a Call);
+        return its record, which ``response`` completes."""
+        frame = pending.request_frame
+        record = {"opnum": pending.opnum,
+                  "interface": conn.interface_name,
+                  "drep": _drep(conn.little_endian),
+                  "client": _address(conn.client),
+                  "sealed": conn.security is not None,
+                  "request_frames": list(pending.request_frames),
+                  "request_frame": frame,
+                  "response_frame": None,
+                  "request_time_us": self.times[frame]}
+        self.calls.append(record)
+        stub = pending.request_stub
+        if record["interface"] == "asyncemsmdb":
+            self._wait_request(record, stub, conn.little_endian)
+        elif pending.opnum in SESSION_OPNUMS:
+            self._session_request(record, stub)
+        return record
+
+    def response(self, record, call):
+        """Complete ``record`` with the response (or fault) of ``call``."""
+        record["response_frame"] = call.response_frame
+        record["response_time_us"] = self.times[call.response_frame]
+        record["fault_status"] = call.fault_status
+        record["cancel_frames"] = list(call.cancel_frames)
+        if call.fault_status is not None:
+            return record
+        stub = call.response_stub
+        if record["interface"] == "asyncemsmdb":
+            self._wait_response(record, stub, call.little_endian)
+        elif record["opnum"] in SESSION_OPNUMS:
+            self._session_response(record, stub, call.little_endian)
+        return record
+
+    def _session(self, handle, frame, client):
+        """The session named by ``handle``, made at ``frame`` if new; None
+        for the all-zero handle (no session) or a stub too short."""
+        if handle is None or len(handle) < 20 or handle == nm.NULL_HANDLE:
+            return None
+        session = self._sessions.get(handle)
+        if session is None:
+            session = {"cxh": handle.hex(), "first_frame": frame,
+                       "client": client, "connect_opnum": None,
+                       "connect_request_frame": None,
+                       "connect_response_frame": None}
+            self._sessions[handle] = session
+            self.sessions.append(session)
+        return session
+
+    def _session_request(self, record, stub):
+        if record["opnum"] in CONNECT_OPNUMS:
+            record["request_handle"] = None
+            record["request_session_frame"] = None
+            record["_session"] = None
+            return
+        handle = stub[:20]
+        session = self._session(handle, record["request_frame"],
+                                record["client"])
+        record["request_handle"] = handle.hex()
+        record["request_session_frame"] = (session["first_frame"]
+                                           if session else None)
+        record["_session"] = session
+        if record["opnum"] in FETCH_OPNUMS:
+            record["fetch"] = session is not None
+            record["signal_frames"] = []
+            if session is not None:
+                self._fetch(record, session)
+
+    def _fetch(self, record, session):
+        frame = record["request_frame"]
+        answered = self._unanswered.pop(session["first_frame"], [])
+        for signal in answered:
+            signal["fetch_frame"] = frame
+            signal["fetch_delay_us"] = self.times[frame] - signal["time_us"]
+        record["signal_frames"] = [signal["frame"] for signal in answered]
+        self.fetches.append({"frame": frame, "opnum": record["opnum"],
+                             "session_frame": session["first_frame"],
+                             "client": record["client"],
+                             "signal_frames": record["signal_frames"]})
+
+    def _session_response(self, record, stub, little_endian):
+        opnum = record["opnum"]
+        record["return_code"] = (_u32(stub[-4:], little_endian)
+                                 if len(stub) >= 4 else None)
+        request_session = record["_session"]
+        handle = stub[:20]
+        record["response_handle"] = handle.hex()
+        if opnum == nm.OPNUM_ASYNC_CONNECT_EX:
+            # The handle returned is the ACXH, not a CXH.
+            record["acxh"] = handle.hex()
+            record["response_session_frame"] = record["request_session_frame"]
+            if record["return_code"] == 0 and handle != nm.NULL_HANDLE:
+                issued = {"acxh": handle.hex(),
+                          "connect_frame": record["request_frame"],
+                          "response_frame": record["response_frame"],
+                          "session_frame": record["request_session_frame"],
+                          "client": record["client"],
+                          "_session": request_session}
+                self._async[handle] = issued
+                self.async_handles.append(issued)
+            return
+        session = self._session(handle, record["response_frame"],
+                                record["client"])
+        if (opnum in CONNECT_OPNUMS and session is not None
+                and session["first_frame"] == record["response_frame"]):
+            session["connect_opnum"] = opnum
+            session["connect_request_frame"] = record["request_frame"]
+            session["connect_response_frame"] = record["response_frame"]
+        if session is None:
+            # EcDoDisconnect and failed calls return the zero handle: the
+            # response belongs to the request's session.
+            session = request_session
+        record["response_session_frame"] = (session["first_frame"]
+                                            if session else None)
+
+    def _wait_request(self, record, stub, little_endian):
+        handle = stub[:20]
+        issued = self._async.get(handle)
+        record["acxh"] = handle.hex()
+        record["flags_in"] = _u32(stub[20:24], little_endian)
+        record["unknown_handle"] = issued is None
+        record["connect_frame"] = issued["connect_frame"] if issued else None
+        session = issued["_session"] if issued else None
+        record["request_session_frame"] = (session["first_frame"]
+                                           if session else None)
+        record["_session"] = session
+
+    def _wait_response(self, record, stub, little_endian):
+        flags_out = _u32(stub[0:4], little_endian)
+        record["flags_out"] = flags_out
+        record["pending"] = bool(flags_out & nm.NOTIFICATION_PENDING)
+        record["return_code"] = _u32(stub[4:8], little_endian)
+        record["wait_time_us"] = (record["response_time_us"]
+                                  - record["request_time_us"])
+        record["response_session_frame"] = record["request_session_frame"]
+        record["signal"] = None
+        if record["pending"]:
+            record["signal"] = MECHANISM_ASYNC
+            self._signal(record["response_frame"], MECHANISM_ASYNC,
+                         "acxh:" + record["acxh"], record["_session"],
+                         record["client"])
+
+    # --- signals --------------------------------------------------------
+
+    def _signal(self, frame, mechanism, source, session, client):
+        signal = {"frame": frame, "mechanism": mechanism, "source": source,
+                  "session_frame": session["first_frame"] if session else None,
+                  "client": _address(client), "time_us": self.times[frame],
+                  "fetch_frame": None, "fetch_delay_us": None,
+                  "unfetched_signal_frame": None, "refused_frame": None}
+        previous = self._last_signal.get(source)
+        if previous is not None and previous["fetch_frame"] is None:
+            signal["unfetched_signal_frame"] = previous["frame"]
+        self._last_signal[source] = signal
+        if session is not None:
+            self._unanswered.setdefault(session["first_frame"], []).append(
+                signal)
+        self.signals.append(signal)
+        return signal
+
+    # --- registrations and datagrams -----------------------------------
 
     def register(self, session, call, context, notification_handle, status):
         """Record an opnum 4 call and learn its callback if it is valid."""
-        self.call(call)
+        call_record = self.call(session, call)
         info = nm.parse_register_request(call.request_stub,
                                          call.little_endian)
         advertised = nm.advertised_port(call.request_stub, len(context))
@@ -112,6 +336,13 @@ class Expectations:
         if info.port is not None:
             callback = {"family": info.family, "address": info.address,
                         "port": info.port}
+        source = _address(session.client)
+        not_source = False
+        keyed_address = None
+        if info.address is not None:
+            address = ipaddress.ip_address(info.address)
+            keyed_address = source if address.is_unspecified else str(address)
+            not_source = not address.is_unspecified and str(address) != source
         record = {
             "request_frame": call.request_frame,
             "request_frames": call.request_frames,
@@ -126,30 +357,44 @@ class Expectations:
             "status": status,
             "problems": info.problems,
             "learned": learned,
+            "keyed_address": keyed_address,
+            "callback_not_source": not_source,
+            "session_frame": call_record["request_session_frame"],
+            "end_frame": None,
         }
         self.registrations.append(record)
+        if info.valid and status != 0:
+            # Learned at the request, ended by the refusal.
+            record["end_frame"] = call.response_frame
         if not learned:
             if advertised:
                 self._unlearned_ports.add(advertised)
             return record
-        address = ipaddress.ip_address(info.address)
-        key = (None if address.is_unspecified else str(address), info.port)
-        self._active[key] = dict(record, _count=0, _context=info.context)
+        key = (keyed_address, info.port)
+        replaced = self._active.get(key)
+        if replaced is not None:
+            replaced["_record"]["end_frame"] = call.request_frame
+        self._active[key] = {"_record": record, "_count": 0,
+                             "_context": info.context,
+                             "_session": call_record["_session"]}
         self._by_handle[session.tcp.client + (notification_handle,)] = (
             key, call.request_frame)
         return record
 
     def unregister(self, session, call, notification_handle, status):
         """Record an opnum 5 call and end the registration it names."""
-        self.call(call)
+        self.call(session, call)
         ended = None
         key, frame = self._by_handle.pop(
             session.tcp.client + (notification_handle,), (None, None))
         # A registration replaced by a later one of the same callback is
         # gone already; ending it must not end its successor.
         active = self._active.get(key)
-        if status == 0 and active and active["request_frame"] == frame:
-            ended = self._active.pop(key)["request_frame"]
+        if status == 0 and active and \
+                active["_record"]["request_frame"] == frame:
+            record = self._active.pop(key)["_record"]
+            record["end_frame"] = call.request_frame
+            ended = record["request_frame"]
             self._ended.add(key)
         self.unregistrations.append({
             "request_frame": call.request_frame,
@@ -162,24 +407,30 @@ class Expectations:
 
     def datagram(self, frame, dst, dport, payload):
         """Classify one UDP datagram as NEWMAIL or not, with the reason."""
-        dst = str(ipaddress.ip_address(dst))
-        for key in ((dst, dport), (None, dport)):
-            registration = self._active.get(key)
-            if registration is not None and payload:
-                registration["_count"] += 1
-                self.newmail.append({
-                    "frame": frame,
-                    "address": dst,
-                    "port": dport,
-                    "length": len(payload),
-                    "registration_frame": registration["request_frame"],
-                    "sequence": registration["_count"],
-                    "payload_matches": payload == registration["_context"],
-                })
-                return
+        dst = _address(dst)
+        active = self._active.get((dst, dport))
+        if active is not None and payload:
+            active["_count"] += 1
+            registration = active["_record"]
+            signal = self._signal(
+                frame, MECHANISM_UDP,
+                "registration:%d" % registration["request_frame"],
+                active["_session"], dst)
+            self._signal_of[frame] = signal
+            self.newmail.append({
+                "frame": frame,
+                "address": dst,
+                "port": dport,
+                "length": len(payload),
+                "registration_frame": registration["request_frame"],
+                "sequence": active["_count"],
+                "payload_matches": payload == active["_context"],
+                "session_frame": signal["session_frame"],
+            })
+            return
         if not payload:
             reason = "empty_payload"
-        elif (dst, dport) in self._ended or (None, dport) in self._ended:
+        elif (dst, dport) in self._ended:
             reason = "unregistered"
         elif any(port == dport for _, port in self._active):
             reason = "other_address"
@@ -191,24 +442,63 @@ class Expectations:
                                  "port": dport, "length": len(payload),
                                  "reason": reason})
 
-    def quoted(self, frame, dst, dport, payload):
-        """Record an ICMP error that quotes a datagram to dst:dport. It is
-        not a notification: the datagram was counted where it was sent."""
-        self.not_newmail.append({"frame": frame, "address": str(ipaddress.ip_address(dst)),
-                                 "port": dport, "length": len(payload),
-                                 "reason": "quoted_in_icmp_error"})
+    def quoted(self, frame, datagram_frame, dst, dport, payload):
+        """Record an ICMP error that quotes the datagram of
+        ``datagram_frame`` (to dst:dport).  Quoting a notification, it is a
+        refusal: NEWMAIL, not a notification, linked both ways.  Quoting
+        anything else, it is what stock Wireshark makes of it."""
+        signal = self._signal_of.get(datagram_frame)
+        if signal is None:
+            self.not_newmail.append({"frame": frame, "address": _address(dst),
+                                     "port": dport, "length": len(payload),
+                                     "reason": "quoted_in_icmp_error"})
+            return
+        signal["refused_frame"] = frame
+        registration = [n for n in self.newmail
+                        if n["frame"] == datagram_frame][0]
+        self.refusals.append({"frame": frame,
+                              "notification_frame": datagram_frame,
+                              "client": signal["client"],
+                              "port": dport, "length": len(payload),
+                              "registration_frame":
+                                  registration["registration_frame"]})
 
     def manifest(self, filename, frames):
         """Return this capture's manifest entry."""
-        return {
+        return _public({
             "file": filename,
             "frames": frames,
             "registrations": self.registrations,
             "unregistrations": self.unregistrations,
             "newmail": self.newmail,
             "not_newmail": self.not_newmail,
+            "refusals": self.refusals,
             "calls": self.calls,
-        }
+            "sessions": self.sessions,
+            "async_handles": self.async_handles,
+            "signals": self.signals,
+            "fetches": self.fetches,
+        })
+
+
+class RecordingNetwork(nm.Network):
+    """nm.Network that also remembers each frame's time stamp."""
+
+    def __init__(self, fileobj, clock=None):
+        super().__init__(fileobj, clock)
+        self.times = {}
+
+    def emit(self, frame):
+        now = self.clock.now
+        number = super().emit(frame)
+        self.times[number] = now
+        return number
+
+
+# How a scenario's connections are protected: in the clear, sealed with
+# NTLM (test/ntlm_seal.py), or in the clear with a bare TCP ACK where the
+# sealed twin's AUTH3 is, so that both captures number their frames alike.
+CLEAR, SEALED, CLEAR_TWIN = "clear", "sealed", "clear_twin"
 
 
 class Capture:
@@ -218,24 +508,56 @@ class Capture:
     is accounted for in the manifest.
     """
 
-    def __init__(self, fileobj):
-        self.net = nm.Network(fileobj)
-        self.expect = Expectations()
+    def __init__(self, fileobj, sealing=CLEAR):
+        self.net = RecordingNetwork(fileobj)
+        self.expect = Expectations(self.net.times)
         self.calls = []
+        self.sealing = sealing
         self._connections = 0
 
     def wait(self, seconds):
         """Let time pass between frames."""
         self.net.clock.advance(seconds)
 
-    def session(self, client=CLIENT, server=SERVER, little_endian=True):
-        """Open a client connection and bind to EMSMDB; return the session."""
-        session = nm.MapiSession(self.net, client,
-                                 ephemeral_port(self._connections), server,
-                                 little_endian=little_endian)
+    def _connection(self, client, server, little_endian, handle_uuid,
+                    interface, version):
+        security = None
+        if self.sealing == SEALED:
+            import ntlm_seal     # only sealed captures need impacket
+            security = ntlm_seal.NtlmSecurity(
+                "connection-%d" % self._connections)
+        conn = nm.MapiSession(self.net, client,
+                              ephemeral_port(self._connections), server,
+                              little_endian=little_endian,
+                              handle_uuid=handle_uuid, interface=interface,
+                              version=version, security=security)
         self._connections += 1
-        session.connect()
-        return session
+        conn.connect()
+        if self.sealing == CLEAR_TWIN:
+            conn.tcp.segment(True, nm.TCP_ACK)
+        return conn
+
+    def session(self, client=CLIENT, server=SERVER, little_endian=True,
+                handle_uuid=None):
+        """Open a client connection and bind to EMSMDB; return it.
+
+        Its ``handle`` is the session's CXH: the one EcDoConnect(Ex)
+        returns and every later call carries (``handle_uuid`` names it).
+        """
+        return self._connection(client, server, little_endian, handle_uuid,
+                                nm.EMSMDB_UUID, nm.EMSMDB_VERSION)
+
+    def async_connection(self, client=CLIENT, server=SERVER,
+                         little_endian=True):
+        """Open a client connection of its own and bind to AsyncEMSMDB."""
+        return self._connection(client, server, little_endian, None,
+                                nm.ASYNCEMSMDB_UUID, nm.ASYNCEMSMDB_VERSION)
+
+    def call(self, conn, opnum, request_stub, response_stub):
+        """Write one whole call and record it; return its manifest record."""
+        call = conn.call(opnum, request_stub, response_stub)
+        self.calls.append(call)
+        return self.expect.call(conn, call)
 
     def register(self, session, context, callback, handle=HANDLE, status=0,
                  **options):
@@ -254,9 +576,86 @@ class Capture:
 
     def other_call(self, session, opnum, request_stub, response_stub):
         """Write a call of another EMSMDB opnum."""
-        call = session.call(opnum, request_stub, response_stub)
+        self.call(session, opnum, request_stub, response_stub)
+
+    # --- session calls --------------------------------------------------
+
+    def connect_ex(self, session, status=0):
+        """EcDoConnectEx: the server returns the session's CXH, or on
+        failure the zero handle and ``status``."""
+        le = session.little_endian
+        handle = session.handle if status == 0 else nm.NULL_HANDLE
+        return self.call(session, nm.OPNUM_CONNECT_EX,
+                         nm.connect_ex_request_stub(le),
+                         nm.connect_ex_response_stub(handle, le,
+                                                     status=status))
+
+    def connect_old(self, session):
+        """EcDoConnect (opnum 0), as clients before Outlook 2007 call it."""
+        le = session.little_endian
+        return self.call(session, nm.OPNUM_CONNECT,
+                         nm.connect_request_stub(le),
+                         nm.connect_response_stub(session.handle, le))
+
+    def disconnect(self, session):
+        """EcDoDisconnect: the server returns the zero handle."""
+        le = session.little_endian
+        return self.call(session, nm.OPNUM_DISCONNECT,
+                         nm.disconnect_request_stub(session.handle, le),
+                         nm.disconnect_response_stub(0, le))
+
+    def fetch(self, session, rgb_in=None, rgb_out=None):
+        """EcDoRpcExt2 on the session: collects pending notifications (and
+        is a fetch whatever its ROPs).  ``rgb_out`` goes into the response
+        as it is (see nm.rpc_header_ext)."""
+        le = session.little_endian
+        return self.call(session, nm.OPNUM_RPC_EXT2,
+                         nm.rpc_ext2_request_stub(session.handle, le, rgb_in),
+                         nm.rpc_ext2_response_stub(session.handle, le,
+                                                   rgb_out))
+
+    def fetch_old(self, session):
+        """EcDoRpc (opnum 2) on the session, as old clients fetch."""
+        le = session.little_endian
+        return self.call(session, nm.OPNUM_RPC,
+                         nm.rpc_request_stub(session.handle, le),
+                         nm.rpc_response_stub(session.handle, le))
+
+    def async_connect(self, session, name):
+        """EcDoAsyncConnectEx on the session; return the ACXH issued (a
+        context handle named by ``name``)."""
+        le = session.little_endian
+        acxh = nm.context_handle(uuid.uuid5(uuid.NAMESPACE_URL,
+                                            "acxh://" + name), le)
+        self.call(session, nm.OPNUM_ASYNC_CONNECT_EX,
+                  nm.async_connect_request_stub(session.handle, le),
+                  nm.async_connect_response_stub(acxh, 0, le))
+        return acxh
+
+    def async_wait(self, conn, acxh, flags_in=0):
+        """Write an EcDoAsyncWaitEx request; the server holds it.  Return
+        what async_complete or async_cancel takes."""
+        pending = conn.request(nm.OPNUM_ASYNC_WAIT_EX,
+                               nm.async_wait_request_stub(
+                                   acxh, flags_in, conn.little_endian))
+        return pending, self.expect.request(conn, pending)
+
+    def async_complete(self, conn, waiting, flags_out, status=0):
+        """The server completes the wait (NOTIFICATION_PENDING or 0)."""
+        pending, record = waiting
+        call = conn.respond(pending, nm.async_wait_response_stub(
+            flags_out, status, conn.little_endian))
         self.calls.append(call)
-        self.expect.call(call)
+        return self.expect.response(record, call)
+
+    def async_cancel(self, conn, waiting):
+        """The client cancels the wait; the server answers with a fault."""
+        pending, record = waiting
+        call = conn.fault(pending)
+        self.calls.append(call)
+        return self.expect.response(record, call)
+
+    # --- datagrams ------------------------------------------------------
 
     def udp(self, src, sport, dst, dport, payload):
         """Write one datagram and classify it."""
@@ -275,7 +674,7 @@ class Capture:
         frame = self.net.emit(datagram)
         self.expect.datagram(frame, dst, dport, payload)
         error = self.net.emit(self.net.path(dst, src).icmp_port_unreachable(datagram))
-        self.expect.quoted(error, dst, dport, payload)
+        self.expect.quoted(error, frame, dst, dport, payload)
         return frame, error
 
 
@@ -330,61 +729,21 @@ def _pattern(length, seed=1):
 # Other EMSMDB calls, for the mapi_opnums scenario
 # --------------------------------------------------------------------------
 
-def _cvstring(ndr, text):
-    data = text.encode("ascii") + b"\x00"
-    ndr.u32(len(data)).u32(0).u32(len(data)).raw(data)
-
-
-def _xor_a5(data):
-    # EcDoRpc buffers are obfuscated by XOR with 0xA5 (MS-OXCRPC 3.1.7.2).
-    return bytes(b ^ 0xA5 for b in data)
-
-
 def emsmdb_other_calls(handle, little_endian):
     """Return (opnum, request stub, response stub) for opnums 0-3 and 6-9.
 
     Opnums 0 and 2 (EcDoConnect and EcDoRpc, reserved since Exchange 2010)
     follow the old IDL closely enough for the stock MAPI dissector to decode
-    them fully, as does 1.  EcDummyRpc (6) takes nothing and returns a long.
-    3, 7, 8 and 9 are reserved ("not used on wire") with no parameters, so
-    both their stubs are empty.
+    them fully, as does 1 (newmail_pcap's builders).  EcDummyRpc (6) takes
+    nothing and returns a long.  3, 7, 8 and 9 are reserved ("not used on
+    wire") with no parameters, so both their stubs are empty.
     """
     le = little_endian
-    connect = nm.NdrWriter(le)
-    _cvstring(connect, "/o=Example/ou=Exchange Administrative Group"
-                       "/cn=Recipients/cn=user")
-    connect.u32(0).u32(0).u32(0)           # ulFlags, ulConMod, cbLimit
-    connect.u32(1252).u32(1033).u32(1033)  # code page, locales
-    connect.u32(0xFFFFFFFF).u16(1)         # ulIcxrLink, can convert
-    connect.u16(0x000C).u16(0x0000).u16(0x1B5B)
-    connect.u32(0)                         # pullTimeStamp
-    connected = nm.NdrWriter(le).raw(handle)
-    connected.u32(60000).u32(6).u32(10000).u16(1)
-    connected.u32(0x00020000)
-    _cvstring(connected, "/o=Example/ou=Exchange Administrative Group")
-    connected.u32(0x00020004)
-    _cvstring(connected, "Example User")
-    connected.u16(0x000F).u16(0x0001).u16(0x0847)
-    connected.u16(0x000C).u16(0x0000).u16(0x1B5B)
-    connected.u32(0x5A3C0000).u32(0)
-
-    # EcDoRpc carrying RopOpenFolder; the reply reports ecNotFound.
-    rop = bytes([0x02, 0x00, 0x00, 0x00]) + struct.pack("<Q", 1) + b"\x00"
-    rop_request = struct.pack("<H", 2 + len(rop)) + rop + struct.pack("<I", 1)
-    rpc = nm.NdrWriter(le).raw(handle).u32(0).u32(0)
-    rpc.u32(len(rop_request)).raw(_xor_a5(rop_request))
-    rpc.u16(len(rop_request)).u16(0x8000)
-    rop_reply = struct.pack("<HBBI", 8, 0x02, 0x00, 0x8004010F)
-    rop_reply += struct.pack("<I", 1)
-    rpc_reply = nm.NdrWriter(le).raw(handle).u32(0).u32(0)
-    rpc_reply.u32(len(rop_reply)).raw(_xor_a5(rop_reply))
-    rpc_reply.u16(len(rop_reply)).u32(0)
-
-    disconnected = nm.NdrWriter(le).raw(bytes(20)).u32(0).getvalue()
     return [
-        (0, connect.getvalue(), connected.getvalue()),
-        (1, handle, disconnected),
-        (2, rpc.getvalue(), rpc_reply.getvalue()),
+        (0, nm.connect_request_stub(le), nm.connect_response_stub(handle, le)),
+        (1, nm.disconnect_request_stub(handle, le),
+         nm.disconnect_response_stub(0, le)),
+        (2, nm.rpc_request_stub(handle, le), nm.rpc_response_stub(handle, le)),
         (3, b"", b""),
         (6, b"", nm.NdrWriter(le).u32(0).getvalue()),
         (7, b"", b""),
@@ -687,33 +1046,429 @@ def mapi_opnums(cap):
         cap.other_call(session, opnum, request, response)
 
 
+# --------------------------------------------------------------------------
+# Sessions, asynchronous waits, signals and fetches (issue 11, SPEC.md 1-3)
+# --------------------------------------------------------------------------
+
+NAT_CLIENT = "10.0.0.5"          # the client's own address behind a NAT
+NAT_CLIENT6 = "2001:db8:1::5"
+LOGON_FAILED = 0x80040111        # MAPI_E_LOGON_FAILED
+ASYNC_TIMEOUT_SECONDS = 300      # the server ends an idle wait after 5 min
+
+# Scenarios that come in both byte orders: name -> function(cap, le).
+_BOTH_ORDERS = []
+
+
+def both_byte_orders(function):
+    """Register ``function(cap, little_endian)`` as NAME (little-endian)
+    and NAME_be (every PDU big-endian)."""
+    def little(cap):
+        function(cap, True)
+
+    def big(cap):
+        function(cap, False)
+    little.__name__ = function.__name__
+    little.__doc__ = function.__doc__
+    big.__name__ = function.__name__ + "_be"
+    big.__doc__ = function.__doc__.rstrip(".") + "; big-endian PDUs."
+    scenario(little)
+    scenario(big)
+    return function
+
+
+# Sealed scenarios: NAME is written sealed with NTLM, NAME_clear in the
+# clear with the same frame numbers (SEALING says which is which).
+SEALING = {}
+
+
+def sealed_scenario(function):
+    """Register ``function(cap)`` as NAME (sealed) and NAME_clear."""
+    def clear(cap):
+        function(cap)
+    clear.__name__ = function.__name__ + "_clear"
+    clear.__doc__ = (function.__doc__.rstrip(".")
+                     + "; in the clear, frame for frame as the sealed one.")
+    scenario(function)
+    scenario(clear)
+    SEALING[function.__name__] = SEALED
+    SEALING[clear.__name__] = CLEAR_TWIN
+    return function
+
+
+def _notify_and_fetch(cap, session, delays, port=CALLBACK_PORT, dst=CLIENT,
+                      src=SERVER):
+    """Per delay: 60 s on, a notification, then the fetch that many
+    seconds after it."""
+    for delay in delays:
+        cap.wait(REPEAT_SECONDS)
+        cap.notify(dst, port, CONTEXT8, src)
+        cap.wait(delay)
+        cap.fetch(session)
+
+
+@both_byte_orders
+def session_connect_ex(cap, little_endian):
+    """EcDoConnectEx opens the session; two EcDoRpcExt2 calls carry its
+    handle with no signal to answer."""
+    session = cap.session(little_endian=little_endian)
+    cap.connect_ex(session)
+    cap.wait(0.3)
+    cap.fetch(session)
+    cap.wait(2)
+    cap.fetch(session)
+
+
+@both_byte_orders
+def session_mid(cap, little_endian):
+    """The capture starts mid-session: no EcDoConnectEx, the first call on a
+    new connection carries the handle; then a registration, a notification
+    and its fetch."""
+    session = cap.session(little_endian=little_endian,
+                          handle_uuid=uuid.uuid5(uuid.NAMESPACE_URL,
+                                                 "cxh://mid-session"))
+    cap.fetch(session)
+    cap.wait(1)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notify_and_fetch(cap, session, [1.5])
+
+
+@scenario
+def session_connect_old(cap):
+    """An old client: EcDoConnect (opnum 0), a registration, and EcDoRpc
+    (opnum 2) fetching after each of two notifications."""
+    session = cap.session()
+    cap.connect_old(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    for delay in (0.6, 3):
+        cap.wait(REPEAT_SECONDS)
+        cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+        cap.wait(delay)
+        cap.fetch_old(session)
+
+
+@scenario
+def session_disconnect(cap):
+    """EcDoDisconnect returns the zero handle; EcDoConnectEx on the same
+    connection then opens a second session."""
+    session = cap.session()
+    cap.connect_ex(session)
+    cap.fetch(session)
+    cap.wait(5)
+    cap.disconnect(session)
+    cap.wait(1)
+    session.handle = nm.context_handle(
+        uuid.uuid5(uuid.NAMESPACE_URL, "cxh://second-session"))
+    cap.connect_ex(session)
+    cap.fetch(session)
+
+
+@scenario
+def session_connect_failed(cap):
+    """EcDoConnectEx refused (MAPI_E_LOGON_FAILED, zero handle), then
+    accepted."""
+    session = cap.session()
+    cap.connect_ex(session, status=LOGON_FAILED)
+    cap.wait(2)
+    cap.connect_ex(session)
+    cap.fetch(session)
+
+
+@both_byte_orders
+def udp_fetch(cap, little_endian):
+    """A registration, then three notifications, each fetched with
+    EcDoRpcExt2 after a different delay."""
+    session = cap.session(little_endian=little_endian)
+    cap.connect_ex(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notify_and_fetch(cap, session, [0.8, 2.5, 1.2])
+
+
+@scenario
+def udp_not_fetched(cap):
+    """The client does not react: the server repeats the notification
+    every 60 s until a fetch; one more notification after it."""
+    session = cap.session()
+    cap.connect_ex(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notifications(cap, 3)
+    cap.wait(4)
+    cap.fetch(session)
+    _notify_and_fetch(cap, session, [0.5])
+
+
+def _async_session(cap, little_endian=True, name="async"):
+    """A session with EcDoConnectEx and EcDoAsyncConnectEx, and the
+    AsyncEMSMDB connection its waits go over: (session, conn, ACXH)."""
+    session = cap.session(little_endian=little_endian)
+    cap.connect_ex(session)
+    acxh = cap.async_connect(session, name)
+    conn = cap.async_connection(little_endian=little_endian)
+    return session, conn, acxh
+
+
+@both_byte_orders
+def async_wait(cap, little_endian):
+    """EcDoAsyncWaitEx: completed with NotificationPending and fetched,
+    completed without it after 300 s, pending twice with no fetch between
+    (the second not fetched), then one fetch for both."""
+    session, conn, acxh = _async_session(cap, little_endian)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(12)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    cap.wait(1.5)
+    cap.fetch(session)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(ASYNC_TIMEOUT_SECONDS)
+    cap.async_complete(conn, waiting, 0)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(40)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(5)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    cap.wait(0.7)
+    cap.fetch(session)
+
+
+@scenario
+def async_cancelled(cap):
+    """A wait the client cancels (co_cancel, then a fault from the
+    server): no signal; the next wait completes pending and is fetched."""
+    session, conn, acxh = _async_session(cap)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(20)
+    cap.async_cancel(conn, waiting)
+    cap.wait(1)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(8)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    cap.wait(0.4)
+    cap.fetch(session)
+
+
+@scenario
+def async_unknown_handle(cap):
+    """Waits on an ACXH no EcDoAsyncConnectEx in the capture issued: each
+    completes at once with the flag set; no session, so the second is not
+    fetched."""
+    conn = cap.async_connection()
+    acxh = nm.context_handle(uuid.uuid5(uuid.NAMESPACE_URL,
+                                        "acxh://issued-before-the-capture"))
+    for _ in range(2):
+        waiting = cap.async_wait(conn, acxh)
+        cap.wait(0.05)
+        cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+        cap.wait(3)
+
+
+@scenario
+def mixed_signals(cap):
+    """UDP and async signals in one session: one fetch answers both; a
+    repeated notification is not fetched, the async signal after it is
+    (its own source was fetched)."""
+    session = cap.session()
+    cap.connect_ex(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    acxh = cap.async_connect(session, "mixed")
+    conn = cap.async_connection()
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(10)
+    cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+    cap.wait(0.2)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    cap.wait(0.9)
+    cap.fetch(session)
+    waiting = cap.async_wait(conn, acxh)
+    _notifications(cap, 2)
+    cap.wait(0.3)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    cap.wait(1)
+    cap.fetch(session)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(30)
+    cap.async_cancel(conn, waiting)
+
+
+@scenario
+def nat_callback(cap):
+    """The client (10.0.0.5 behind a NAT) registers the callback
+    192.0.2.10: the server sends there; one notification is fetched."""
+    session = cap.session(NAT_CLIENT)
+    cap.connect_ex(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notify_and_fetch(cap, session, [1.1])
+    _notifications(cap, 1)
+
+
+@scenario
+def nat_callback6(cap):
+    """The same over IPv6: 2001:db8:1::5 registers [2001:db8::10]."""
+    session = cap.session(NAT_CLIENT6, SERVER6)
+    cap.connect_ex(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in6(CLIENT6, 50200))
+    _notify_and_fetch(cap, session, [0.9], port=50200, dst=CLIENT6,
+                      src=SERVER6)
+    _notifications(cap, 1, dst=CLIENT6, port=50200, src=SERVER6)
+
+
+@scenario
+def two_sessions(cap):
+    """One client, two sessions (two mailboxes) on two connections, each
+    with its own callback: interleaved notifications and fetches; a fetch
+    answers only its own session's signals."""
+    first = cap.session(handle_uuid=uuid.uuid5(uuid.NAMESPACE_URL,
+                                                "cxh://mailbox-a"))
+    cap.connect_ex(first)
+    second = cap.session(handle_uuid=uuid.uuid5(uuid.NAMESPACE_URL,
+                                                 "cxh://mailbox-b"))
+    cap.connect_ex(second)
+    port_b = CALLBACK_PORT + 1
+    cap.register(first, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    cap.register(second, CONTEXT16, nm.sockaddr_in(CLIENT, port_b),
+                 handle=0x12)
+    cap.wait(REPEAT_SECONDS)
+    cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+    cap.wait(0.5)
+    cap.notify(CLIENT, port_b, CONTEXT16)
+    cap.wait(0.5)
+    cap.fetch(second)
+    cap.wait(0.5)
+    cap.fetch(first)
+    cap.wait(REPEAT_SECONDS)
+    cap.notify(CLIENT, port_b, CONTEXT16)
+    cap.wait(0.5)
+    cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+    cap.wait(0.5)
+    cap.fetch(first)
+    cap.wait(REPEAT_SECONDS)
+    cap.notify(CLIENT, port_b, CONTEXT16)
+    cap.wait(2)
+    cap.fetch(second)
+
+
+@sealed_scenario
+def sealed_session(cap):
+    """Packet privacy (NTLM): EcDoConnectEx, a registration, notifications
+    fetched with EcDoRpcExt2, one repeated with no fetch."""
+    session = cap.session()
+    cap.connect_ex(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notify_and_fetch(cap, session, [0.8])
+    _notifications(cap, 2)
+    cap.wait(1)
+    cap.fetch(session)
+
+
+@sealed_scenario
+def sealed_async(cap):
+    """Packet privacy (NTLM) on both connections: EcDoAsyncConnectEx, a
+    wait completed pending and fetched, a wait timed out."""
+    session, conn, acxh = _async_session(cap, name="sealed")
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(15)
+    cap.async_complete(conn, waiting, nm.NOTIFICATION_PENDING)
+    cap.wait(0.6)
+    cap.fetch(session)
+    waiting = cap.async_wait(conn, acxh)
+    cap.wait(ASYNC_TIMEOUT_SECONDS)
+    cap.async_complete(conn, waiting, 0)
+
+
 def run_scenario(name, fileobj):
     """Write one scenario to ``fileobj``; return its Capture."""
-    cap = Capture(fileobj)
+    cap = Capture(fileobj, SEALING.get(name, CLEAR))
     SCENARIOS[name](cap)
     return cap
 
 
+def sealing_unavailable():
+    """Why the sealed scenarios cannot be written here, or None."""
+    import ntlm_seal
+    ok, why = ntlm_seal.available()
+    return None if ok else why
+
+
+def _without_sealed_flags(entry):
+    entry = json.loads(json.dumps(entry))
+    for call in entry["calls"]:
+        call.pop("sealed")
+    return entry
+
+
+def sealed_view(entry, clear_twin):
+    """The manifest entry of a sealed capture: what a dissector sees
+    without the password (no call can be read, so nothing is learned, no
+    session is known and every datagram is what stock makes of it), and
+    under "sealed" the account and the full model, which is the clear
+    twin's frame for frame (checked here)."""
+    full = {key: value for key, value in entry.items()}
+    model = {key: value for key, value in full.items()
+             if key not in ("file", "description")}
+    twin = {key: value for key, value in clear_twin.items()
+            if key not in ("file", "description")}
+    if _without_sealed_flags(model) != _without_sealed_flags(twin):
+        raise AssertionError("%s does not match its clear twin frame for "
+                             "frame" % entry["file"])
+    import ntlm_seal
+    hidden = [{"frame": n["frame"], "address": n["address"],
+               "port": n["port"], "length": n["length"],
+               "reason": "registration_sealed"} for n in entry["newmail"]]
+    quoted = [{"frame": r["frame"], "address": r["client"],
+               "port": r["port"], "length": r["length"],
+               "reason": "quoted_in_icmp_error"} for r in entry["refusals"]]
+    view = {key: [] for key in ("registrations", "unregistrations", "newmail",
+                                "refusals", "calls", "sessions",
+                                "async_handles", "signals", "fetches")}
+    view.update({
+        "file": entry["file"],
+        "frames": entry["frames"],
+        "not_newmail": sorted(entry["not_newmail"] + hidden + quoted,
+                              key=lambda n: n["frame"]),
+        "sealed": {"user": ntlm_seal.USER, "domain": ntlm_seal.DOMAIN,
+                   "password": ntlm_seal.PASSWORD,
+                   "clear_twin": os.path.splitext(clear_twin["file"])[0],
+                   "model": model},
+    })
+    return view
+
+
 def write_scenarios(directory):
-    """Write every scenario and manifest.json into ``directory``."""
+    """Write every scenario and manifest.json into ``directory``.
+
+    The sealed scenarios need python3-impacket; without it they are left
+    out and the manifest says why under "unavailable".
+    """
     os.makedirs(directory, exist_ok=True)
     scenarios = {}
+    unavailable = {}
+    why = sealing_unavailable() if SEALING else None
     for name in SCENARIOS:
+        if why and SEALING.get(name) == SEALED:
+            unavailable[name] = why
+            continue
         filename = name + ".pcap"
         with open(os.path.join(directory, filename), "wb") as fileobj:
             cap = run_scenario(name, fileobj)
         entry = cap.expect.manifest(filename, cap.net.frames)
         entry["description"] = SCENARIOS[name].__doc__
         scenarios[name] = entry
-    _write_manifest(os.path.join(directory, "manifest.json"), scenarios)
+    for name, mode in SEALING.items():
+        if mode == SEALED and name in scenarios:
+            description = scenarios[name]["description"]
+            scenarios[name] = sealed_view(scenarios[name],
+                                          scenarios[name + "_clear"])
+            scenarios[name]["description"] = description
+    _write_manifest(os.path.join(directory, "manifest.json"), scenarios,
+                    unavailable)
 
 
-def _write_manifest(path, scenarios):
+def _write_manifest(path, scenarios, unavailable=None):
     manifest = {
         "server": {"address": SERVER, "address6": SERVER6,
                    "port": nm.EXCHANGE_RPC_PORT,
                    "notification_port": NOTIFY_PORT},
         "scenarios": scenarios,
+        "unavailable": unavailable or {},
     }
     with open(path, "w", encoding="ascii") as fileobj:
         json.dump(manifest, fileobj, indent=2, sort_keys=True)
@@ -812,33 +1567,51 @@ def write_random_registrations(cap, seed, count):
 # Fuzz seed corpus
 # --------------------------------------------------------------------------
 
-_STUB_OPNUMS = (nm.OPNUM_REGISTER, nm.OPNUM_UNREGISTER)
+def _stub_kind(call):
+    """The file name part that says which parser a stub is for: req4,
+    resp11, ... for EMSMDB opnums the plugin reads, areq0/aresp0 for
+    AsyncEMSMDB's EcDoAsyncWaitEx; None for stubs the plugin never reads."""
+    if call.interface == "asyncemsmdb":
+        return "a"
+    if call.opnum in SESSION_OPNUMS:
+        return ""
+    return None
 
 
 def _write_call_stubs(directory, prefix, calls):
     for call in calls:
-        if call.opnum not in _STUB_OPNUMS:
+        kind = _stub_kind(call)
+        if kind is None:
             continue
         for frame, role, stub in (
                 (call.request_frame, "req", call.request_stub),
                 (call.response_frame, "resp", call.response_stub)):
-            name = "%s-f%d-%s%d-%s.bin" % (
-                prefix, frame, role, call.opnum, _drep(call.little_endian))
+            if stub is None:        # a fault: no response stub
+                continue
+            name = "%s-f%d-%s%s%d-%s.bin" % (
+                prefix, frame, kind, role, call.opnum,
+                _drep(call.little_endian))
             with open(os.path.join(directory, name), "wb") as fileobj:
                 fileobj.write(stub)
 
 
 def write_stub_corpus(directory, seed, count):
-    """Write every opnum 4/5 stub of the scenarios and random registrations.
+    """Write every stub the plugin reads, of the scenarios and of the
+    random registrations: EMSMDB opnums 0, 1, 2, 4, 5, 10, 11 and 14 and
+    AsyncEMSMDB's opnum 0.
 
     File names say where the stub came from, the frame, request or response,
     the opnum and the byte order (basic_ipv4-f6-req4-le.bin,
-    random1-f14-resp4-be.bin), so a fuzz harness can pick the parser and the
-    byte order from the name.  The frame numbers match the captures written
-    by --out and by --random-stubs with the same seed and count.
+    random1-f14-resp4-be.bin, async_wait-f16-aresp0-le.bin: "a" for
+    AsyncEMSMDB), so a fuzz harness can pick the parser and the byte order
+    from the name.  The frame numbers match the captures written by --out
+    and by --random-stubs with the same seed and count.  Sealed scenarios
+    are left out: their stubs are their clear twins'.
     """
     os.makedirs(directory, exist_ok=True)
     for name in SCENARIOS:
+        if SEALING.get(name) == SEALED:
+            continue
         cap = run_scenario(name, io.BytesIO())
         _write_call_stubs(directory, name, cap.calls)
     cap = Capture(io.BytesIO())
@@ -1025,7 +1798,8 @@ def main(argv=None):
                         help="number of randomised registrations "
                              "(default 200)")
     parser.add_argument("--stubs", metavar="DIR",
-                        help="write the opnum 4/5 stubs as a fuzz corpus")
+                        help="write the stubs the plugin reads as a fuzz "
+                             "corpus")
     args = parser.parse_args(argv)
 
     if args.large is not None and args.random_stubs is not None:
