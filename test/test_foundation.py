@@ -85,22 +85,42 @@ class HarnessSelfCheck(unittest.TestCase):
     def test_global_plugin_folder_is_not_read(self):
         # WIRESHARK_PLUGIN_DIR points at the sandbox, where Wireshark's own
         # plugins are linked; every binary plugin loaded comes from there or
-        # from the sandbox HOME, none from the real global folder.
+        # from the sandbox HOME, none from the real global folder. `-G
+        # plugins` also lists the extcap programs (type "extcap" before 4.6,
+        # "External Capture" from 4.6), which are not loaded into tshark:
+        # they are told apart by their folder, whatever their type is called.
         for plugin in (True, False):
             with self.subTest(plugin=plugin):
-                global_plugins = tshark_folders(plugin)["Global Plugins"]
+                folders = tshark_folders(plugin)
+                global_plugins = folders["Global Plugins"]
                 self.assertFalse(global_plugins.startswith("/usr/"), global_plugins)
+                # "Extcap path" before 4.4, "Personal/Global Extcap path" from 4.4.
+                extcap = tuple(path + os.sep for name, path in folders.items()
+                               if "extcap" in name.lower())
+                self.assertTrue(extcap, folders)
                 for row in g_report("plugins", plugin=plugin):
-                    if row[2].strip() == "extcap":
+                    if row[3].startswith(extcap):
                         continue
                     self.assertTrue(row[3].startswith(global_plugins + os.sep)
                                     or row[3] == tshark.installed_plugin_path(), row)
 
     def test_unprivileged_when_root(self):
-        stdout, _, _ = tshark.run_program(["id", "-u"])
-        expected = "65534" if os.geteuid() == 0 else str(os.geteuid())
-        self.assertEqual(stdout.strip(), expected)
-        self.assertEqual(tshark.runs_unprivileged(), os.geteuid() == 0)
+        # What a program run in the sandbox is, by `id`: uid 65534, gid 65534
+        # and no other group when the tests run as root (tshark as root would
+        # load no personal plugin); otherwise the tests' own user.
+        if os.geteuid() == 0:
+            expected = {"-u": "65534", "-g": "65534", "-G": "65534"}
+        else:
+            expected = {"-u": str(os.geteuid()), "-g": str(os.getegid())}
+        ran_as = {}
+        for option, value in expected.items():
+            with self.subTest(id=option):
+                stdout, _, _ = tshark.run_program(["id", option])
+                ran_as[option] = stdout.strip()
+                self.assertEqual(ran_as[option], value)
+        # runs_unprivileged() (which test/run_two_files.py reports) is true
+        # exactly when the program ran as another user than the tests.
+        self.assertEqual(tshark.runs_unprivileged(), ran_as["-u"] != str(os.geteuid()))
 
     def test_tshark_matches_the_build(self):
         stdout, _, _ = tshark.run(["--version"])
