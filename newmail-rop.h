@@ -1,0 +1,432 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-rop.h: bounds-checked readers for the ROP buffers that EcDoRpcExt2
+ * (EMSMDB opnum 11, rgbIn/rgbOut) and the MAPI over HTTP Execute request type
+ * carry: the RPC_HEADER_EXT block chain, the decoding of one block's payload
+ * (XorMagic, then LZ77), and a walk over the ROP responses of a decoded ROP
+ * output buffer that sizes what it can and stops at the first ROP it cannot.
+ *
+ * Specifications:
+ *   MS-OXCRPC 2.2.2.1      RPC_HEADER_EXT (Version, Flags, Size, SizeActual)
+ *   MS-OXCRPC 3.1.4.1.1.2  LZ77 compression with DIRECT2 encoding, the same
+ *                          bit format as MS-XCA 2.3/2.4 "Plain LZ77"
+ *   MS-OXCRPC 3.1.4.1.1.3  obfuscation: every byte XOR 0xA5
+ *   MS-OXCRPC 3.1.4.2.1.1  rgbIn/rgbOut: chained blocks, the last with Last
+ *   MS-OXCROPS 2.2.1       ROP input/output buffer: RopSize, RopsList, the
+ *                          Server object handle table
+ *   MS-OXCROPS 2.2.2       the table of RopIds
+ *   MS-OXCROPS 2.2.14.2/3, 2.2.15.1/2  RopNotify, RopPending,
+ *                          RopBufferTooSmall, RopBackoff
+ *   MS-OXCNOTIF 2.2.1.4.1.2  NotificationData
+ *
+ * Plain C11 with no Wireshark or GLib types, so that the unit tests and the
+ * fuzzers drive exactly the code the dissector uses. Every reader takes a
+ * buffer and its length, never reads outside it, and reports where each field
+ * lies as a newmail_span_t (offset from the start of the buffer it was given,
+ * length) so that the dissector can highlight the bytes.
+ *
+ * Why not libwireshark's tvb_uncompress_lz77() (epan/tvbuff_lz77.c)? It
+ * decodes the same MS-XCA format but has no output bound: it appends to a
+ * growing array until the input runs out, so one 7-byte match token (a
+ * 16-bit length extension of 0xFFFF) yields about 64 KiB, and a block of a
+ * few hundred bytes expands to megabytes while SizeActual says 200. It also
+ * reads a literal without checking that the literal lies inside in_size (only
+ * the end of the whole tvb stops it, so a literal flag at the end of one block
+ * reads the next block's header as data), and its "length 0 means a 32-bit
+ * length" case reads two bytes but skips four. newmail_lz77_decompress() below
+ * writes into a caller buffer of SizeActual bytes, stops with a problem bit
+ * when the stream wants more, and never reads outside the block's Size bytes.
+ */
+#ifndef NEWMAIL_ROP_H
+#define NEWMAIL_ROP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "newmail-parse.h" /* newmail_span_t */
+
+/* ---- RPC_HEADER_EXT (MS-OXCRPC 2.2.2.1) ------------------------------------ */
+
+#define NEWMAIL_RPCX_HEADER_LEN 8 /* Version, Flags, Size, SizeActual: uint16 LE each */
+#define NEWMAIL_RPCX_VERSION 0x0000
+#define NEWMAIL_RPCX_FLAG_COMPRESSED 0x0001
+#define NEWMAIL_RPCX_FLAG_XOR_MAGIC 0x0002
+#define NEWMAIL_RPCX_FLAG_LAST 0x0004
+#define NEWMAIL_RPCX_FLAGS_KNOWN 0x0007
+#define NEWMAIL_RPCX_MAX_PAYLOAD 0x8000 /* "A single payload MUST NOT exceed 32 KB" */
+#define NEWMAIL_XOR_MAGIC 0xA5
+
+/* What can be wrong with one block; several may hold at once. */
+enum {
+    NEWMAIL_RPCX_TRUNCATED_HEADER = 1u << 0, /* fewer than 8 bytes left for the header */
+    NEWMAIL_RPCX_SIZE_PAST_END = 1u << 1,    /* Size bytes do not all fit in the buffer */
+    NEWMAIL_RPCX_SIZE_MISMATCH = 1u << 2,    /* not Compressed, and SizeActual != Size */
+    NEWMAIL_RPCX_NOT_SMALLER = 1u << 3,      /* Compressed, and Size >= SizeActual */
+    NEWMAIL_RPCX_UNKNOWN_FLAGS = 1u << 4,    /* Flags bits other than 0x0007 */
+    NEWMAIL_RPCX_BAD_VERSION = 1u << 5,      /* Version is not 0x0000 */
+    NEWMAIL_RPCX_NO_LAST = 1u << 6,  /* the buffer ends after this block, which lacks Last */
+    NEWMAIL_RPCX_TRAILING = 1u << 7, /* bytes follow this block although it has Last */
+    NEWMAIL_RPCX_OVERSIZE = 1u << 8, /* SizeActual exceeds 32 KB */
+};
+
+/* One block. All offsets are from the start of the buffer given to the walk. */
+typedef struct {
+    newmail_span_t header; /* the 8 header bytes (fewer with TRUNCATED_HEADER) */
+    bool header_read;      /* false only with NEWMAIL_RPCX_TRUNCATED_HEADER */
+    uint16_t version;      /* valid when header_read */
+    uint16_t flags;        /* NEWMAIL_RPCX_FLAG_* */
+    uint16_t size;         /* payload bytes after the header (compressed size) */
+    uint16_t size_actual;  /* payload bytes once decoded */
+    newmail_span_t version_span, flags_span, size_span, size_actual_span;
+    newmail_span_t payload;  /* the Size bytes after the header, cut at the buffer's end */
+    newmail_span_t trailing; /* with NEWMAIL_RPCX_TRAILING: the bytes after this block */
+    unsigned problems;       /* NEWMAIL_RPCX_* */
+} newmail_rpcx_block_t;
+
+/* A walk over the blocks of one rgbIn/rgbOut or Execute RopBuffer. */
+typedef struct {
+    const uint8_t *buf;
+    size_t len;
+    size_t pos;      /* where the next block starts */
+    bool done;       /* a block had Last, or the buffer ended */
+    unsigned blocks; /* blocks returned so far */
+} newmail_rpcx_walk_t;
+
+void newmail_rpcx_walk_init(newmail_rpcx_walk_t *walk, const uint8_t *buf, size_t len);
+
+/* Reads the next block into *out; false when there is none (the previous one
+ * had Last, or the buffer is used up; an empty buffer has no block at all).
+ * Each call advances by at least one byte, so a walk ends after at most
+ * len / 8 + 1 blocks. */
+bool newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out);
+
+/* ---- decoding one block's payload ------------------------------------------- */
+
+/* What went wrong while decoding; the bytes written before it are valid. */
+enum {
+    NEWMAIL_DECODE_INPUT_TRUNCATED = 1u << 0, /* the input ends inside a flag word, a match
+                                                 token or its length bytes */
+    NEWMAIL_DECODE_BAD_OFFSET = 1u << 1,      /* a match reaches before the output's start */
+    NEWMAIL_DECODE_OUTPUT_FULL = 1u << 2,     /* the stream wants more bytes than SizeActual
+                                                 (a bomb, or a lying SizeActual): stopped there */
+    NEWMAIL_DECODE_BAD_LENGTH = 1u << 3,      /* a 16- or 32-bit length below 22 (MS-XCA 2.4.4) */
+    NEWMAIL_DECODE_SHORT = 1u << 4,           /* fewer than SizeActual bytes came out */
+    NEWMAIL_DECODE_PAYLOAD_CUT = 1u << 5,     /* the block's Size bytes are not all in the buffer */
+    NEWMAIL_DECODE_NO_HEADER = 1u << 6, /* the block has no complete header: nothing decoded */
+};
+
+/* Plain LZ77 (MS-XCA 2.4.4; MS-OXCRPC 3.1.4.1.1.2.2 DIRECT2): 32-bit
+ * little-endian flag words read from the most significant bit, 0 = literal
+ * byte, 1 = 16-bit match token (offset - 1 in the high 13 bits, length - 3 in
+ * the low 3), the length nibble shared by two successive long matches, then
+ * 8-bit, 16-bit and 32-bit length extensions. Every input byte is XORed with
+ * xor_mask as it is read (0 for none, NEWMAIL_XOR_MAGIC for an XorMagic
+ * block), so no scratch copy is needed.
+ *
+ * Writes at most out_size bytes to out and stops with
+ * NEWMAIL_DECODE_OUTPUT_FULL when the stream would write more: the work done
+ * is bounded by in_len + out_size whatever the tokens say. The end of the
+ * stream is the end of the input at a token boundary (the encoder pads its
+ * last flag word with 1 bits, which read as "match" with no input left).
+ * Returns NEWMAIL_DECODE_* bits (never SHORT or PAYLOAD_CUT: the caller knows
+ * the expected size); *out_len receives the bytes written. */
+unsigned newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_mask, uint8_t *out,
+                                 size_t out_size, size_t *out_len);
+
+/* Decodes the payload of a block that newmail_rpcx_next() read from
+ * buf[0, len) into out, which holds out_size bytes; pass a buffer of
+ * block->size_actual bytes (at most 65,535). At most
+ * min(size_actual, out_size) bytes are written.
+ *
+ * Order (MS-OXCRPC 3.1.4.2.1.1.2, and the same words for rgbIn, rgbAuxIn and
+ * rgbAuxOut): "If both the Compressed and XorMagic flags are present ... the
+ * payload data MUST first be compressed and then obfuscated by the server,
+ * and then MUST first be reverted and then uncompressed by the client." So
+ * the XOR applies to the Size bytes on the wire, before decompression (here:
+ * as each compressed byte is read); an uncompressed block is just XORed.
+ * Returns NEWMAIL_DECODE_* bits; *out_len receives the bytes written. */
+unsigned newmail_rpcx_decode(const uint8_t *buf, size_t len, const newmail_rpcx_block_t *block,
+                             uint8_t *out, size_t out_size, size_t *out_len);
+
+/* XORs n bytes with NEWMAIL_XOR_MAGIC in place (the operation is its own inverse). */
+void newmail_xor_magic(uint8_t *bytes, size_t n);
+
+/* ---- the ROP output buffer (MS-OXCROPS 2.2.1) -------------------------------- */
+
+/* A decoded payload: RopSize (uint16 LE: the size of RopSize plus RopsList),
+ * RopsList, then the Server object handle table (uint32 LE each). */
+enum {
+    NEWMAIL_ROPBUF_TRUNCATED = 1u << 0,       /* fewer than 2 bytes: no RopSize */
+    NEWMAIL_ROPBUF_SIZE_SMALL = 1u << 1,      /* RopSize < 2 */
+    NEWMAIL_ROPBUF_SIZE_PAST_END = 1u << 2,   /* RopSize > the payload: RopsList is cut */
+    NEWMAIL_ROPBUF_HANDLES_PARTIAL = 1u << 3, /* the handle table is not a multiple of 4 bytes */
+};
+
+typedef struct {
+    uint16_t rop_size;
+    newmail_span_t rop_size_span;
+    newmail_span_t rops;         /* RopsList: [2, RopSize), cut at the payload's end */
+    newmail_span_t handle_table; /* [RopSize, end); empty with SIZE_PAST_END */
+    size_t handle_count;         /* whole uint32 handles in handle_table */
+    unsigned problems;           /* NEWMAIL_ROPBUF_* */
+} newmail_rop_buffer_t;
+
+/* Splits a decoded ROP input or output buffer. Returns out->problems. */
+unsigned newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_buffer_t *out);
+
+/* Handle i (i < handle_count) of a split buffer. */
+uint32_t newmail_rop_handle(const uint8_t *buf, const newmail_rop_buffer_t *rb, size_t i);
+
+/* ---- ROP ids ------------------------------------------------------------------ */
+
+#define NEWMAIL_ROP_RELEASE 0x01 /* has no response */
+#define NEWMAIL_ROP_OPEN_FOLDER 0x02
+#define NEWMAIL_ROP_GET_HIERARCHY_TABLE 0x04
+#define NEWMAIL_ROP_GET_CONTENTS_TABLE 0x05
+#define NEWMAIL_ROP_SET_COLUMNS 0x12
+#define NEWMAIL_ROP_SORT_TABLE 0x13
+#define NEWMAIL_ROP_RESTRICT 0x14
+#define NEWMAIL_ROP_REGISTER_NOTIFICATION 0x29
+#define NEWMAIL_ROP_NOTIFY 0x2A
+#define NEWMAIL_ROP_PENDING 0x6E
+#define NEWMAIL_ROP_BACKOFF 0xF9
+#define NEWMAIL_ROP_LOGON 0xFE
+#define NEWMAIL_ROP_BUFFER_TOO_SMALL 0xFF
+
+/* The ROP responses the walk sizes in full, success or failure. A generator
+ * that wants its RopNotify decoded puts only these before it:
+ *   0x02 RopOpenFolder           RopId, OutputHandleIndex, ReturnValue; on success
+ *                                HasRules, IsGhosted, and when IsGhosted is nonzero
+ *                                ServerCount, CheapServerCount, ServerCount ASCIIZ Servers
+ *   0x04 RopGetHierarchyTable    RopId, OutputHandleIndex, ReturnValue; success: RowCount u32
+ *   0x05 RopGetContentsTable     the same
+ *   0x12 RopSetColumns           RopId, InputHandleIndex, ReturnValue; success: TableStatus u8
+ *   0x13 RopSortTable            the same
+ *   0x14 RopRestrict             the same
+ *   0x29 RopRegisterNotification RopId, OutputHandleIndex, ReturnValue (one layout)
+ *   0x2A RopNotify               RopId, NotificationHandle u32, LogonId u8, NotificationData
+ *                                (every NotificationType MS-OXCNOTIF defines; see below)
+ *   0x6E RopPending              RopId, SessionIndex u16
+ *   0xF9 RopBackoff              RopId, LogonId u8, Duration u32, BackoffRopCount u8,
+ *                                BackoffRopCount x (RopIdBackoff u8, Duration u32),
+ *                                AdditionalDataSize u16, AdditionalData
+ *   0xFF RopBufferTooSmall       RopId, SizeNeeded u16, RequestBuffers = the rest of RopsList
+ *                                (it is always the last ROP response)
+ * (RopRelease, 0x01, has no response.) Every other ROP of MS-OXCROPS 2.2.2 is
+ * sized only as a failure (ReturnValue != 0: RopId, handle index, ReturnValue,
+ * 6 bytes), except the ROPs whose failure response carries more than that:
+ * RopLogon 0xFE (redirect response), RopMoveCopyMessages 0x33, RopMoveFolder
+ * 0x35, RopCopyFolder 0x36, RopCopyTo 0x39, RopCopyToStream 0x3A,
+ * RopCopyProperties 0x67 (DestHandleIndex on a null destination),
+ * RopDeleteFolder 0x1D, RopDeleteMessages 0x1E, RopEmptyFolder 0x58,
+ * RopSetReadFlags 0x66, RopHardDeleteMessages 0x91,
+ * RopHardDeleteMessagesAndSubfolders 0x92 (PartialCompletion always),
+ * RopReadStream 0x2C, RopWriteStream 0x2D, RopWriteAndCommitStream 0x90,
+ * RopWriteStreamExtended 0xA3, RopFastTransferSourceGetBuffer 0x4E,
+ * RopFastTransferDestinationPutBuffer 0x54 and ...Extended 0x9D (fields
+ * present whatever the ReturnValue). */
+#define NEWMAIL_ROP_SIZABLE_IDS 0x02, 0x04, 0x05, 0x12, 0x13, 0x14, 0x29, 0x2A, 0x6E, 0xF9, 0xFF
+
+/* True for the ids in NEWMAIL_ROP_SIZABLE_IDS. */
+bool newmail_rop_is_sizable(uint8_t rop_id);
+
+/* The ROP's name in MS-OXCROPS 2.2.2 ("RopNotify"), or NULL for a reserved id. */
+const char *newmail_rop_name(uint8_t rop_id);
+
+/* ---- one ROP response ---------------------------------------------------------- */
+
+typedef enum {
+    NEWMAIL_ROP_SIZED,     /* span is the whole response; the walk continues after it */
+    NEWMAIL_ROP_UNSIZED,   /* the reader cannot size it: fields_read says what was read
+                              (RopId, and the 6-byte prefix when the id has one); walk ends */
+    NEWMAIL_ROP_TRUNCATED, /* RopsList ends inside it; fields read before that are valid;
+                              walk ends */
+} newmail_rop_status_t;
+
+/* Every field of the responses the walk reads. Integer fields have their
+ * value in value[field]; byte fields only a span. */
+typedef enum {
+    NEWMAIL_RF_ROP_ID,
+    NEWMAIL_RF_HANDLE_INDEX, /* InputHandleIndex or OutputHandleIndex */
+    NEWMAIL_RF_RETURN_VALUE,
+    NEWMAIL_RF_HAS_RULES, /* RopOpenFolder success */
+    NEWMAIL_RF_IS_GHOSTED,
+    NEWMAIL_RF_SERVER_COUNT, /* only when IsGhosted is nonzero */
+    NEWMAIL_RF_CHEAP_SERVER_COUNT,
+    NEWMAIL_RF_SERVERS,       /* ServerCount null-terminated ASCII strings, one span */
+    NEWMAIL_RF_ROW_COUNT,     /* RopGetHierarchyTable, RopGetContentsTable success */
+    NEWMAIL_RF_TABLE_STATUS,  /* RopSetColumns, RopSortTable, RopRestrict success */
+    NEWMAIL_RF_SESSION_INDEX, /* RopPending */
+    NEWMAIL_RF_SIZE_NEEDED,   /* RopBufferTooSmall */
+    NEWMAIL_RF_REQUEST_BUFFERS,
+    NEWMAIL_RF_LOGON_ID, /* RopBackoff (RopNotify's is in .notify) */
+    NEWMAIL_RF_DURATION,
+    NEWMAIL_RF_BACKOFF_ROP_COUNT,
+    NEWMAIL_RF_BACKOFF_ROP_DATA, /* BackoffRopCount 5-byte entries: RopIdBackoff, Duration */
+    NEWMAIL_RF_ADDITIONAL_DATA_SIZE,
+    NEWMAIL_RF_ADDITIONAL_DATA,
+    NEWMAIL_RF_NOTIFICATION, /* RopNotify: NotificationHandle to the end; see .notify */
+    NEWMAIL_RF_COUNT
+} newmail_rop_field_t;
+
+/* ---- RopNotify (MS-OXCROPS 2.2.14.2, MS-OXCNOTIF 2.2.1.4.1.2) ----------------- */
+
+/* NotificationFlags: the low 12 bits are the NotificationType enumeration,
+ * the high 4 bits say which fields are present. */
+#define NEWMAIL_NOTIFY_TYPE_MASK 0x0FFF
+#define NEWMAIL_NOTIFY_NEW_MAIL 0x0002
+#define NEWMAIL_NOTIFY_OBJECT_CREATED 0x0004
+#define NEWMAIL_NOTIFY_OBJECT_DELETED 0x0008
+#define NEWMAIL_NOTIFY_OBJECT_MODIFIED 0x0010
+#define NEWMAIL_NOTIFY_OBJECT_MOVED 0x0020
+#define NEWMAIL_NOTIFY_OBJECT_COPIED 0x0040
+#define NEWMAIL_NOTIFY_SEARCH_COMPLETE 0x0080
+#define NEWMAIL_NOTIFY_TABLE_MODIFIED 0x0100
+#define NEWMAIL_NOTIFY_EXTENDED 0x0400 /* "reserved ... MUST be ignored by the client" */
+#define NEWMAIL_NOTIFY_FLAG_T 0x1000   /* TotalMessageCount present */
+#define NEWMAIL_NOTIFY_FLAG_U 0x2000   /* UnreadMessageCount present */
+#define NEWMAIL_NOTIFY_FLAG_S 0x4000   /* event in a search folder */
+#define NEWMAIL_NOTIFY_FLAG_M 0x8000   /* event on a message (MessageId etc. present) */
+
+/* TableEventType (TableModified only). */
+#define NEWMAIL_TABLE_CHANGED 0x0001
+#define NEWMAIL_TABLE_ROW_ADDED 0x0003
+#define NEWMAIL_TABLE_ROW_DELETED 0x0004
+#define NEWMAIL_TABLE_ROW_MODIFIED 0x0005
+#define NEWMAIL_TABLE_RESTRICTION_CHANGED 0x0007
+
+/* Every field of RopNotify after RopId, in wire order. */
+typedef enum {
+    NEWMAIL_NF_HANDLE,                  /* NotificationHandle u32 */
+    NEWMAIL_NF_LOGON_ID,                /* u8 */
+    NEWMAIL_NF_FLAGS,                   /* NotificationFlags u16 */
+    NEWMAIL_NF_TABLE_EVENT_TYPE,        /* u16, TableModified */
+    NEWMAIL_NF_TABLE_ROW_FOLDER_ID,     /* u64, events 3, 4, 5 */
+    NEWMAIL_NF_TABLE_ROW_MESSAGE_ID,    /* u64, events 3, 4, 5 with M */
+    NEWMAIL_NF_TABLE_ROW_INSTANCE,      /* u32, events 3, 4, 5 with M */
+    NEWMAIL_NF_INSERT_AFTER_FOLDER_ID,  /* u64, events 3, 5 */
+    NEWMAIL_NF_INSERT_AFTER_MESSAGE_ID, /* u64, events 3, 5 with M */
+    NEWMAIL_NF_INSERT_AFTER_INSTANCE,   /* u32, events 3, 5 with M */
+    NEWMAIL_NF_TABLE_ROW_DATA_SIZE,     /* u16, events 3, 5 */
+    NEWMAIL_NF_TABLE_ROW_DATA,          /* TableRowDataSize bytes: a PropertyRow whose columns
+                                           only the table's RopSetColumns knows; sized, not read */
+    NEWMAIL_NF_FOLDER_ID,               /* u64, every type but TableModified and Extended */
+    NEWMAIL_NF_MESSAGE_ID,              /* u64, the same with M */
+    NEWMAIL_NF_PARENT_FOLDER_ID,        /* u64, Created/Deleted/Moved/Copied with S and M both
+                                           set or both clear */
+    NEWMAIL_NF_OLD_FOLDER_ID,           /* u64, Moved/Copied */
+    NEWMAIL_NF_OLD_MESSAGE_ID,          /* u64, Moved/Copied with M */
+    NEWMAIL_NF_OLD_PARENT_FOLDER_ID,    /* u64, Moved/Copied without M */
+    NEWMAIL_NF_TAG_COUNT,               /* u16, Created/Modified */
+    NEWMAIL_NF_TAGS,                    /* TagCount u32 property tags, unless 0 or 0xFFFF */
+    NEWMAIL_NF_TOTAL_MESSAGE_COUNT,     /* u32, flag T */
+    NEWMAIL_NF_UNREAD_MESSAGE_COUNT,    /* u32, flag U */
+    NEWMAIL_NF_MESSAGE_FLAGS,           /* u32, NewMail */
+    NEWMAIL_NF_UNICODE_FLAG,            /* u8, NewMail: 0 = 8-bit class, 1 = UTF-16LE */
+    NEWMAIL_NF_MESSAGE_CLASS,           /* NewMail: the string without its terminator */
+    NEWMAIL_NF_COUNT
+} newmail_notify_field_t;
+
+typedef struct {
+    uint32_t fields_read; /* bit (1u << field) for each NEWMAIL_NF_* read whole */
+    newmail_span_t span[NEWMAIL_NF_COUNT];
+    uint32_t handle;
+    uint8_t logon_id;
+    uint16_t flags; /* NotificationFlags as on the wire */
+    uint16_t type;  /* flags & NEWMAIL_NOTIFY_TYPE_MASK */
+    uint16_t table_event_type;
+    uint64_t table_row_folder_id, table_row_message_id;
+    uint32_t table_row_instance;
+    uint64_t insert_after_folder_id, insert_after_message_id;
+    uint32_t insert_after_instance;
+    uint16_t table_row_data_size;
+    uint64_t folder_id, message_id, parent_folder_id;
+    uint64_t old_folder_id, old_message_id, old_parent_folder_id;
+    uint16_t tag_count;
+    uint32_t total_message_count, unread_message_count;
+    uint32_t message_flags;
+    uint8_t unicode_flag;
+    bool message_class_unicode; /* MessageClass is UTF-16LE (span length is even) */
+    size_t message_class_chars; /* characters before the terminator */
+} newmail_notify_t;
+
+/* Problems of one ROP response. */
+enum {
+    NEWMAIL_ROP_PROBLEM_UNKNOWN_ID = 1u << 0,   /* a reserved RopId (not in MS-OXCROPS 2.2.2) */
+    NEWMAIL_ROP_PROBLEM_NO_RESPONSE = 1u << 1,  /* RopRelease, which has no response */
+    NEWMAIL_ROP_PROBLEM_NOTIFY_TYPE = 1u << 2,  /* NotificationType not in the enumeration */
+    NEWMAIL_ROP_PROBLEM_NOTIFY_FLAGS = 1u << 3, /* T or U without ObjectModified, or S
+                                                   without M (MS-OXCNOTIF 2.2.1.4.1.2) */
+    NEWMAIL_ROP_PROBLEM_TABLE_EVENT = 1u << 4,  /* TableEventType not 1, 3, 4, 5 or 7 */
+    NEWMAIL_ROP_PROBLEM_UNICODE_FLAG = 1u << 5, /* UnicodeFlag neither 0 nor 1 */
+    NEWMAIL_ROP_PROBLEM_UNTERMINATED = 1u << 6, /* a string runs to the end of RopsList */
+};
+
+typedef struct {
+    uint8_t rop_id;
+    newmail_rop_status_t status;
+    newmail_span_t span;  /* the response from its RopId; for UNSIZED/TRUNCATED,
+                             the bytes read */
+    uint32_t fields_read; /* bit (1u << field) for each NEWMAIL_RF_* read whole */
+    bool failure;         /* a failure response: ReturnValue != 0, 6 bytes */
+    newmail_span_t field[NEWMAIL_RF_COUNT];
+    uint32_t value[NEWMAIL_RF_COUNT]; /* integer fields (ids, indexes, counts, sizes) */
+    newmail_notify_t notify;          /* RopNotify only */
+    unsigned problems;                /* NEWMAIL_ROP_PROBLEM_* */
+} newmail_rop_response_t;
+
+/* ---- the walk over a ROP output buffer ------------------------------------------- */
+
+typedef enum {
+    NEWMAIL_ROPS_RUNNING,   /* newmail_rop_next_response() has more to give */
+    NEWMAIL_ROPS_COMPLETE,  /* every response sized, RopsList used up exactly */
+    NEWMAIL_ROPS_UNSIZED,   /* stopped at a response it cannot size */
+    NEWMAIL_ROPS_TRUNCATED, /* a response runs past the end of RopsList */
+} newmail_rops_status_t;
+
+typedef struct {
+    const uint8_t *buf;
+    size_t len;
+    newmail_rop_buffer_t buffer; /* RopSize, RopsList and handle table of buf */
+    size_t pos;                  /* where the next response starts */
+    size_t rops_end;             /* end of RopsList */
+    unsigned count;              /* responses returned so far */
+    newmail_rops_status_t status;
+} newmail_rop_walk_t;
+
+/* Starts a walk over a decoded ROP output buffer buf[0, len). Spans in the
+ * responses are offsets from buf. */
+void newmail_rop_walk_init(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len);
+
+/* Reads the next response into *out; false when the walk is over
+ * (walk->status tells how it ended). */
+bool newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out);
+
+/* Reads NotificationData and what precedes it: buf[start, end) begins with
+ * RopNotify's NotificationHandle (the byte after RopId) and end is the end of
+ * RopsList. Returns the status; *consumed receives the bytes read from start.
+ * Problems are ORed into *problems. Exposed for the tests and the fuzzer. */
+newmail_rop_status_t newmail_notify_parse(const uint8_t *buf, size_t start, size_t end,
+                                          newmail_notify_t *out, size_t *consumed,
+                                          unsigned *problems);
+
+static inline bool
+newmail_rop_has(const newmail_rop_response_t *r, newmail_rop_field_t f)
+{
+    return (r->fields_read & (1u << f)) != 0;
+}
+
+static inline bool
+newmail_notify_has(const newmail_notify_t *n, newmail_notify_field_t f)
+{
+    return (n->fields_read & (1u << f)) != 0;
+}
+
+/* "NewMail", "ObjectCreated", ... for a NotificationType, NULL if unknown. */
+const char *newmail_notify_type_name(uint16_t type);
+
+/* "TableChanged", "TableRowAdded", ... NULL if unknown. */
+const char *newmail_table_event_name(uint16_t event);
+
+#endif /* NEWMAIL_ROP_H */
