@@ -19,8 +19,8 @@ What it does
        c  b with --disable-protocol newmail (the plugin loaded, doing nothing
           but the early return in its MAPI wrappers: the floor)
      As root, tshark runs as uid/gid 65534 through setpriv, because tshark
-     run as root loads no personal plugins (the same sandbox as
-     test/tshark_harness.py, whose helpers it imports).
+     run as root loads no personal plugins: every run goes through
+     test/tshark_harness.py's sandbox, the one the tests use.
      Run modes on the main capture:
        one-pass  tshark -r F                     (stdout to /dev/null)
        two-pass  tshark -r F -2 -Y newmail
@@ -52,14 +52,12 @@ What it does
 """
 
 import argparse
-import atexit
 import hashlib
 import json
 import os
 import platform
 import re
 import shutil
-import stat
 import statistics
 import subprocess
 import sys
@@ -68,11 +66,11 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-# The unprivileged-run rules are test/tshark_harness.py's; only its public
-# helpers are used, which need no CTest environment.
+# tshark runs in test/tshark_harness.py's sandbox, as in the tests; only its
+# public API is used, which needs no CTest environment (use_plugin() names the
+# plugin).
 sys.path.insert(0, os.path.join(ROOT, "test"))
-from tshark_harness import (UNPRIVILEGED_ID, runs_unprivileged,  # noqa: E402
-                            traversable_by_others, ws_version)
+import tshark_harness as harness  # noqa: E402
 GENERATOR = os.path.join(ROOT, "test", "gen_captures.py")
 GENERATOR_FILES = (GENERATOR, os.path.join(ROOT, "test", "newmail_pcap.py"))
 PYTHON = "/usr/bin/python3"
@@ -103,87 +101,6 @@ def mode_args(mode, variant):
     if variant == "c":
         args += ["--disable-protocol", "newmail"]
     return args
-
-
-# --------------------------------------------------------------------------
-# Sandbox (the rules of test/tshark_harness.py)
-# --------------------------------------------------------------------------
-
-class Sandbox:
-    """Two HOMEs (with and without newmail.so), a newmail-free plugin dir."""
-
-    def __init__(self, plugin, version):
-        base = tempfile.gettempdir()
-        if runs_unprivileged() and not traversable_by_others(base):
-            base = "/tmp"
-        self.root = tempfile.mkdtemp(prefix="newmail-bench-", dir=base)
-        atexit.register(shutil.rmtree, self.root, True)
-        os.chmod(self.root, 0o755)
-        self.version = version
-        self.plugin_dir = self._mkdir("plugin-dir")
-        self.work_dir = self._mkdir("work", owned_by_runner=True)
-        self.captures_dir = self._mkdir("captures")
-        self._mirror_global_plugins()
-        self.homes = {False: self._mkdir("home-stock", owned_by_runner=True),
-                      True: self._mkdir("home-plugin", owned_by_runner=True)}
-        epan = self._mkdir(os.path.join("home-plugin", ".local", "lib", "wireshark",
-                                        "plugins", version, "epan"))
-        # A copy: a rebuild of the plugin during the benchmark changes nothing.
-        self.plugin = os.path.join(epan, "newmail.so")
-        shutil.copyfile(plugin, self.plugin)
-        os.chmod(self.plugin, 0o755)
-
-    def _mkdir(self, relative, owned_by_runner=False):
-        path = os.path.join(self.root, relative)
-        os.makedirs(path, exist_ok=True)
-        walk = path
-        while walk != self.root:
-            os.chmod(walk, 0o755)
-            walk = os.path.dirname(walk)
-        if owned_by_runner and runs_unprivileged():
-            os.chown(path, UNPRIVILEGED_ID, UNPRIVILEGED_ID)
-        return path
-
-    def _mirror_global_plugins(self):
-        source = os.environ.get("NEWMAIL_WS_GLOBAL_PLUGIN_DIR", "")
-        if not source:
-            source = subprocess.run(["pkg-config", "--variable=plugindir", "wireshark"],
-                                    capture_output=True, text=True, check=False,
-                                    env={"PATH": "/usr/bin:/bin"}).stdout.strip()
-        target = os.path.join(self.plugin_dir, self.version)
-        if not source or not os.path.isdir(source):
-            self._mkdir(os.path.relpath(target, self.root))
-            return
-        for dirpath, _dirnames, filenames in os.walk(source):
-            relative = os.path.relpath(dirpath, source)
-            here = self._mkdir(os.path.normpath(os.path.join(
-                os.path.relpath(target, self.root), relative)))
-            for filename in filenames:
-                if "newmail" in filename.lower():
-                    continue
-                os.symlink(os.path.join(dirpath, filename), os.path.join(here, filename))
-
-    def readable(self, path):
-        """path itself when uid 65534 can read it, else a copy in the sandbox."""
-        if not runs_unprivileged():
-            return path
-        os.chmod(path, os.stat(path).st_mode | stat.S_IROTH)
-        if traversable_by_others(os.path.dirname(path)):
-            return path
-        copy = os.path.join(self.captures_dir, os.path.basename(path))
-        if not os.path.exists(copy):
-            shutil.copyfile(path, copy)
-            os.chmod(copy, 0o644)
-        return copy
-
-    def command(self, argv, plugin):
-        env = {"PATH": "/usr/bin:/bin", "HOME": self.homes[plugin], "LANG": "C.UTF-8",
-               "TZ": "UTC", "WIRESHARK_ABORT_ON_DISSECTOR_BUG": "1",
-               "WIRESHARK_PLUGIN_DIR": self.plugin_dir}
-        if runs_unprivileged():
-            argv = ["setpriv", f"--reuid={UNPRIVILEGED_ID}", f"--regid={UNPRIVILEGED_ID}",
-                    "--clear-groups", "--"] + list(argv)
-        return argv, env
 
 
 # --------------------------------------------------------------------------
@@ -262,18 +179,17 @@ def loadavg():
 
 
 class Runner:
-    def __init__(self, sandbox, tshark):
-        self.box = sandbox
+    def __init__(self, tshark):
         self.tshark = tshark
 
     def measure(self, capture, mode, variant):
-        path = self.box.readable(capture["path"])
-        argv, env = self.box.command([self.tshark, "-r", path] + mode_args(mode, variant),
-                                     plugin=variant != "a")
+        path = harness.readable(capture["path"], in_place=True)
+        argv, env = harness.command([self.tshark, "-r", path] + mode_args(mode, variant),
+                                    plugin=variant != "a")
         load_before = loadavg()
         with open(os.devnull, "wb") as devnull, tempfile.TemporaryFile() as errors:
             started = time.perf_counter()
-            child = subprocess.Popen(argv, env=env, cwd=self.box.work_dir,
+            child = subprocess.Popen(argv, env=env, cwd=harness.work_dir(),
                                      stdin=subprocess.DEVNULL, stdout=devnull, stderr=errors)
             _pid, status, usage = os.wait4(child.pid, 0)
             wall = time.perf_counter() - started
@@ -399,15 +315,15 @@ PLUGIN_ENTRY_POINTS = ("dissect_newmail", "dissect_register_request", "dissect_r
 WIRESHARK_FUNCTIONS = ("dissector_try_heuristic", "decode_udp_ports", "call_dissector_only")
 
 
-def callgrind(box, tshark, capture, variant, out_dir):
-    path = box.readable(capture["path"])
-    inside = os.path.join(box.work_dir, f"callgrind.{capture['name']}.{variant}.out")
-    argv, env = box.command(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + inside,
+def callgrind(tshark, capture, variant, out_dir):
+    path = harness.readable(capture["path"], in_place=True)
+    inside = os.path.join(harness.work_dir(), f"callgrind.{capture['name']}.{variant}.out")
+    argv, env = harness.command(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + inside,
                              tshark, "-r", path] + mode_args("one-pass", variant),
                             plugin=variant != "a")
     log(f"  callgrind {capture['name']} {variant} ...")
     started = time.perf_counter()
-    done = subprocess.run(argv, env=env, cwd=box.work_dir, stdin=subprocess.DEVNULL,
+    done = subprocess.run(argv, env=env, cwd=harness.work_dir(), stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     if done.returncode != 0:
         sys.exit(f"callgrind failed: {done.stderr.decode()[-2000:]}")
@@ -488,7 +404,7 @@ def fmt_count(n):
     return f"{n:,}"
 
 
-def machine_info(box, tshark):
+def machine_info(tshark):
     info = {"nproc": os.cpu_count(), "python": platform.python_version(),
             "kernel": platform.release()}
     try:
@@ -509,14 +425,14 @@ def machine_info(box, tshark):
             info["debian"] = handle.read().strip()
     except OSError:
         pass
-    argv, env = box.command([tshark, "--version"], plugin=False)
-    out = subprocess.run(argv, env=env, cwd=box.work_dir, capture_output=True, text=True,
+    argv, env = harness.command([tshark, "--version"], plugin=False)
+    out = subprocess.run(argv, env=env, cwd=harness.work_dir(), capture_output=True, text=True,
                          check=False).stdout
     info["tshark"] = out.splitlines()[0] if out else "?"
     out = subprocess.run(["valgrind", "--version"], capture_output=True, text=True,
                          check=False).stdout.strip() if shutil.which("valgrind") else ""
     info["valgrind"] = out
-    with open(box.plugin, "rb") as handle:
+    with open(harness.installed_plugin_path(), "rb") as handle:
         info["plugin_sha256"] = hashlib.sha256(handle.read()).hexdigest()[:16]
     git = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True, check=False).stdout.strip()
@@ -888,10 +804,12 @@ def main(argv=None):
     os.makedirs(args.out_dir, exist_ok=True)
     started = time.time()
 
-    box = Sandbox(args.plugin, ws_version())
-    runner = Runner(box, args.tshark)
+    # The sandbox copies the plugin now: a rebuild during the benchmark changes nothing.
+    harness.use_plugin(args.plugin)
+    harness.installed_plugin_path()
+    runner = Runner(args.tshark)
     gen_hash = generator_hash()
-    data = {"machine": machine_info(box, args.tshark), "runs": args.runs, "modes": modes,
+    data = {"machine": machine_info(args.tshark), "runs": args.runs, "modes": modes,
             "frames": args.frames, "registrations": args.registrations,
             "started": time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(started)),
             "commands": {}}
@@ -977,13 +895,13 @@ def main(argv=None):
                                  scaled_registrations(args.callgrind_frames))
         cg = {"startup": {}, "rows": [], "scaling": []}
         for variant in variants:
-            cg["startup"][variant] = callgrind(box, args.tshark, empty, variant, args.out_dir)
+            cg["startup"][variant] = callgrind(args.tshark, empty, variant, args.out_dir)
             cg["rows"].append({"capture": cg_capture, "variant": variant,
-                               "result": callgrind(box, args.tshark, cg_capture, variant,
+                               "result": callgrind(args.tshark, cg_capture, variant,
                                                    args.out_dir)})
         if args.callgrind_scaling:
             for cap in reg_captures:
-                result = callgrind(box, args.tshark, cap, "b", args.out_dir)
+                result = callgrind(args.tshark, cap, "b", args.out_dir)
                 cg["rows"].append({"capture": cap, "variant": "b", "result": result})
                 dn = result["inclusive"].get("dissect_newmail", 0)
                 cg["scaling"].append({
@@ -999,7 +917,7 @@ def main(argv=None):
             # (same mix) it gives Ir per frame at two sizes for a and b.
             if "a" in variants and main_capture["frames"] != cg_capture["frames"]:
                 cg["rows"].append({"capture": main_capture, "variant": "a",
-                                   "result": callgrind(box, args.tshark, main_capture, "a",
+                                   "result": callgrind(args.tshark, main_capture, "a",
                                                        args.out_dir)})
         data["callgrind"] = cg
 

@@ -25,7 +25,8 @@ unprivileged uid/gid 65534 through `setpriv`. Nothing is written outside the
 sandbox, which is removed when the process exits.
 
 Environment (CTest sets it, see test/CMakeLists.txt):
-    NEWMAIL_PLUGIN      the built newmail.so (needed for plugin=True runs)
+    NEWMAIL_PLUGIN      the built newmail.so (needed for plugin=True runs,
+                        unless use_plugin() named one)
     NEWMAIL_CAPTURES    folder written by test/gen_captures.py (pcaps + manifest.json)
     NEWMAIL_WS_VERSION  Wireshark major.minor the plugin was built for
     NEWMAIL_TSHARK      tshark to run (default: /usr/bin/tshark)
@@ -44,11 +45,17 @@ API:
     expert_infos(packet)                        -> [{abbrev, message, severity, group, item}]
                                                    of one pdml() packet
     capture(name)                               -> path of a generated capture
-    readable(path)                              -> a copy of any file tshark can read
+    readable(path, in_place=False)              -> a copy of any file tshark can read
+                                                   (in_place: path itself when it can)
     manifest()                                  -> parsed manifest.json
     installed_plugin_path()                     -> where the sandbox HOME holds newmail.so
     runs_unprivileged()                         -> True when tshark runs as uid 65534
     traversable_by_others(path)                 -> True when uid 65534 can reach path
+  For programs that run and measure tshark themselves (bench/bench.py):
+    use_plugin(path)                            the newmail.so to test, instead of
+                                                   $NEWMAIL_PLUGIN
+    command(argv, plugin=True)                  -> (argv, env) that run argv in the sandbox
+    work_dir()                                  -> the working directory to run it in
 
 With check=True (the default) a run whose return code is not 0 or whose stderr
 is not empty fails the calling test (AssertionError, so unittest reports a
@@ -150,6 +157,7 @@ class _Sandbox:
         self.plugin_dir = self._mkdir("plugin-dir")
         self.captures_dir = self._mkdir("captures")
         self.work_dir = self._mkdir("work", owned_by_runner=True)
+        self.plugin_source = None  # use_plugin(); $NEWMAIL_PLUGIN when None
         self._copies = {}
         self._mirror_global_plugins()
 
@@ -209,7 +217,7 @@ class _Sandbox:
             return self.homes[key]
         home = self._mkdir(f"home-{key}", owned_by_runner=True)
         if plugin:
-            built = _env_path("NEWMAIL_PLUGIN")
+            built = self.plugin_source or _env_path("NEWMAIL_PLUGIN")
             if not os.path.isfile(built):
                 raise TsharkError(f"NEWMAIL_PLUGIN={built} does not exist: build the plugin first")
             epan = self._mkdir(os.path.join(
@@ -220,10 +228,17 @@ class _Sandbox:
         self.homes[key] = home
         return home
 
-    def readable(self, path):
-        """A copy of path inside the sandbox, readable by uid 65534."""
+    def readable(self, path, in_place=False):
+        """A copy of path inside the sandbox, readable by uid 65534.
+
+        in_place: path itself when the user tshark runs as can read it there
+        (for captures too big to copy); a copy otherwise.
+        """
         path = os.path.realpath(path)
         info = os.stat(path)
+        if in_place and (not runs_unprivileged() or (
+                info.st_mode & stat.S_IROTH and traversable_by_others(os.path.dirname(path)))):
+            return path
         key = (path, info.st_mtime_ns, info.st_size)
         if key not in self._copies:
             name = f"{len(self._copies):03d}-{os.path.basename(path)}"
@@ -250,6 +265,36 @@ def _box():
     if _sandbox is None:
         _sandbox = _Sandbox()
     return _sandbox
+
+
+def use_plugin(path):
+    """Test path's newmail.so instead of $NEWMAIL_PLUGIN's.
+
+    The sandbox copies the file at the first run with the plugin (or the
+    first installed_plugin_path()), so a rebuild afterwards changes nothing;
+    naming another one after that is an error.
+    """
+    box = _box()
+    path = os.path.abspath(path)
+    if "plugin" in box.homes and box.plugin_source != path:
+        raise TsharkError(f"use_plugin({path!r}): the sandbox already holds "
+                          f"{box.plugin_source or os.environ.get('NEWMAIL_PLUGIN')}")
+    box.plugin_source = path
+
+
+def command(argv, plugin=True):
+    """(argv, env) that run argv in the sandbox, for callers that start it themselves.
+
+    The same rules as run_program(): a clean environment, the HOME with or
+    without the plugin, uid/gid 65534 through setpriv when this is root. Run
+    it with cwd=work_dir() and standard input from /dev/null.
+    """
+    return _box().command(argv, plugin)
+
+
+def work_dir():
+    """The sandbox's working directory, writable by the user tshark runs as."""
+    return _box().work_dir
 
 
 def installed_plugin_path():
@@ -303,9 +348,12 @@ def capture(name):
     raise TsharkError(f"no capture named {name!r} in {folder}; there are: {available}")
 
 
-def readable(path):
-    """A copy of any file that tshark (maybe as uid 65534) can read."""
-    return _box().readable(path)
+def readable(path, in_place=False):
+    """A copy of any file that tshark (maybe as uid 65534) can read.
+
+    in_place=True gives path itself when that user can read it where it is.
+    """
+    return _box().readable(path, in_place)
 
 
 _manifest = None
