@@ -1,37 +1,69 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Builds the plugin against Wireshark 4.4 and runs the whole test suite there,
-# in a Debian trixie chroot. Run as root (debootstrap, chroot and mount need
-# it); the host is not changed apart from the chroot folder.
+# Usage: sudo scripts/test-chroot.sh SUITE
 #
-#   NEWMAIL_TRIXIE_CHROOT   where the chroot lives and is reused from
-#                           (default /var/tmp/newmail-trixie); delete it to
-#                           start over
-#   NEWMAIL_TRIXIE_MIRROR   Debian mirror for debootstrap (default: the first
-#                           non-security Debian URI in this machine's APT
-#                           sources, /etc/apt/sources.list.d/*.sources or
-#                           /etc/apt/sources.list)
+# Builds the plugin against another Wireshark and runs the whole test suite
+# there, in a Debian chroot:
 #
-# First run: debootstrap --variant=minbase trixie, then the packages of
-# scripts/deps.sh inside it (several minutes). Later runs reuse the chroot and
-# only copy the source tree in again. /proc is mounted in the chroot for the
-# run and unmounted on exit, whatever happens. The source tree goes to
-# <chroot>/root/newmail (build folders, .git and fuzzing output left out),
-# where scripts/test.sh builds in build-test/ and runs CTest. The exit status
-# is CTest's; its summary is printed last.
+#   trixie   Debian 13, Wireshark 4.4
+#   sid      Debian unstable, Wireshark 4.6
+#
+# Run as root (debootstrap, chroot and mount need it); the host is not
+# changed apart from the chroot folder and a lock file beside it.
+#
+#   NEWMAIL_CHROOT_DIR   where the chroot lives and is reused from (default
+#                        /var/tmp/newmail-SUITE); delete it to start over
+#   NEWMAIL_MIRROR       Debian mirror for debootstrap (default: the first
+#                        non-security Debian URI in this machine's APT
+#                        sources, /etc/apt/sources.list.d/*.sources or
+#                        /etc/apt/sources.list)
+#
+# First run: debootstrap --variant=minbase SUITE (marker
+# .newmail-debootstrapped), then the packages of scripts/deps.sh, test
+# packages included, inside it (marker .newmail-packages-ready); a few
+# minutes. Later runs reuse the chroot, install only what scripts/deps.sh has
+# gained since, and copy the source tree in again. Unstable's Release file may
+# be past its Valid-Until date on a mirror snapshot, so for sid the chroot's
+# apt is told not to check it. /proc is mounted in the chroot for the run and
+# unmounted on exit, whatever happens (one that was already mounted is used
+# and left mounted). One run per chroot at a time (flock on
+# <chroot>.lock). The source tree goes to <chroot>/root/newmail (build
+# folders, .git and fuzzing output left out), where scripts/test.sh builds in
+# build-test/ and runs CTest. The exit status is CTest's; its summary is
+# printed last.
 set -euo pipefail
+
+usage() {
+    echo "Usage: sudo $0 SUITE    (SUITE: trixie for Wireshark 4.4, sid for Wireshark 4.6)" >&2
+    exit 2
+}
+
+[ $# -eq 1 ] || usage
+suite=$1
+case "$suite" in
+    trixie) skip_valid_until=no ;;
+    sid) skip_valid_until=yes ;;
+    *) usage ;;
+esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source_dir=$(pwd)
-chroot_dir=${NEWMAIL_TRIXIE_CHROOT:-/var/tmp/newmail-trixie}
-suite=trixie
+chroot_dir=${NEWMAIL_CHROOT_DIR:-/var/tmp/newmail-$suite}
+chroot_dir=${chroot_dir%/}
 ready_marker="$chroot_dir/.newmail-packages-ready"
 bootstrapped_marker="$chroot_dir/.newmail-debootstrapped"
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "scripts/test-trixie.sh needs root (debootstrap, chroot, mount)." >&2
-    echo "Run it as: sudo $0" >&2
+    echo "scripts/test-chroot.sh needs root (debootstrap, chroot, mount)." >&2
+    echo "Run it as: sudo $0 $suite" >&2
+    exit 1
+fi
+
+# Two runs in one chroot would remove each other's source tree.
+exec 9>"$chroot_dir.lock"
+if ! flock -n 9; then
+    echo "Another scripts/test-chroot.sh is using $chroot_dir (lock $chroot_dir.lock)." >&2
     exit 1
 fi
 
@@ -103,10 +135,10 @@ if [ ! -f "$bootstrapped_marker" ]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             debootstrap </dev/null
     fi
-    mirror=${NEWMAIL_TRIXIE_MIRROR:-$(find_mirror || true)}
+    mirror=${NEWMAIL_MIRROR:-$(find_mirror || true)}
     if [ -z "$mirror" ]; then
         echo "No Debian mirror found in /etc/apt/sources.list.d/*.sources or" >&2
-        echo "/etc/apt/sources.list; set NEWMAIL_TRIXIE_MIRROR." >&2
+        echo "/etc/apt/sources.list; set NEWMAIL_MIRROR." >&2
         exit 1
     fi
     if [ -e "$chroot_dir" ]; then
@@ -130,9 +162,19 @@ fi
 
 # Name resolution for apt-get inside, as the host has it now.
 cp -L /etc/resolv.conf "$chroot_dir/etc/resolv.conf"
+if [ "$skip_valid_until" = yes ]; then
+    # A mirror snapshot's unstable Release file outlives its Valid-Until
+    # date within days; apt-get update would refuse it.
+    echo 'Acquire::Check-Valid-Until "false";' \
+        >"$chroot_dir/etc/apt/apt.conf.d/99newmail-no-valid-until"
+fi
 
-mount -t proc proc "$chroot_dir/proc"
-mounted_proc="$chroot_dir/proc"
+if mountpoint -q "$chroot_dir/proc"; then
+    echo "$chroot_dir/proc is already mounted; using it (and leaving it mounted)"
+else
+    mount -t proc proc "$chroot_dir/proc"
+    mounted_proc="$chroot_dir/proc"
+fi
 
 # --- 2. The source tree ---------------------------------------------------------
 dest="$chroot_dir/root/newmail"
@@ -144,31 +186,40 @@ tar -C "$source_dir" \
     --exclude='__pycache__' \
     -cf - . | tar -C "$dest" -xf -
 
-# --- 3. Packages (scripts/deps.sh's list, as CI installs them) -----------------
+# --- 3. Packages (scripts/deps.sh's lists, as scripts/test.sh installs them) ----
+# shellcheck disable=SC2016  # expanded inside the chroot
+install_packages='cd /root/newmail && source scripts/deps.sh &&
+    NEWMAIL_PACKAGES+=("${NEWMAIL_TEST_PACKAGES[@]}") && newmail_ensure_packages'
 if [ ! -f "$ready_marker" ]; then
     started=$SECONDS
-    in_chroot bash -c 'cd /root/newmail && source scripts/deps.sh && newmail_ensure_packages' </dev/null
+    in_chroot bash -c "$install_packages" </dev/null
     touch "$ready_marker"
     echo "Installing the packages took $((SECONDS - started)) s"
 else
     # Still install anything scripts/deps.sh has gained since (usually nothing).
-    in_chroot bash -c 'cd /root/newmail && source scripts/deps.sh && newmail_ensure_packages' </dev/null
+    in_chroot bash -c "$install_packages" </dev/null
 fi
 tshark_version=$(in_chroot tshark --version | head -n 1)
 # shellcheck disable=SC2016  # expanded inside the chroot
 os_name=$(in_chroot sh -c '. /etc/os-release; echo "$PRETTY_NAME"')
+ws_version=$(in_chroot pkg-config --modversion wireshark)
 echo "In the chroot: $tshark_version ($os_name)"
 
 # --- 4. Build and test ------------------------------------------------------------
-log=$(mktemp /tmp/newmail-trixie-test.XXXXXX)
+log=$(mktemp "/tmp/newmail-$suite-test.XXXXXX")
 set +e
 in_chroot bash /root/newmail/scripts/test.sh </dev/null 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
 echo
-echo "=== CTest summary, Wireshark 4.4 (Debian $suite) ==="
-# From "N% tests passed" to the end: the summary, failures and timing.
-sed -n '/tests passed, [0-9]* tests failed out of/,$p' "$log"
+echo "=== CTest summary, Wireshark $ws_version (Debian $suite) ==="
+# From "N% tests passed" to the end: the summary, failures and timing. When
+# the build failed before CTest ran, say so instead of printing nothing.
+if grep -q 'tests passed, [0-9]* tests failed out of' "$log"; then
+    sed -n '/tests passed, [0-9]* tests failed out of/,$p' "$log"
+else
+    echo "CTest did not run (exit status $status); the build output is above."
+fi
 rm -f "$log"
 exit "$status"
