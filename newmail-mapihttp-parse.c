@@ -1,0 +1,499 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-mapihttp-parse.c: the MAPI over HTTP response envelope
+ * (MS-OXCMAPIHTTP 2.2.7, 3.2.5.2) and the EMSMDB request/response bodies
+ * (2.2.4.1 to 2.2.4.4). See newmail-mapihttp-parse.h for the API.
+ */
+#include <string.h>
+
+#include "newmail-mapihttp-parse.h"
+
+static uint32_t
+le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static newmail_span_t
+span(size_t offset, size_t length)
+{
+    return (newmail_span_t){offset, length};
+}
+
+static char
+ascii_lower(char ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? (char)(ch - 'A' + 'a') : ch;
+}
+
+static bool
+equal_nocase(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+
+    if (alen != blen)
+        return false;
+    for (size_t i = 0; i < alen; i++) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
+static bool
+is_blank(uint8_t ch)
+{
+    return ch == ' ' || ch == '\t';
+}
+
+/* ---- names ------------------------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    newmail_mh_endpoint_t endpoint;
+} request_types[NEWMAIL_MH_RT_COUNT] = {
+    [NEWMAIL_MH_RT_UNKNOWN] = {"", NEWMAIL_MH_ENDPOINT_NONE},
+    [NEWMAIL_MH_RT_CONNECT] = {"Connect", NEWMAIL_MH_ENDPOINT_EMSMDB},
+    [NEWMAIL_MH_RT_EXECUTE] = {"Execute", NEWMAIL_MH_ENDPOINT_EMSMDB},
+    [NEWMAIL_MH_RT_DISCONNECT] = {"Disconnect", NEWMAIL_MH_ENDPOINT_EMSMDB},
+    [NEWMAIL_MH_RT_NOTIFICATION_WAIT] = {"NotificationWait", NEWMAIL_MH_ENDPOINT_EMSMDB},
+    [NEWMAIL_MH_RT_PING] = {"PING", NEWMAIL_MH_ENDPOINT_BOTH},
+    [NEWMAIL_MH_RT_BIND] = {"Bind", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_UNBIND] = {"Unbind", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_COMPARE_MIDS] = {"CompareMIds", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_DN_TO_MID] = {"DNToMId", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_GET_MATCHES] = {"GetMatches", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_GET_PROP_LIST] = {"GetPropList", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_GET_PROPS] = {"GetProps", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_GET_SPECIAL_TABLE] = {"GetSpecialTable", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_GET_TEMPLATE_INFO] = {"GetTemplateInfo", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_MOD_LINK_ATT] = {"ModLinkAtt", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_MOD_PROPS] = {"ModProps", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_QUERY_COLUMNS] = {"QueryColumns", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_QUERY_ROWS] = {"QueryRows", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_RESOLVE_NAMES] = {"ResolveNames", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_RESORT_RESTRICTION] = {"ResortRestriction", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_SEEK_ENTRIES] = {"SeekEntries", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_UPDATE_STAT] = {"UpdateStat", NEWMAIL_MH_ENDPOINT_NSPI},
+    /* 2.2.3.3.1 lists GetMailboxUrl "for the specified mailbox server
+     * endpoint", but 2.2.5 defines it with the address book requests. */
+    [NEWMAIL_MH_RT_GET_MAILBOX_URL] = {"GetMailboxUrl", NEWMAIL_MH_ENDPOINT_NSPI},
+    [NEWMAIL_MH_RT_GET_ADDRESS_BOOK_URL] = {"GetAddressBookUrl", NEWMAIL_MH_ENDPOINT_NSPI},
+};
+
+newmail_mh_request_type_t
+newmail_mh_request_type(const char *value, size_t len)
+{
+    if (value == NULL)
+        return NEWMAIL_MH_RT_UNKNOWN;
+    while (len > 0 && is_blank((uint8_t)value[0])) {
+        value++;
+        len--;
+    }
+    while (len > 0 && is_blank((uint8_t)value[len - 1]))
+        len--;
+    for (int t = NEWMAIL_MH_RT_UNKNOWN + 1; t < NEWMAIL_MH_RT_COUNT; t++) {
+        if (equal_nocase(value, len, request_types[t].name))
+            return (newmail_mh_request_type_t)t;
+    }
+    return NEWMAIL_MH_RT_UNKNOWN;
+}
+
+const char *
+newmail_mh_request_type_name(newmail_mh_request_type_t type)
+{
+    return (unsigned)type < NEWMAIL_MH_RT_COUNT ? request_types[type].name : "";
+}
+
+newmail_mh_endpoint_t
+newmail_mh_request_type_endpoint(newmail_mh_request_type_t type)
+{
+    return (unsigned)type < NEWMAIL_MH_RT_COUNT ? request_types[type].endpoint
+                                                : NEWMAIL_MH_ENDPOINT_NONE;
+}
+
+const char *
+newmail_mh_response_code_name(uint32_t code)
+{
+    static const char *const names[] = {
+        "Success",
+        "Unknown Failure",
+        "Invalid Verb",
+        "Invalid Path",
+        "Invalid Header",
+        "Invalid Request Type",
+        "Invalid Context Cookie",
+        "Missing Header",
+        "Anonymous Not Allowed",
+        "Too Large",
+        "Context Not Found",
+        "No Privilege",
+        "Invalid Request Body",
+        "Missing Cookie",
+        "Reserved",
+        "Invalid Sequence",
+        "Endpoint Disabled",
+        "Invalid Response",
+        "Endpoint Shutting Down",
+    };
+
+    return code < sizeof(names) / sizeof(names[0]) ? names[code] : NULL;
+}
+
+/* ---- the envelope --------------------------------------------------------------------- */
+
+bool
+newmail_mh_next_line(const uint8_t *buf, size_t len, size_t *pos, newmail_mh_line_t *line)
+{
+    size_t start = *pos;
+    const uint8_t *lf;
+
+    if (buf == NULL || start >= len)
+        return false;
+    lf = memchr(buf + start, '\n', len - start);
+    if (lf == NULL)
+        return false;
+    size_t at = (size_t)(lf - buf), end = at;
+    line->bare_lf = !(end > start && buf[end - 1] == '\r');
+    if (!line->bare_lf)
+        end--;
+    line->line = span(start, end - start);
+    line->next = at + 1;
+    *pos = at + 1;
+    return true;
+}
+
+static bool
+line_is(const uint8_t *buf, newmail_span_t l, const char *text)
+{
+    size_t n = strlen(text);
+
+    return l.length == n && memcmp(buf + l.offset, text, n) == 0;
+}
+
+/* A decimal uint32, no sign, at least one digit. */
+static bool
+parse_decimal(const uint8_t *p, size_t n, uint32_t *out)
+{
+    uint64_t v = 0;
+
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+        if (v > UINT32_MAX)
+            return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static void
+add_header(const uint8_t *buf, newmail_span_t l, newmail_mh_envelope_t *env)
+{
+    const uint8_t *colon = l.length ? memchr(buf + l.offset, ':', l.length) : NULL;
+    newmail_mh_header_t h = {l, span(l.offset, 0), span(l.offset, 0)};
+    size_t index = env->header_count++;
+
+    if (colon == NULL) {
+        env->problems |= NEWMAIL_MH_ENV_HEADER_SYNTAX;
+        h.value = l;
+    } else {
+        size_t c = (size_t)(colon - buf), vs = c + 1, ve = l.offset + l.length;
+
+        h.name = span(l.offset, c - l.offset);
+        while (vs < ve && is_blank(buf[vs]))
+            vs++;
+        while (ve > vs && is_blank(buf[ve - 1]))
+            ve--;
+        h.value = span(vs, ve - vs);
+        if (equal_nocase((const char *)buf + h.name.offset, h.name.length, "X-ResponseCode") &&
+            !env->has_response_code) {
+            uint32_t code;
+
+            if (parse_decimal(buf + h.value.offset, h.value.length, &code)) {
+                env->has_response_code = true;
+                env->response_code = code;
+                env->response_code_header = index < NEWMAIL_MH_MAX_HEADERS ? (int)index : -1;
+            } else {
+                env->problems |= NEWMAIL_MH_ENV_BAD_RESPONSE_CODE;
+            }
+        }
+    }
+    if (index < NEWMAIL_MH_MAX_HEADERS)
+        env->header[index] = h;
+    else
+        env->problems |= NEWMAIL_MH_ENV_TOO_MANY;
+}
+
+unsigned
+newmail_mh_parse_envelope(const uint8_t *buf, size_t len, newmail_mh_envelope_t *env)
+{
+    size_t pos = 0;
+    newmail_mh_line_t l;
+
+    memset(env, 0, sizeof(*env));
+    env->response_code_header = -1;
+    if (buf == NULL)
+        len = 0;
+
+    /* Meta-tags, up to DONE. */
+    while (!env->done) {
+        newmail_mh_meta_tag_t tag;
+
+        if (!newmail_mh_next_line(buf, len, &pos, &l)) {
+            env->problems |= NEWMAIL_MH_ENV_NO_DONE;
+            return env->problems;
+        }
+        if (l.bare_lf)
+            env->problems |= NEWMAIL_MH_ENV_BARE_LF;
+        if (line_is(buf, l.line, "PROCESSING")) {
+            tag = NEWMAIL_MH_META_PROCESSING;
+        } else if (line_is(buf, l.line, "PENDING")) {
+            tag = NEWMAIL_MH_META_PENDING;
+            env->pending_count++;
+        } else if (line_is(buf, l.line, "DONE")) {
+            tag = NEWMAIL_MH_META_DONE;
+            env->done = true;
+        } else {
+            /* Not an envelope this reader understands: stop rather than
+             * guess where the body starts. */
+            env->problems |= NEWMAIL_MH_ENV_JUNK | NEWMAIL_MH_ENV_NO_DONE;
+            env->junk = l.line;
+            return env->problems;
+        }
+        if (env->meta_count < NEWMAIL_MH_MAX_META)
+            env->meta[env->meta_count] = (newmail_mh_meta_t){tag, l.line};
+        else
+            env->problems |= NEWMAIL_MH_ENV_TOO_MANY;
+        env->meta_count++;
+    }
+
+    /* Additional headers, up to the empty line; then the body. */
+    for (;;) {
+        if (!newmail_mh_next_line(buf, len, &pos, &l)) {
+            env->problems |= NEWMAIL_MH_ENV_UNTERMINATED;
+            return env->problems;
+        }
+        if (l.bare_lf)
+            env->problems |= NEWMAIL_MH_ENV_BARE_LF;
+        if (l.line.length == 0) {
+            env->blank = span(l.line.offset, l.next - l.line.offset);
+            env->has_body = true;
+            env->body = span(l.next, len - l.next);
+            return env->problems;
+        }
+        add_header(buf, l.line, env);
+    }
+}
+
+int
+newmail_mh_find_header(const newmail_mh_envelope_t *env, const uint8_t *buf, const char *name)
+{
+    size_t kept =
+        env->header_count < NEWMAIL_MH_MAX_HEADERS ? env->header_count : NEWMAIL_MH_MAX_HEADERS;
+
+    for (size_t i = 0; i < kept; i++) {
+        const newmail_mh_header_t *h = &env->header[i];
+
+        if (equal_nocase((const char *)buf + h->name.offset, h->name.length, name))
+            return (int)i;
+    }
+    return -1;
+}
+
+/* ---- the bodies -------------------------------------------------------------------------- */
+
+bool
+newmail_mh_body_kind(newmail_mh_request_type_t type, bool response, newmail_mh_body_kind_t *kind)
+{
+    switch (type) {
+    case NEWMAIL_MH_RT_CONNECT:
+        *kind = response ? NEWMAIL_MH_CONNECT_RESPONSE : NEWMAIL_MH_CONNECT_REQUEST;
+        return true;
+    case NEWMAIL_MH_RT_EXECUTE:
+        *kind = response ? NEWMAIL_MH_EXECUTE_RESPONSE : NEWMAIL_MH_EXECUTE_REQUEST;
+        return true;
+    case NEWMAIL_MH_RT_DISCONNECT:
+        *kind = response ? NEWMAIL_MH_DISCONNECT_RESPONSE : NEWMAIL_MH_DISCONNECT_REQUEST;
+        return true;
+    case NEWMAIL_MH_RT_NOTIFICATION_WAIT:
+        *kind =
+            response ? NEWMAIL_MH_NOTIFICATION_WAIT_RESPONSE : NEWMAIL_MH_NOTIFICATION_WAIT_REQUEST;
+        return true;
+    default:
+        return false;
+    }
+}
+
+static const char *const field_names[NEWMAIL_MHF_COUNT] = {
+    [NEWMAIL_MHF_STATUS_CODE] = "StatusCode",
+    [NEWMAIL_MHF_ERROR_CODE] = "ErrorCode",
+    [NEWMAIL_MHF_USER_DN] = "UserDn",
+    [NEWMAIL_MHF_FLAGS] = "Flags",
+    [NEWMAIL_MHF_DEFAULT_CODE_PAGE] = "DefaultCodePage",
+    [NEWMAIL_MHF_LCID_SORT] = "LcidSort",
+    [NEWMAIL_MHF_LCID_STRING] = "LcidString",
+    [NEWMAIL_MHF_POLLS_MAX] = "PollsMax",
+    [NEWMAIL_MHF_RETRY_COUNT] = "RetryCount",
+    [NEWMAIL_MHF_RETRY_DELAY] = "RetryDelay",
+    [NEWMAIL_MHF_DN_PREFIX] = "DnPrefix",
+    [NEWMAIL_MHF_DISPLAY_NAME] = "DisplayName",
+    [NEWMAIL_MHF_ROP_BUFFER_SIZE] = "RopBufferSize",
+    [NEWMAIL_MHF_ROP_BUFFER] = "RopBuffer",
+    [NEWMAIL_MHF_MAX_ROP_OUT] = "MaxRopOut",
+    [NEWMAIL_MHF_EVENT_PENDING] = "EventPending",
+    [NEWMAIL_MHF_AUX_BUFFER_SIZE] = "AuxiliaryBufferSize",
+    [NEWMAIL_MHF_AUX_BUFFER] = "AuxiliaryBuffer",
+};
+
+const char *
+newmail_mh_field_name(newmail_mh_field_t field)
+{
+    return (unsigned)field < NEWMAIL_MHF_COUNT ? field_names[field] : "end of body";
+}
+
+/* The layouts, in wire order. A response's StatusCode comes first; when it
+ * is not 0 the rest is the failure layout instead (StatusCode, then the
+ * auxiliary buffer: 2.2.4.1.3, 2.2.4.2.3, 2.2.4.3.3, 2.2.4.4.3). Each
+ * *_BUFFER field takes its size from the *_SIZE field before it. */
+#define END NEWMAIL_MHF_COUNT
+static const newmail_mh_field_t layouts[NEWMAIL_MH_BODY_KIND_COUNT][10] = {
+    [NEWMAIL_MH_CONNECT_REQUEST] = {NEWMAIL_MHF_USER_DN, NEWMAIL_MHF_FLAGS,
+                                    NEWMAIL_MHF_DEFAULT_CODE_PAGE, NEWMAIL_MHF_LCID_SORT,
+                                    NEWMAIL_MHF_LCID_STRING, NEWMAIL_MHF_AUX_BUFFER_SIZE,
+                                    NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_CONNECT_RESPONSE] = {NEWMAIL_MHF_STATUS_CODE, NEWMAIL_MHF_ERROR_CODE,
+                                     NEWMAIL_MHF_POLLS_MAX, NEWMAIL_MHF_RETRY_COUNT,
+                                     NEWMAIL_MHF_RETRY_DELAY, NEWMAIL_MHF_DN_PREFIX,
+                                     NEWMAIL_MHF_DISPLAY_NAME, NEWMAIL_MHF_AUX_BUFFER_SIZE,
+                                     NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_EXECUTE_REQUEST] = {NEWMAIL_MHF_FLAGS, NEWMAIL_MHF_ROP_BUFFER_SIZE,
+                                    NEWMAIL_MHF_ROP_BUFFER, NEWMAIL_MHF_MAX_ROP_OUT,
+                                    NEWMAIL_MHF_AUX_BUFFER_SIZE, NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_EXECUTE_RESPONSE] = {NEWMAIL_MHF_STATUS_CODE, NEWMAIL_MHF_ERROR_CODE,
+                                     NEWMAIL_MHF_FLAGS, NEWMAIL_MHF_ROP_BUFFER_SIZE,
+                                     NEWMAIL_MHF_ROP_BUFFER, NEWMAIL_MHF_AUX_BUFFER_SIZE,
+                                     NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_DISCONNECT_REQUEST] = {NEWMAIL_MHF_AUX_BUFFER_SIZE, NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_DISCONNECT_RESPONSE] = {NEWMAIL_MHF_STATUS_CODE, NEWMAIL_MHF_ERROR_CODE,
+                                        NEWMAIL_MHF_AUX_BUFFER_SIZE, NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_NOTIFICATION_WAIT_REQUEST] = {NEWMAIL_MHF_FLAGS, NEWMAIL_MHF_AUX_BUFFER_SIZE,
+                                              NEWMAIL_MHF_AUX_BUFFER, END},
+    [NEWMAIL_MH_NOTIFICATION_WAIT_RESPONSE] = {NEWMAIL_MHF_STATUS_CODE, NEWMAIL_MHF_ERROR_CODE,
+                                               NEWMAIL_MHF_EVENT_PENDING,
+                                               NEWMAIL_MHF_AUX_BUFFER_SIZE, NEWMAIL_MHF_AUX_BUFFER,
+                                               END},
+};
+static const newmail_mh_field_t failure_layout[] = {
+    NEWMAIL_MHF_STATUS_CODE, NEWMAIL_MHF_AUX_BUFFER_SIZE, NEWMAIL_MHF_AUX_BUFFER, END};
+#undef END
+
+typedef enum { READ_OK, READ_STOP } read_result_t;
+
+/* Reads one field at *pos; on READ_STOP the problem bit is set. */
+static read_result_t
+read_field(const uint8_t *buf, size_t len, size_t *pos, newmail_mh_field_t f, newmail_mh_body_t *b)
+{
+    size_t left = len - *pos;
+    size_t unit = 1, *chars = NULL, size;
+
+    switch (f) {
+    case NEWMAIL_MHF_USER_DN:
+        chars = &b->user_dn_chars;
+        break;
+    case NEWMAIL_MHF_DN_PREFIX:
+        chars = &b->dn_prefix_chars;
+        break;
+    case NEWMAIL_MHF_DISPLAY_NAME:
+        chars = &b->display_name_chars;
+        unit = 2;
+        break;
+    case NEWMAIL_MHF_ROP_BUFFER:
+    case NEWMAIL_MHF_AUX_BUFFER:
+        size = b->value[f == NEWMAIL_MHF_ROP_BUFFER ? NEWMAIL_MHF_ROP_BUFFER_SIZE
+                                                    : NEWMAIL_MHF_AUX_BUFFER_SIZE];
+        if (size > left) {
+            b->problems |= NEWMAIL_MH_BODY_SIZE_PAST_END;
+            return READ_STOP;
+        }
+        b->span[f] = span(*pos, size);
+        b->fields_read |= 1u << f;
+        *pos += size;
+        return READ_OK;
+    default:
+        if (left < 4) {
+            b->problems |= NEWMAIL_MH_BODY_TRUNCATED;
+            return READ_STOP;
+        }
+        b->value[f] = le32(buf + *pos);
+        b->span[f] = span(*pos, 4);
+        b->fields_read |= 1u << f;
+        *pos += 4;
+        return READ_OK;
+    }
+
+    /* A null-terminated string of `unit`-byte characters. */
+    for (size_t p = *pos; unit <= len - p; p += unit) {
+        if (buf[p] == 0 && (unit == 1 || buf[p + 1] == 0)) {
+            b->span[f] = span(*pos, p - *pos);
+            *chars = (p - *pos) / unit;
+            b->fields_read |= 1u << f;
+            *pos = p + unit;
+            return READ_OK;
+        }
+    }
+    b->problems |= NEWMAIL_MH_BODY_UNTERMINATED;
+    return READ_STOP;
+}
+
+unsigned
+newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
+                      newmail_mh_body_t *b)
+{
+    const newmail_mh_field_t *fields;
+    size_t pos = 0;
+
+    memset(b, 0, sizeof(*b));
+    b->kind = kind;
+    if ((unsigned)kind >= NEWMAIL_MH_BODY_KIND_COUNT)
+        return b->problems = NEWMAIL_MH_BODY_TRUNCATED;
+    if (buf == NULL)
+        len = 0;
+    if (len == 0) {
+        b->problems = NEWMAIL_MH_BODY_EMPTY;
+        if (kind != NEWMAIL_MH_EXECUTE_REQUEST)
+            b->problems |= NEWMAIL_MH_BODY_TRUNCATED;
+        return b->problems;
+    }
+
+    fields = layouts[kind];
+    for (size_t i = 0; fields[i] != NEWMAIL_MHF_COUNT; i++) {
+        if (read_field(buf, len, &pos, fields[i], b) == READ_STOP)
+            goto checks;
+        if (fields[i] == NEWMAIL_MHF_STATUS_CODE && b->value[NEWMAIL_MHF_STATUS_CODE] != 0) {
+            /* The failure layout: StatusCode, then the auxiliary buffer. */
+            b->failure = true;
+            fields = failure_layout;
+            i = 0;
+        }
+    }
+
+    if (pos < len) {
+        b->problems |= NEWMAIL_MH_BODY_TRAILING;
+        b->trailing = span(pos, len - pos);
+    }
+checks:
+    /* "The client MUST set this field to 0x00000000" (NotificationWait
+     * request Flags); "The server MUST set this field to 0x00000000"
+     * (Execute success response Flags). */
+    if ((kind == NEWMAIL_MH_NOTIFICATION_WAIT_REQUEST || kind == NEWMAIL_MH_EXECUTE_RESPONSE) &&
+        newmail_mh_body_has(b, NEWMAIL_MHF_FLAGS) && b->value[NEWMAIL_MHF_FLAGS] != 0)
+        b->problems |= NEWMAIL_MH_BODY_RESERVED;
+    if (newmail_mh_body_has(b, NEWMAIL_MHF_EVENT_PENDING) &&
+        b->value[NEWMAIL_MHF_EVENT_PENDING] > 1)
+        b->problems |= NEWMAIL_MH_BODY_EVENT_PENDING;
+    return b->problems;
+}
