@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-registration.c: UDP push-notification registrations and their
+ * notifications (see newmail-registration.h).
+ *
+ * Registrations are keyed by their callback endpoint; a later registration
+ * of the same callback replaces the earlier one, which stays reachable
+ * through `older` so that later passes tie each datagram to the
+ * registration that was current when it was sent. A datagram's sequence
+ * number is its place in its registration's list, found by binary search.
+ */
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/proto_data.h>
+#include <epan/to_str.h>
+#include <epan/wmem_scopes.h>
+
+#include "newmail-registration.h"
+#include "packet-newmail.h"
+
+/* Key of the notification-handle map: handles are only unique per session. */
+typedef struct {
+    guint8 context_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
+    guint32 handle;
+} handle_key_t;
+
+static wmem_map_t *active_registrations;    /* newmail_endpoint_t -> registration */
+static wmem_map_t *ended_registrations;     /* newmail_endpoint_t -> registration */
+static wmem_map_t *registrations_by_handle; /* handle_key_t -> registration */
+static wmem_map_t *registrations_by_call;   /* dcerpc_call_value * -> registration */
+static wmem_map_t *untied_by_endpoint;      /* newmail_endpoint_t -> last untied datagram */
+static wmem_map_t *refusals;                /* notification frame -> ICMP error frame */
+
+static guint
+endpoint_hash(gconstpointer key)
+{
+    return wmem_strong_hash((const guint8 *)key, sizeof(newmail_endpoint_t));
+}
+
+static gboolean
+endpoint_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(newmail_endpoint_t)) == 0;
+}
+
+static guint
+handle_key_hash(gconstpointer key)
+{
+    return wmem_strong_hash((const guint8 *)key, sizeof(handle_key_t));
+}
+
+static gboolean
+handle_key_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(handle_key_t)) == 0;
+}
+
+void
+newmail_registration_init(void)
+{
+    active_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
+    ended_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
+    registrations_by_handle = wmem_map_new(wmem_file_scope(), handle_key_hash, handle_key_equal);
+    registrations_by_call = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    untied_by_endpoint = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
+    refusals = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+}
+
+/* ---- Endpoints ------------------------------------------------------------- */
+
+static gboolean
+endpoint_from_address(const address *addr, guint16 port, newmail_endpoint_t *endpoint)
+{
+    memset(endpoint, 0, sizeof(*endpoint));
+    endpoint->port = port;
+    if (addr->type == AT_IPv4 && addr->len == 4)
+        endpoint->family = NEWMAIL_AF_INET;
+    else if (addr->type == AT_IPv6 && addr->len == 16)
+        endpoint->family = NEWMAIL_AF_INET6;
+    else
+        return FALSE;
+    memcpy(endpoint->address, addr->data, addr->len);
+    return TRUE;
+}
+
+gboolean
+newmail_endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint)
+{
+    return endpoint_from_address(&pinfo->dst, (guint16)pinfo->destport, endpoint);
+}
+
+const gchar *
+newmail_endpoint_to_str(wmem_allocator_t *scope, guint16 family, const guint8 *bytes,
+                        guint16 port)
+{
+    address addr;
+
+    if (family == NEWMAIL_AF_INET6) {
+        set_address(&addr, AT_IPv6, 16, bytes);
+        return wmem_strdup_printf(scope, "[%s]:%u", address_to_str(scope, &addr), port);
+    }
+    set_address(&addr, AT_IPv4, 4, bytes);
+    return wmem_strdup_printf(scope, "%s:%u", address_to_str(scope, &addr), port);
+}
+
+const gchar *
+newmail_registration_callback_text(wmem_allocator_t *scope,
+                                   const newmail_registration_t *registration)
+{
+    static const guint8 unspecified[16];
+
+    return newmail_endpoint_to_str(scope, registration->advertised_family,
+                                   registration->advertised_unspecified
+                                       ? unspecified
+                                       : registration->callback.address,
+                                   registration->callback.port);
+}
+
+/* The callback key: the SOCKADDR's address, or, when it gave none (0.0.0.0
+ * or ::), the address the registration came from: a server cannot send to
+ * an unspecified address, so it answers the host that called. */
+static gboolean
+callback_key(const packet_info *pinfo, const newmail_sockaddr_t *sockaddr,
+             newmail_endpoint_t *key, gboolean *unspecified)
+{
+    static const guint8 zeroes[16];
+    size_t length = sockaddr->family == NEWMAIL_AF_INET ? 4 : 16;
+
+    *unspecified = memcmp(sockaddr->address, zeroes, length) == 0;
+    if (*unspecified)
+        return endpoint_from_address(&pinfo->src, sockaddr->port, key);
+    memset(key, 0, sizeof(*key));
+    key->family = sockaddr->family;
+    key->port = sockaddr->port;
+    memcpy(key->address, sockaddr->address, length);
+    return TRUE;
+}
+
+/* ---- Registrations ----------------------------------------------------------- */
+
+/* The newest registration made for exactly this callback, ended or not. */
+static newmail_registration_t *
+newest_registration(const newmail_endpoint_t *key)
+{
+    newmail_registration_t *registration =
+        (newmail_registration_t *)wmem_map_lookup(active_registrations, key);
+
+    if (registration == NULL)
+        registration = (newmail_registration_t *)wmem_map_lookup(ended_registrations, key);
+    return registration;
+}
+
+/* Ends a registration (an unregister, a refusal, or a new registration of
+ * its callback), so later datagrams are no longer tied to it. */
+static void
+end_registration(newmail_registration_t *registration, guint32 frame)
+{
+    if (registration->end_frame == 0)
+        registration->end_frame = frame;
+    if (wmem_map_lookup(active_registrations, &registration->callback) == registration) {
+        wmem_map_remove(active_registrations, &registration->callback);
+        wmem_map_insert(ended_registrations, &registration->callback, registration);
+    }
+}
+
+newmail_registration_t *
+newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newmail_stub_t *stub,
+                         newmail_session_t *session)
+{
+    newmail_registration_t *registration;
+    newmail_registration_t *replaced;
+    newmail_endpoint_t key;
+    gboolean unspecified;
+
+    if (!callback_key(pinfo, &stub->sockaddr, &key, &unspecified))
+        return NULL;
+    registration = wmem_new0(wmem_file_scope(), newmail_registration_t);
+    registration->request_frame = pinfo->num;
+    registration->request_time = pinfo->abs_ts;
+    registration->callback = key;
+    registration->advertised_family = stub->sockaddr.family;
+    registration->advertised_unspecified = unspecified;
+    registration->context = (const guint8 *)wmem_memdup(wmem_file_scope(), stub->context,
+                                                        stub->context_count);
+    registration->context_length = (guint16)stub->context_count;
+    registration->session = session;
+    memcpy(registration->context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
+
+    registration->older = newest_registration(&registration->callback);
+    /* An existing entry keeps its key, which points at an older registration
+     * of the same callback: file scope keeps that alive too. */
+    replaced = (newmail_registration_t *)wmem_map_insert(active_registrations,
+                                                         &registration->callback, registration);
+    if (replaced != NULL && replaced->end_frame == 0)
+        replaced->end_frame = pinfo->num;
+    if (call != NULL)
+        wmem_map_insert(registrations_by_call, call, registration);
+    return registration;
+}
+
+void
+newmail_registration_answered(newmail_registration_t *registration, const packet_info *pinfo,
+                              const newmail_stub_t *stub)
+{
+    handle_key_t *key;
+
+    registration->response_frame = pinfo->num;
+    registration->handle = stub->notification_handle;
+    if (stub->return_value != 0) {
+        end_registration(registration, pinfo->num);
+        return;
+    }
+    key = wmem_new(wmem_file_scope(), handle_key_t);
+    memcpy(key->context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
+    key->handle = stub->notification_handle;
+    wmem_map_insert(registrations_by_handle, key, registration);
+}
+
+newmail_registration_t *
+newmail_registration_remove(const packet_info *pinfo, dcerpc_call_value *call,
+                            const newmail_stub_t *stub)
+{
+    newmail_registration_t *registration;
+    handle_key_t key;
+
+    memcpy(key.context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
+    key.handle = stub->notification_handle;
+    registration = (newmail_registration_t *)wmem_map_remove(registrations_by_handle, &key);
+    if (registration != NULL)
+        end_registration(registration, pinfo->num);
+    if (call != NULL)
+        wmem_map_insert(registrations_by_call, call, registration);
+    return registration;
+}
+
+newmail_registration_t *
+newmail_registration_of_call(const dcerpc_call_value *call)
+{
+    if (call == NULL)
+        return NULL;
+    return (newmail_registration_t *)wmem_map_lookup(registrations_by_call, call);
+}
+
+/* ---- Notifications -------------------------------------------------------------- */
+
+static gboolean
+payload_matches_context(tvbuff_t *tvb, const newmail_registration_t *registration)
+{
+    guint length = tvb_reported_length(tvb);
+
+    return length == registration->context_length &&
+           tvb_memeql(tvb, 0, registration->context, length) == 0;
+}
+
+/* A notification that is tied to nothing yet. */
+static newmail_notification_t *
+notification_new(wmem_allocator_t *scope)
+{
+    newmail_notification_t *notification = wmem_new0(scope, newmail_notification_t);
+
+    nstime_set_unset(&notification->since_previous);
+    return notification;
+}
+
+/* The place of `frame` in the registration's notification list, from 1;
+ * 0 when it is not there. The list is in frame order (the first pass
+ * appends), so a binary search finds it. */
+static guint32
+notification_sequence(const newmail_registration_t *registration, guint32 frame)
+{
+    const newmail_notification_record_t *records = registration->notifications;
+    guint32 low = 0, high = registration->notification_count;
+
+    while (low < high) {
+        guint32 middle = low + (high - low) / 2;
+
+        if (records[middle].frame == frame)
+            return middle + 1;
+        if (records[middle].frame < frame)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return 0;
+}
+
+/* After the first pass: the registration of `key` this frame was a
+ * notification of, if any. Registrations of one key follow each other in
+ * time, so only the last one made before the frame can hold it. */
+static newmail_registration_t *
+registration_of_notification(const newmail_endpoint_t *key, guint32 frame, guint32 *sequence)
+{
+    newmail_registration_t *registration = newest_registration(key);
+
+    while (registration != NULL && registration->request_frame > frame)
+        registration = registration->older;
+    if (registration == NULL)
+        return NULL;
+    *sequence = notification_sequence(registration, frame);
+    return *sequence != 0 ? registration : NULL;
+}
+
+/* The notification with this sequence number, from its record: the first
+ * pass and later ones build it the same way, so they show the same. */
+static newmail_notification_t *
+notification_from_record(tvbuff_t *tvb, packet_info *pinfo, newmail_registration_t *registration,
+                         guint32 sequence)
+{
+    newmail_notification_t *notification = notification_new(pinfo->pool);
+    const newmail_notification_record_t *previous;
+
+    notification->registration = registration;
+    notification->sequence = sequence;
+    if (sequence > 1) {
+        previous = &registration->notifications[sequence - 2];
+        notification->previous_frame = previous->frame;
+        if (previous->secs != NEWMAIL_NOTIFICATION_TIME_UNKNOWN) {
+            nstime_t offset = {previous->secs, previous->nsecs}, previous_time;
+
+            nstime_sum(&previous_time, &registration->request_time, &offset);
+            nstime_delta(&notification->since_previous, &pinfo->abs_ts, &previous_time);
+        }
+    }
+    notification->context_match = payload_matches_context(tvb, registration);
+    return notification;
+}
+
+/* First pass: appends the datagram to the registration's notifications and
+ * returns its sequence number. The list grows by a quarter, not twice over
+ * as wmem_array does: with tens of notifications per registration doubling
+ * leaves a third of the memory unused. */
+static guint32
+add_notification(newmail_registration_t *registration, const packet_info *pinfo)
+{
+    newmail_notification_record_t *record;
+    nstime_t offset;
+
+    if (registration->notification_count == registration->notification_capacity) {
+        guint32 capacity = registration->notification_capacity;
+
+        capacity = capacity < 4 ? 4 : capacity + capacity / 4;
+        registration->notifications = (newmail_notification_record_t *)wmem_realloc(
+            wmem_file_scope(), registration->notifications,
+            (gsize)capacity * sizeof(newmail_notification_record_t));
+        registration->notification_capacity = capacity;
+    }
+    record = &registration->notifications[registration->notification_count++];
+    record->frame = pinfo->num;
+    record->secs = NEWMAIL_NOTIFICATION_TIME_UNKNOWN;
+    record->nsecs = 0;
+    nstime_delta(&offset, &pinfo->abs_ts, &registration->request_time);
+    if (offset.secs > G_MININT32 && offset.secs <= G_MAXINT32) {
+        record->secs = (gint32)offset.secs;
+        record->nsecs = offset.nsecs;
+    }
+    return registration->notification_count;
+}
+
+/* First pass, for a copy in an ICMP error: the notification it quotes, the
+ * last one sent to that callback before the error. */
+static guint32
+quoted_notification(const newmail_endpoint_t *endpoint, const packet_info *pinfo)
+{
+    newmail_registration_t *registration = newest_registration(endpoint);
+    guint32 last = 0;
+
+    if (registration != NULL && registration->notification_count > 0)
+        last = registration->notifications[registration->notification_count - 1].frame;
+    last = MAX(last, GPOINTER_TO_UINT(wmem_map_lookup(untied_by_endpoint, endpoint)));
+    return last < pinfo->num ? last : 0;
+}
+
+/* A copy of a datagram inside an ICMP error: the client's host refused the
+ * notification it quotes. It is neither counted nor tied to a registration;
+ * the first pass keeps what it quotes on the frame. */
+static newmail_notification_t *
+quoted_copy(packet_info *pinfo, const newmail_endpoint_t *endpoint, gboolean have_endpoint,
+            gboolean forced)
+{
+    newmail_notification_t *notification = (newmail_notification_t *)p_get_proto_data(
+        wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num);
+
+    if (notification == NULL && !PINFO_FD_VISITED(pinfo)) {
+        guint32 quoted = have_endpoint ? quoted_notification(endpoint, pinfo) : 0;
+
+        if (quoted == 0 && !forced)
+            return NULL;
+        notification = notification_new(wmem_file_scope());
+        notification->quotes = quoted;
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num,
+                         notification);
+        if (quoted != 0 && wmem_map_lookup(refusals, GUINT_TO_POINTER(quoted)) == NULL)
+            wmem_map_insert(refusals, GUINT_TO_POINTER(quoted), GUINT_TO_POINTER(pinfo->num));
+    }
+    if (notification == NULL && forced) /* told to decode it after the first pass */
+        notification = notification_new(pinfo->pool);
+    return notification;
+}
+
+/* The registration for this callback that is current now, if any. */
+static newmail_registration_t *
+active_registration(const newmail_endpoint_t *endpoint)
+{
+    return (newmail_registration_t *)wmem_map_lookup(active_registrations, endpoint);
+}
+
+newmail_notification_t *
+newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
+{
+    newmail_endpoint_t endpoint;
+    newmail_registration_t *registration = NULL;
+    newmail_notification_t *notification = NULL;
+    gboolean have_endpoint = newmail_endpoint_from_destination(pinfo, &endpoint);
+    guint32 sequence = 0;
+
+    if (pinfo->flags.in_error_pkt)
+        return quoted_copy(pinfo, &endpoint, have_endpoint, forced);
+
+    if (PINFO_FD_VISITED(pinfo)) {
+        /* A forced datagram with no registration keeps its own record. */
+        notification = (newmail_notification_t *)p_get_proto_data(
+            wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num);
+        if (notification == NULL && have_endpoint) {
+            registration = registration_of_notification(&endpoint, pinfo->num, &sequence);
+            if (registration != NULL)
+                notification = notification_from_record(tvb, pinfo, registration, sequence);
+        }
+        if (notification == NULL && forced) /* told to decode it after the first pass */
+            notification = notification_new(pinfo->pool);
+        return notification;
+    }
+
+    if (have_endpoint)
+        registration = active_registration(&endpoint);
+    if (registration != NULL)
+        return notification_from_record(tvb, pinfo, registration,
+                                        add_notification(registration, pinfo));
+    if (!forced)
+        return NULL;
+    /* Rare (only on a port the user gave NEWMAIL), so a per-frame record is
+     * affordable; it remembers which registration had ended here. */
+    notification = notification_new(wmem_file_scope());
+    if (have_endpoint) {
+        notification->ended =
+            (newmail_registration_t *)wmem_map_lookup(ended_registrations, &endpoint);
+        if (wmem_map_lookup(untied_by_endpoint, &endpoint) == NULL)
+            wmem_map_insert(untied_by_endpoint,
+                            wmem_memdup(wmem_file_scope(), &endpoint, sizeof(endpoint)),
+                            GUINT_TO_POINTER(pinfo->num));
+        else
+            wmem_map_insert(untied_by_endpoint, &endpoint, GUINT_TO_POINTER(pinfo->num));
+    }
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num,
+                     notification);
+    return notification;
+}
+
+guint32
+newmail_notification_refused_in(guint32 frame)
+{
+    return GPOINTER_TO_UINT(wmem_map_lookup(refusals, GUINT_TO_POINTER(frame)));
+}

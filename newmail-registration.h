@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-registration.h: UDP push-notification registrations and the
+ * datagrams sent to them (MS-OXCRPC 3.1.4.5 and 3.1.4.6, MS-OXCNOTIF
+ * 3.1.5.1).
+ *
+ * EcRRegisterPushNotification (EMSMDB opnum 4) names a callback SOCKADDR and
+ * a context blob; the server sends the callback a datagram whose payload is
+ * the blob while events are pending, every 60 s until the client reacts;
+ * EcRUnregisterPushNotification (opnum 5) ends it. State only: the MAPI hook
+ * (newmail-mapi.c) and the UDP dissector (packet-newmail.c) feed and read it.
+ */
+#ifndef NEWMAIL_REGISTRATION_H
+#define NEWMAIL_REGISTRATION_H
+
+#include <epan/packet.h>
+#include <epan/dissectors/packet-dcerpc.h>
+
+#include "newmail-parse.h"
+#include "newmail-session.h"
+
+/* Where notifications go: address (4 or 16 bytes) and port. */
+typedef struct {
+    guint8 address[16];
+    guint16 port;
+    guint16 family; /* NEWMAIL_AF_INET or NEWMAIL_AF_INET6 */
+} newmail_endpoint_t;
+
+/* One notification of a registration, as the first pass saw it. Its time is
+ * kept relative to the registration's request; a gap that does not fit in
+ * secs (68 years, only in damaged captures) is kept as
+ * NEWMAIL_NOTIFICATION_TIME_UNKNOWN. */
+typedef struct {
+    guint32 frame;
+    gint32 secs;
+    gint32 nsecs;
+} newmail_notification_record_t;
+
+#define NEWMAIL_NOTIFICATION_TIME_UNKNOWN G_MININT32
+
+/* One EcRRegisterPushNotification call, from its request on. A capture can
+ * hold hundreds of thousands, so nothing here is kept twice: map keys point
+ * at `callback`, and texts are made when shown. */
+typedef struct newmail_registration {
+    guint32 request_frame;
+    nstime_t request_time;
+    newmail_endpoint_t callback; /* the key: the request's source for an unspecified address */
+    guint16 advertised_family;   /* AF_INET or AF_INET6, as the SOCKADDR said */
+    gboolean advertised_unspecified; /* the SOCKADDR said 0.0.0.0 or :: */
+    guint16 context_length;
+    const guint8 *context;
+    newmail_session_t *session;  /* the session of its pcxh */
+    guint8 context_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
+    guint32 response_frame; /* 0 until the response is seen */
+    guint32 handle;         /* hNotification, once the response is seen */
+    guint32 end_frame;      /* the call that ended it, or 0 */
+    /* Its notifications in frame order. A notification's sequence number is
+     * its place here, so its frame needs no record of its own: 12 bytes per
+     * notification instead of the 100 or so a per-frame proto data entry
+     * takes. The list grows by a quarter at a time. */
+    newmail_notification_record_t *notifications;
+    guint32 notification_count;
+    guint32 notification_capacity;
+    /* The registration this one followed for the same callback, newest
+     * first, so a later pass can find the one a datagram went to. */
+    struct newmail_registration *older;
+} newmail_registration_t;
+
+/* What is known about one datagram that is NEWMAIL. */
+typedef struct {
+    newmail_registration_t *registration; /* NULL when none is known */
+    newmail_registration_t *ended;        /* without one: the last that ended here */
+    guint32 sequence;                     /* 1 for the registration's first */
+    guint32 previous_frame;               /* the registration's notification before, or 0 */
+    nstime_t since_previous;              /* unset when there is none */
+    gboolean context_match;
+    guint32 quotes;                       /* in an ICMP error: the notification it quotes */
+} newmail_notification_t;
+
+void newmail_registration_init(void);
+
+/* The callback a datagram was sent to; FALSE when not over IPv4 or IPv6. */
+gboolean newmail_endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint);
+
+/* "address:port", or "[address]:port" for IPv6. */
+const gchar *newmail_endpoint_to_str(wmem_allocator_t *scope, guint16 family,
+                                     const guint8 *bytes, guint16 port);
+
+/* "address:port" as the registration advertised it (0.0.0.0 or :: when it
+ * gave no address). */
+const gchar *newmail_registration_callback_text(wmem_allocator_t *scope,
+                                                const newmail_registration_t *registration);
+
+/* First pass, at a valid opnum 4 request: records the registration, ends the
+ * one it replaces for the same callback, and remembers the call. */
+newmail_registration_t *newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call,
+                                                 const newmail_stub_t *stub,
+                                                 newmail_session_t *session);
+
+/* First pass, at an opnum 4 response: the handle it returned, or its end
+ * when the server refused. */
+void newmail_registration_answered(newmail_registration_t *registration, const packet_info *pinfo,
+                                   const newmail_stub_t *stub);
+
+/* First pass, at an opnum 5 request: ends the registration the session's
+ * hNotification names and returns it (NULL when none). */
+newmail_registration_t *newmail_registration_remove(const packet_info *pinfo,
+                                                    dcerpc_call_value *call,
+                                                    const newmail_stub_t *stub);
+
+/* The registration an opnum 4 or 5 call was about, on any pass. */
+newmail_registration_t *newmail_registration_of_call(const dcerpc_call_value *call);
+
+/* What a datagram to a NEWMAIL port is. The first pass decides and records;
+ * later passes find the same answer. NULL when it is not a notification of
+ * a known registration and `forced` (Decode As, the preference) is not set.
+ * A copy quoted in an ICMP error is never counted; it names the notification
+ * it quotes, if one is known. */
+newmail_notification_t *newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo,
+                                                       gboolean forced);
+
+/* Two-pass: the ICMP error that quoted the notification in `frame`, or 0. */
+guint32 newmail_notification_refused_in(guint32 frame);
+
+#endif /* NEWMAIL_REGISTRATION_H */

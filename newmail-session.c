@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-session.c: sessions, their signals and fetches, and asynchronous
+ * context handles (see newmail-session.h).
+ *
+ * Why per-session arrays and not a record per signal: a busy capture holds
+ * hundreds of thousands of notifications and few fetches. A signal's fetch
+ * is the session's first fetch after it, found by binary search, so a
+ * signal costs nothing here beyond the pending counter; a fetch keeps one
+ * record that names the signals it answered.
+ */
+#include <string.h>
+
+#include <epan/packet.h>
+#include <epan/wmem_scopes.h>
+
+#include "newmail-session.h"
+
+static wmem_map_t *sessions_by_handle; /* CXH (20 bytes) -> newmail_session_t */
+static wmem_map_t *sessions_by_cookie; /* cookie string -> newmail_session_t */
+static wmem_map_t *async_handles;      /* ACXH (20 bytes) -> newmail_async_handle_t */
+
+static guint
+handle_hash(gconstpointer key)
+{
+    return wmem_strong_hash((const guint8 *)key, NEWMAIL_CONTEXT_HANDLE_LEN);
+}
+
+static gboolean
+handle_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, NEWMAIL_CONTEXT_HANDLE_LEN) == 0;
+}
+
+void
+newmail_session_init(void)
+{
+    sessions_by_handle = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
+    sessions_by_cookie = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
+    async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
+}
+
+static newmail_session_t *
+session_new(const packet_info *pinfo)
+{
+    newmail_session_t *session = wmem_new0(wmem_file_scope(), newmail_session_t);
+
+    session->first_frame = pinfo->num;
+    return session;
+}
+
+newmail_session_t *
+newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HANDLE_LEN], const packet_info *pinfo)
+{
+    newmail_session_t *session;
+
+    if (newmail_handle_is_null(cxh))
+        return NULL;
+    session = (newmail_session_t *)wmem_map_lookup(sessions_by_handle, cxh);
+    if (session == NULL && !PINFO_FD_VISITED(pinfo)) {
+        session = session_new(pinfo);
+        wmem_map_insert(sessions_by_handle,
+                        wmem_memdup(wmem_file_scope(), cxh, NEWMAIL_CONTEXT_HANDLE_LEN), session);
+    }
+    return session;
+}
+
+newmail_session_t *
+newmail_session_by_cookie(const char *cookie, const packet_info *pinfo)
+{
+    newmail_session_t *session;
+
+    if (cookie == NULL || cookie[0] == '\0')
+        return NULL;
+    session = (newmail_session_t *)wmem_map_lookup(sessions_by_cookie, cookie);
+    if (session == NULL && !PINFO_FD_VISITED(pinfo)) {
+        session = session_new(pinfo);
+        wmem_map_insert(sessions_by_cookie, wmem_strdup(wmem_file_scope(), cookie), session);
+    }
+    return session;
+}
+
+void
+newmail_session_signal(newmail_session_t *session, const packet_info *pinfo)
+{
+    if (session == NULL || PINFO_FD_VISITED(pinfo))
+        return;
+    if (session->pending_count == 0) {
+        session->pending_first_frame = pinfo->num;
+        session->pending_first_time = pinfo->abs_ts;
+    }
+    session->pending_count++;
+}
+
+/* The index of the first fetch whose frame is >= frame. */
+static guint32
+first_fetch_from(const newmail_session_t *session, guint32 frame)
+{
+    guint32 low = 0, high = session->fetch_count;
+
+    while (low < high) {
+        guint32 middle = low + (high - low) / 2;
+
+        if (session->fetches[middle].frame < frame)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+const newmail_fetch_t *
+newmail_session_fetch(newmail_session_t *session, const packet_info *pinfo)
+{
+    newmail_fetch_t *fetch;
+    guint32 at;
+
+    if (session == NULL)
+        return NULL;
+    at = first_fetch_from(session, pinfo->num);
+    if (at < session->fetch_count && session->fetches[at].frame == pinfo->num)
+        return &session->fetches[at];
+    if (PINFO_FD_VISITED(pinfo) || at != session->fetch_count)
+        return NULL; /* a later pass, or a frame the first pass never took for a fetch */
+
+    /* A session fetches a few times a minute at most: doubling is fine. */
+    if (session->fetch_count == session->fetch_capacity) {
+        session->fetch_capacity = session->fetch_capacity ? 2 * session->fetch_capacity : 4;
+        session->fetches = (newmail_fetch_t *)wmem_realloc(
+            wmem_file_scope(), session->fetches,
+            (gsize)session->fetch_capacity * sizeof(newmail_fetch_t));
+    }
+    fetch = &session->fetches[session->fetch_count++];
+    fetch->frame = pinfo->num;
+    fetch->time = pinfo->abs_ts;
+    fetch->first_signal = session->pending_first_frame;
+    fetch->signal_count = session->pending_count;
+    fetch->first_signal_time = session->pending_first_time;
+    session->pending_first_frame = 0;
+    session->pending_count = 0;
+    return fetch;
+}
+
+const newmail_fetch_t *
+newmail_session_fetch_after(const newmail_session_t *session, guint32 frame)
+{
+    guint32 at;
+
+    if (session == NULL)
+        return NULL;
+    at = first_fetch_from(session, frame + 1);
+    return at < session->fetch_count ? &session->fetches[at] : NULL;
+}
+
+gboolean
+newmail_session_unanswered(const newmail_session_t *session, guint32 previous, guint32 frame)
+{
+    const newmail_fetch_t *fetch = newmail_session_fetch_after(session, previous);
+
+    return fetch == NULL || fetch->frame >= frame;
+}
+
+newmail_async_handle_t *
+newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN], guint32 connect_frame,
+                           newmail_session_t *session)
+{
+    newmail_async_handle_t *handle;
+
+    if (newmail_handle_is_null(acxh))
+        return NULL;
+    handle = wmem_new0(wmem_file_scope(), newmail_async_handle_t);
+    handle->connect_frame = connect_frame;
+    handle->session = session;
+    /* A handle issued again (a server reusing one) starts over. */
+    wmem_map_insert(async_handles, wmem_memdup(wmem_file_scope(), acxh, NEWMAIL_CONTEXT_HANDLE_LEN),
+                    handle);
+    return handle;
+}
+
+newmail_async_handle_t *
+newmail_async_handle_find(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN])
+{
+    return (newmail_async_handle_t *)wmem_map_lookup(async_handles, acxh);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-session.h: the capture's model of Exchange sessions, the signals
+ * that tell a client events are pending, and the requests that fetch them.
+ *
+ * A session is named by its context handle (CXH, MS-OXCRPC 3.1.4.1) over
+ * RPC, or by its session context cookie over MAPI/HTTP (MS-OXCMAPIHTTP
+ * 3.1.5.1). A signal is a UDP notification (MS-OXCNOTIF 3.1.5.1), an
+ * EcDoAsyncWaitEx completed with NotificationPending (MS-OXCRPC 3.3.4.1) or
+ * a NotificationWait answered with EventPending (MS-OXCMAPIHTTP 2.2.4.4); the
+ * client answers it with a request of the session (EcDoRpcExt2 or EcDoRpc,
+ * or an Execute) whose response carries the notifications.
+ *
+ * State only: the UDP, DCE/RPC and HTTP dissectors feed it on the first pass
+ * and read it on every pass; no function here builds a tree. Everything lives
+ * in wmem_file_scope().
+ */
+#ifndef NEWMAIL_SESSION_H
+#define NEWMAIL_SESSION_H
+
+#include <epan/packet.h>
+
+#include "newmail-parse.h"
+
+typedef enum {
+    NEWMAIL_SIGNAL_UDP = 1,   /* a NEWMAIL datagram */
+    NEWMAIL_SIGNAL_ASYNC = 2, /* EcDoAsyncWaitEx with NotificationPending */
+    NEWMAIL_SIGNAL_HTTP = 3,  /* NotificationWait with EventPending */
+} newmail_mechanism_t;
+
+/* A request of a session that collects pending events. */
+typedef struct {
+    guint32 frame;
+    nstime_t time;
+    guint32 first_signal; /* the earliest signal it answers (the one that
+                             announced the events), 0 when it answers none */
+    guint32 signal_count; /* how many signals it answers */
+    nstime_t first_signal_time;
+} newmail_fetch_t;
+
+typedef struct {
+    guint32 first_frame; /* the first frame its handle or cookie appears in */
+    /* Its fetch requests in frame order; later passes search them. */
+    newmail_fetch_t *fetches;
+    guint32 fetch_count, fetch_capacity;
+    /* First pass: the signals since its last fetch. */
+    guint32 pending_first_frame, pending_count;
+    nstime_t pending_first_time;
+} newmail_session_t;
+
+/* An asynchronous context handle (ACXH) and where it came from. */
+typedef struct {
+    guint32 connect_frame;      /* the EcDoAsyncConnectEx request that issued it */
+    newmail_session_t *session; /* the session of that call's cxh, or NULL */
+    guint32 last_signal;        /* first pass: its latest signal */
+} newmail_async_handle_t;
+
+void newmail_session_init(void);
+
+/* The session named by a CXH (canonical, see newmail_canonical_handle()).
+ * On the first pass a handle not seen before starts a session whose first
+ * frame is this one; later passes only find. NULL for the null handle. */
+newmail_session_t *newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HANDLE_LEN],
+                                             const packet_info *pinfo);
+
+/* The same for a MAPI/HTTP session context cookie's value. */
+newmail_session_t *newmail_session_by_cookie(const char *cookie, const packet_info *pinfo);
+
+/* First pass: this frame signals pending events to the session (which may
+ * be NULL: a signal no session is known for). */
+void newmail_session_signal(newmail_session_t *session, const packet_info *pinfo);
+
+/* This frame is a fetch request of the session: on the first pass it answers
+ * the signals since the previous fetch; on every pass it returns its record. */
+const newmail_fetch_t *newmail_session_fetch(newmail_session_t *session,
+                                             const packet_info *pinfo);
+
+/* The session's first fetch request after `frame`, or NULL. Complete only
+ * once the first pass is over; on the first pass it sees the fetches up to
+ * the frame being dissected, which is all the next function needs. */
+const newmail_fetch_t *newmail_session_fetch_after(const newmail_session_t *session,
+                                                   guint32 frame);
+
+/* Whether no fetch request of the session came between a signal in
+ * `previous` and one in `frame` of the same source: the server signalled
+ * again and the client had not reacted. Always TRUE without a session. */
+gboolean newmail_session_unanswered(const newmail_session_t *session, guint32 previous,
+                                    guint32 frame);
+
+/* First pass, at an EcDoAsyncConnectEx response: the ACXH it returned. */
+newmail_async_handle_t *newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN],
+                                                   guint32 connect_frame,
+                                                   newmail_session_t *session);
+
+/* The ACXH's record, or NULL when no EcDoAsyncConnectEx issued it. */
+newmail_async_handle_t *newmail_async_handle_find(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN]);
+
+#endif /* NEWMAIL_SESSION_H */
