@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Writes the committed seed corpora of fuzz_rop and fuzz_mapihttp.
+
+    /usr/bin/python3 fuzz/make_seeds_rop.py
+
+Deterministic: rerunning it rewrites the same bytes into fuzz/seeds-rop/ and
+fuzz/seeds-mapihttp/. Each file is the selector byte the target reads (see
+the comment at the top of fuzz_rop.c and fuzz_mapihttp.c) followed by bytes
+built here field by field from MS-OXCRPC 2.2.2.1, MS-XCA 2.4, MS-OXCROPS 2.2,
+MS-OXCNOTIF 2.2.1.4.1.2 and MS-OXCMAPIHTTP 2.2.4 / 2.2.7.
+"""
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def u8(v):
+    return struct.pack("<B", v)
+
+
+def u16(v):
+    return struct.pack("<H", v)
+
+
+def u32(v):
+    return struct.pack("<I", v)
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def xor(data):
+    return bytes(b ^ 0xA5 for b in data)
+
+
+def rpc_header_ext(flags, payload, size_actual=None):
+    """RPC_HEADER_EXT (Version 0, Flags, Size, SizeActual) and the payload."""
+    return u16(0) + u16(flags) + u16(len(payload)) + u16(
+        len(payload) if size_actual is None else size_actual) + payload
+
+
+COMPRESSED, XOR_MAGIC, LAST = 0x1, 0x2, 0x4
+
+
+def literals_only(data):
+    """A Plain LZ77 stream of literals only (MS-XCA 2.3): flag words of 0
+    bits, the last one padded with 1 bits to end the stream."""
+    out = b""
+    for start in range(0, len(data) + 1, 32):
+        chunk = data[start:start + 32]
+        flags = (1 << (32 - len(chunk))) - 1 if len(chunk) < 32 else 0
+        out += u32(flags) + chunk
+        if len(chunk) < 32:
+            break
+    return out
+
+
+def rop_buffer(rops, handles=(0x0000_0101,)):
+    """A ROP output buffer: RopSize, RopsList, the Server object handle table."""
+    return u16(2 + len(rops)) + rops + b"".join(u32(h) for h in handles)
+
+
+FID, MID = 0x0001_0000_0000_0ABC, 0x0001_0000_0000_0DEF
+
+
+def notify(flags, body):
+    return u8(0x2A) + u32(0x101) + u8(0) + u16(flags) + body
+
+
+NEW_MAIL_ASCII = notify(0x8002, u64(FID) + u64(MID) + u32(8) + u8(0) + b"IPM.Note\0")
+NEW_MAIL_UTF16 = notify(0x8002, u64(FID) + u64(MID) + u32(8) + u8(1) +
+                        "IPM.Note".encode("utf-16-le") + b"\0\0")
+OBJECT_MOVED = notify(0x0020, u64(FID) + u64(FID + 3) + u64(FID + 4) + u64(FID + 5))
+OBJECT_MODIFIED = notify(0x3010, u64(FID) + u16(0) + u32(42) + u32(7))
+OBJECT_CREATED = notify(0x0004, u64(FID) + u64(FID + 3) + u16(2) + u32(0x0037001F) +
+                        u32(0x0E080003))
+TABLE_ROW_ADDED = notify(0x8100, u16(3) + u64(FID) + u64(MID) + u32(1) + u64(FID) + u64(MID) +
+                         u32(0) + u16(5) + b"\x01\x02\x03\x04\x05")
+TABLE_CHANGED = notify(0x0100, u16(1))
+SEARCH_COMPLETE = notify(0x0080, u64(FID))
+PENDING = u8(0x6E) + u16(0)
+SET_COLUMNS = b"\x12\x01" + u32(0) + u8(0)
+REGISTER_FAILED = b"\x29\x02" + u32(0x80040102)
+OPEN_FOLDER_GHOSTED = b"\x02\x03" + u32(0) + b"\x00\x01" + u16(2) + u16(1) + b"/o=a\0/o=b\0"
+BACKOFF = b"\xf9\x00" + u32(10000) + u8(1) + b"\x15" + u32(1000) + u16(2) + b"\xaa\xbb"
+TOO_SMALL = b"\xff" + u16(0x100) + b"\x15\x00\x01\x00\x01\x00\x32\x00"
+QUERY_ROWS = b"\x15\x01" + u32(0) + b"\x02\x01\x00"  # success: unsized
+
+FETCH = rop_buffer(REGISTER_FAILED + NEW_MAIL_ASCII + PENDING)
+MIXED = rop_buffer(SET_COLUMNS + OPEN_FOLDER_GHOSTED + OBJECT_MOVED + NEW_MAIL_UTF16 + BACKOFF +
+                   PENDING + TOO_SMALL, handles=(1, 2, 3))
+
+# MS-XCA 3.1's two examples, and a stream whose two long matches share a nibble.
+XCA1 = bytes.fromhex("3f000000") + b"abcdefghijklmnopqrstuvwxyz"
+XCA2 = bytes.fromhex("ffffff1f61626317000fff2601")
+NIBBLE = bytes.fromhex("ffffff5f61070021626700")
+LONG32 = bytes.fromhex("ffffff7f6107000fff000029010000")
+# "a", then 16 matches of length 65538 (two per shared length byte): 1 MiB.
+BOMB = bytes.fromhex("ffffff7f61") + bytes.fromhex("0700ffffffff0700ffffff") * 8
+
+
+def write(folder, name, selector, data):
+    os.makedirs(os.path.join(HERE, folder), exist_ok=True)
+    with open(os.path.join(HERE, folder, name + ".bin"), "wb") as f:
+        f.write(u8(selector) + data)
+
+
+def rop_seeds():
+    d = "seeds-rop"
+    # Selector 0: rgbOut / RopBuffer, the dissector's whole path.
+    write(d, "rgbout-plain-fetch", 0, rpc_header_ext(LAST, FETCH))
+    write(d, "rgbout-xor-fetch", 0, rpc_header_ext(LAST | XOR_MAGIC, xor(FETCH)))
+    write(d, "rgbout-lz77-fetch", 0,
+          rpc_header_ext(LAST | COMPRESSED, literals_only(FETCH), len(FETCH)))
+    write(d, "rgbout-lz77-xor-mixed", 0,
+          rpc_header_ext(LAST | COMPRESSED | XOR_MAGIC, xor(literals_only(MIXED)), len(MIXED)))
+    write(d, "rgbout-chain", 0,
+          rpc_header_ext(0, rop_buffer(SET_COLUMNS + PENDING)) +
+          rpc_header_ext(XOR_MAGIC, xor(rop_buffer(NEW_MAIL_UTF16))) +
+          rpc_header_ext(LAST | COMPRESSED, XCA2, 300))
+    write(d, "rgbout-bomb", 0, rpc_header_ext(LAST | COMPRESSED, BOMB, 200))
+    write(d, "rgbout-no-last", 0, rpc_header_ext(0, FETCH))
+    # Selector 1: raw LZ77 (bit 2: XORed), then the output size / 16.
+    write(d, "lz77-xca1", 1, u8(2) + XCA1)
+    write(d, "lz77-xca2", 1, u8(19) + XCA2)
+    write(d, "lz77-xca2-xor", 5, u8(19) + xor(XCA2))
+    write(d, "lz77-nibble", 1, u8(2) + NIBBLE)
+    write(d, "lz77-32bit", 1, u8(19) + LONG32)
+    write(d, "lz77-bomb", 1, u8(255) + BOMB)
+    # Selector 2: decoded ROP output buffers.
+    write(d, "rops-fetch", 2, FETCH)
+    write(d, "rops-mixed", 2, MIXED)
+    write(d, "rops-tables", 2, rop_buffer(TABLE_ROW_ADDED + TABLE_CHANGED + SEARCH_COMPLETE +
+                                          OBJECT_CREATED + OBJECT_MODIFIED))
+    write(d, "rops-unsized", 2, rop_buffer(SET_COLUMNS + QUERY_ROWS + PENDING))
+    # Selector 3: NotificationData from NotificationHandle on.
+    for name, n in (("newmail", NEW_MAIL_ASCII), ("newmail-utf16", NEW_MAIL_UTF16),
+                    ("moved", OBJECT_MOVED), ("row-added", TABLE_ROW_ADDED)):
+        write(d, "notify-" + name, 3, n[1:])
+
+
+def mapihttp_seeds():
+    d = "seeds-mapihttp"
+    aux = rpc_header_ext(LAST, u16(8) + b"\x01\x01" + u32(0))
+    rop_out = rpc_header_ext(LAST, FETCH)
+    rop_in = rpc_header_ext(LAST, rop_buffer(b"\x12\x00\x01\x00" + u16(1) + u32(0x0E080003),
+                                             handles=(0x12, 0x34)))
+    bodies = {
+        0: b"/o=Contoso/ou=Exchange/cn=Recipients/cn=user\0" + u32(0) + u32(1252) +
+           u32(0x409) + u32(0x409) + u32(len(aux)) + aux,
+        1: u32(0) + u32(0) + u32(60000) + u32(6) + u32(10000) + b"/o=Contoso/\0" +
+           "Alice".encode("utf-16-le") + b"\0\0" + u32(0),
+        2: u32(3) + u32(len(rop_in)) + rop_in + u32(0x10008) + u32(len(aux)) + aux,
+        3: u32(0) + u32(0) + u32(0) + u32(len(rop_out)) + rop_out + u32(0),
+        4: u32(0),
+        5: u32(0) + u32(0) + u32(0),
+        6: u32(0) + u32(0),
+        7: u32(0) + u32(0) + u32(1) + u32(len(aux)) + aux,
+    }
+    names = ["connect-req", "connect-resp", "execute-req", "execute-resp", "disconnect-req",
+             "disconnect-resp", "notificationwait-req", "notificationwait-resp"]
+    for kind, data in bodies.items():
+        write(d, "body-" + names[kind], kind << 1, data)
+    write(d, "body-failure", 3 << 1, u32(0x6BB) + u32(len(aux)) + aux)
+
+    head = b"PROCESSING\r\nPENDING\r\nPENDING\r\nDONE\r\n"
+    tail = b"X-ResponseCode: 0\r\nX-ElapsedTime: 1250\r\n" \
+           b"X-StartTime: Tue, 01 Nov 2016 01:02:03 GMT\r\n\r\n"
+    write(d, "envelope-execute", 1, head + tail + bodies[3])
+    write(d, "envelope-notificationwait", 1, head + tail + bodies[7])
+    write(d, "envelope-connect", 1, b"PROCESSING\r\nDONE\r\n" + tail + bodies[1])
+    write(d, "envelope-failed", 1, b"PROCESSING\r\nDONE\r\nX-ResponseCode: 10\r\n\r\n")
+    for name in ("NotificationWait", "Execute", "PING", "GetAddressBookUrl"):
+        write(d, "request-type-" + name, 0x10, name.encode())
+
+
+if __name__ == "__main__":
+    rop_seeds()
+    mapihttp_seeds()
