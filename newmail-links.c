@@ -60,7 +60,6 @@ newmail_add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
 
     item = proto_tree_add_uint(tree, hf_newmail_signal, tvb, 0, 0, mechanism);
     proto_item_set_generated(item);
-    newmail_add_session_link(tree, tvb, session);
     if (PINFO_FD_VISITED(pinfo)) {
         const newmail_fetch_t *fetch = newmail_session_fetch_after(session, pinfo->num);
 

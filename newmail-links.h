@@ -15,8 +15,8 @@
 /* newmail.session_frame, when the session is known. */
 void newmail_add_session_link(proto_tree *tree, tvbuff_t *tvb, const newmail_session_t *session);
 
-/* A signal of `mechanism` to the client at pinfo->dst: newmail.signal, the
- * session, and after the first pass the fetch that answered it. `previous`
+/* A signal of `mechanism` to the client at pinfo->dst: newmail.signal and,
+ * after the first pass, the fetch of `session` that answered it. `previous`
  * is the same source's signal before this one (0 for none): when the
  * session made no fetch between the two, a not-fetched warning links it.
  * Queues the tap events. */

@@ -35,6 +35,7 @@
 #include "newmail-links.h"
 #include "newmail-parse.h"
 #include "newmail-registration.h"
+#include "newmail-rop-tree.h"
 #include "newmail-session.h"
 #include "packet-newmail.h"
 
@@ -85,6 +86,7 @@ static expert_field ei_newmail_advise_bits = EI_INIT;
 static expert_field ei_newmail_registration_failed = EI_INIT;
 static expert_field ei_newmail_unknown_handle = EI_INIT;
 static expert_field ei_newmail_async_unknown_handle = EI_INIT;
+static expert_field ei_newmail_rop_length = EI_INIT;
 
 static const value_string callback_family_vals[] = {
     { NEWMAIL_AF_INET, "AF_INET" },
@@ -451,6 +453,24 @@ call_session(packet_info *pinfo, dcerpc_info *di, const newmail_stub_t *stub, gb
     return session != NULL ? session : record->session;
 }
 
+/* EcDoRpcExt2's rgbIn or rgbOut. A response's notifications were fetched by
+ * its request, which names the signal that announced them. */
+static void
+add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, dcerpc_info *di,
+               const newmail_stub_t *stub, const newmail_session_t *session, gboolean request)
+{
+    const newmail_fetch_t *fetch = NULL;
+
+    if (stub->problems & (NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_ROP_VARYING))
+        expert_add_info(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length);
+    if (!newmail_stub_has(stub, NEWMAIL_F_ROP))
+        return;
+    if (!request && di->call_data != NULL)
+        fetch = newmail_session_fetch_in(session, di->call_data->req_frame);
+    newmail_dissect_rop_buffer(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
+                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch);
+}
+
 static void
 add_session_call(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, dcerpc_info *di,
                  guint16 opnum, const newmail_stub_t *stub, guint encoding, gboolean request)
@@ -470,6 +490,8 @@ add_session_call(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo
     add_call_links(tree, tvb, di, request);
     if (request && (opnum == OPNUM_RPC || opnum == OPNUM_RPC_EXT2))
         newmail_add_fetch(tree, tvb, pinfo, newmail_session_fetch(session, pinfo));
+    if (opnum == OPNUM_RPC_EXT2)
+        add_rop_buffer(tree, tvb, offset, pinfo, di, stub, session, request);
 }
 
 /* ---- Stub dispatch ------------------------------------------------------------------ */
@@ -775,11 +797,10 @@ dissect_async_wait_response(tvbuff_t *tvb, int offset, packet_info *pinfo, proto
         newmail_add_frame_link(tree, hf_newmail_async_connect_frame, tvb, handle->connect_frame);
     add_truncation(pinfo, proto_tree_get_parent(tree), &stub, "");
 
+    newmail_add_session_link(tree, tvb, handle != NULL ? handle->session : NULL);
     pending = newmail_stub_has(&stub, NEWMAIL_F_FLAGS_OUT) && (stub.flags_out & 0x00000001) != 0;
-    if (!pending) {
-        newmail_add_session_link(tree, tvb, handle != NULL ? handle->session : NULL);
+    if (!pending)
         return stub_end(offset, &stub);
-    }
     col_append_str(pinfo->cinfo, COL_INFO, ", NotificationPending");
     if (record != NULL && !PINFO_FD_VISITED(pinfo) && handle != NULL) {
         record->previous_signal = handle->last_signal;
@@ -956,6 +977,9 @@ newmail_register_mapi(void)
           { NEWMAIL_FILTER_NAME ".unknown_handle", PI_SEQUENCE, PI_NOTE,
             "No registration with this notification handle precedes this call in the capture",
             EXPFILL } },
+        { &ei_newmail_rop_length,
+          { NEWMAIL_FILTER_NAME ".rop_length_mismatch", PI_MALFORMED, PI_ERROR,
+            "cbIn or pcbOut differs from the ROP buffer's NDR counts", EXPFILL } },
         { &ei_newmail_async_unknown_handle,
           { NEWMAIL_FILTER_NAME ".async.unknown_handle", PI_SEQUENCE, PI_NOTE,
             "No EcDoAsyncConnectEx in the capture issued this ACXH", EXPFILL } },

@@ -40,13 +40,26 @@ newmail_session_init(void)
     async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
 }
 
-static newmail_session_t *
-session_new(const packet_info *pinfo)
+newmail_session_t *
+newmail_session_new(const packet_info *pinfo)
 {
     newmail_session_t *session = wmem_new0(wmem_file_scope(), newmail_session_t);
 
     session->first_frame = pinfo->num;
     return session;
+}
+
+void
+newmail_session_bind_cookie(newmail_session_t *session, const char *cookie)
+{
+    if (session != NULL && cookie != NULL && cookie[0] != '\0')
+        wmem_map_insert(sessions_by_cookie, wmem_strdup(wmem_file_scope(), cookie), session);
+}
+
+gboolean
+newmail_session_cookie_known(const char *cookie)
+{
+    return cookie != NULL && wmem_map_contains(sessions_by_cookie, cookie);
 }
 
 newmail_session_t *
@@ -58,7 +71,7 @@ newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HANDLE_LEN], const pa
         return NULL;
     session = (newmail_session_t *)wmem_map_lookup(sessions_by_handle, cxh);
     if (session == NULL && !PINFO_FD_VISITED(pinfo)) {
-        session = session_new(pinfo);
+        session = newmail_session_new(pinfo);
         wmem_map_insert(sessions_by_handle,
                         wmem_memdup(wmem_file_scope(), cxh, NEWMAIL_CONTEXT_HANDLE_LEN), session);
     }
@@ -74,8 +87,8 @@ newmail_session_by_cookie(const char *cookie, const packet_info *pinfo)
         return NULL;
     session = (newmail_session_t *)wmem_map_lookup(sessions_by_cookie, cookie);
     if (session == NULL && !PINFO_FD_VISITED(pinfo)) {
-        session = session_new(pinfo);
-        wmem_map_insert(sessions_by_cookie, wmem_strdup(wmem_file_scope(), cookie), session);
+        session = newmail_session_new(pinfo);
+        newmail_session_bind_cookie(session, cookie);
     }
     return session;
 }
@@ -139,6 +152,18 @@ newmail_session_fetch(newmail_session_t *session, const packet_info *pinfo)
     session->pending_first_frame = 0;
     session->pending_count = 0;
     return fetch;
+}
+
+const newmail_fetch_t *
+newmail_session_fetch_in(const newmail_session_t *session, guint32 frame)
+{
+    guint32 at;
+
+    if (session == NULL)
+        return NULL;
+    at = first_fetch_from(session, frame);
+    return at < session->fetch_count && session->fetches[at].frame == frame ? &session->fetches[at]
+                                                                          : NULL;
 }
 
 const newmail_fetch_t *

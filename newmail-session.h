@@ -46,6 +46,8 @@ typedef struct {
     /* First pass: the signals since its last fetch. */
     guint32 pending_first_frame, pending_count;
     nstime_t pending_first_time;
+    /* First pass: its latest NotificationWait signal (MAPI/HTTP). */
+    guint32 last_http_signal;
 } newmail_session_t;
 
 /* An asynchronous context handle (ACXH) and where it came from. */
@@ -66,6 +68,16 @@ newmail_session_t *newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HA
 /* The same for a MAPI/HTTP session context cookie's value. */
 newmail_session_t *newmail_session_by_cookie(const char *cookie, const packet_info *pinfo);
 
+/* First pass: a session whose name is not known yet (a MAPI/HTTP Connect
+ * request: the cookie comes with its response), starting at this frame. */
+newmail_session_t *newmail_session_new(const packet_info *pinfo);
+
+/* First pass: from now on the cookie names the session. */
+void newmail_session_bind_cookie(newmail_session_t *session, const char *cookie);
+
+/* Whether some session already has this cookie. */
+gboolean newmail_session_cookie_known(const char *cookie);
+
 /* First pass: this frame signals pending events to the session (which may
  * be NULL: a signal no session is known for). */
 void newmail_session_signal(newmail_session_t *session, const packet_info *pinfo);
@@ -74,6 +86,10 @@ void newmail_session_signal(newmail_session_t *session, const packet_info *pinfo
  * the signals since the previous fetch; on every pass it returns its record. */
 const newmail_fetch_t *newmail_session_fetch(newmail_session_t *session,
                                              const packet_info *pinfo);
+
+/* The fetch request in `frame`, on any pass once the first has been there;
+ * NULL when that frame is none of the session's fetches. */
+const newmail_fetch_t *newmail_session_fetch_in(const newmail_session_t *session, guint32 frame);
 
 /* The session's first fetch request after `frame`, or NULL. Complete only
  * once the first pass is over; on the first pass it sees the fetches up to

@@ -27,6 +27,7 @@
 
 #include "newmail-links.h"
 #include "newmail-registration.h"
+#include "newmail-rop-tree.h"
 #include "packet-newmail.h"
 
 int proto_newmail = -1;
@@ -228,6 +229,7 @@ add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     const newmail_registration_t *registration = notification->registration;
     const newmail_session_t *session = registration != NULL ? registration->session : NULL;
 
+    newmail_add_session_link(tree, tvb, session);
     newmail_add_signal(tree, tvb, pinfo, NEWMAIL_SIGNAL_UDP, session,
                        notification->previous_frame);
     if (PINFO_FD_VISITED(pinfo))
@@ -428,7 +430,9 @@ proto_register_newmail(void)
     newmail_tap = register_tap(NEWMAIL_FILTER_NAME);
 
     newmail_register_links();
+    newmail_register_rop_tree();
     newmail_register_mapi();
+    newmail_register_mapihttp();
     newmail_register_stats();
     register_init_routine(newmail_init);
     register_cleanup_routine(newmail_cleanup);
@@ -444,4 +448,5 @@ proto_reg_handoff_newmail(void)
     else
         dissector_add_uint_with_preference("udp.port", 0, newmail_handle);
     newmail_handoff_mapi();
+    newmail_handoff_mapihttp();
 }

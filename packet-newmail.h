@@ -76,6 +76,10 @@ void newmail_register_links(void);
 void newmail_register_mapi(void);
 void newmail_handoff_mapi(void);
 
+/* newmail-mapihttp.c: MAPI over HTTP. */
+void newmail_register_mapihttp(void);
+void newmail_handoff_mapihttp(void);
+
 /* newmail-stats.c: registers the NEWMAIL stats_tree on the tap. */
 void newmail_register_stats(void);
 

@@ -1,0 +1,621 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-mapihttp.c: MAPI over HTTP (MS-OXCMAPIHTTP), the way Exchange 2016
+ * and later talk to Outlook: POSTs to /mapi/emsmdb/ (and /mapi/nspi/) with
+ * Content-Type application/mapi-http, the request type in X-RequestType.
+ *
+ * HTTP hands the de-chunked body of every such request and response to this
+ * dissector through its "media_type" table, with the message's headers. A
+ * response body opens with meta-tag lines (PROCESSING, PENDING keep-alives,
+ * DONE) and header lines (X-ResponseCode ...), 2.2.7; then comes the binary
+ * body of the request type (2.2.4). The bytes are read by
+ * newmail-mapihttp-parse.c, the ROP buffers of Execute by newmail-rop-tree.c.
+ *
+ * The session (3.1.5.1): the Connect response sets the session context
+ * cookie (MapiContext) that every later request of the session carries. A
+ * NotificationWait answered with EventPending is a signal; the session's next
+ * Execute fetches the events, and its response carries RopNotify.
+ */
+#include <string.h>
+
+#include <epan/expert.h>
+#include <epan/packet.h>
+#include <epan/proto_data.h>
+#include <epan/to_str.h>
+
+#include "newmail-compat.h"
+#include "newmail-links.h"
+#include "newmail-mapihttp-parse.h"
+#include "newmail-rop-tree.h"
+#include "newmail-session.h"
+#include "packet-newmail.h"
+
+static int proto_mapihttp = -1;
+
+static int hf_mapihttp_request_type = -1;
+static int hf_mapihttp_request_id = -1;
+static int hf_mapihttp_client_info = -1;
+static int hf_mapihttp_endpoint = -1;
+static int hf_mapihttp_meta_tag = -1;
+static int hf_mapihttp_keepalives = -1;
+static int hf_mapihttp_header = -1;
+static int hf_mapihttp_response_code = -1;
+static int hf_mapihttp_request_frame = -1;
+static int hf_mapihttp_response_frame = -1;
+static int hf_mapihttp_body = -1;
+static int hf_mapihttp_status_code = -1;
+static int hf_mapihttp_error_code = -1;
+static int hf_mapihttp_user_dn = -1;
+static int hf_mapihttp_flags = -1;
+static int hf_mapihttp_default_code_page = -1;
+static int hf_mapihttp_lcid_sort = -1;
+static int hf_mapihttp_lcid_string = -1;
+static int hf_mapihttp_polls_max = -1;
+static int hf_mapihttp_retry_count = -1;
+static int hf_mapihttp_retry_delay = -1;
+static int hf_mapihttp_dn_prefix = -1;
+static int hf_mapihttp_display_name = -1;
+static int hf_mapihttp_rop_buffer_size = -1;
+static int hf_mapihttp_max_rop_out = -1;
+static int hf_mapihttp_event_pending = -1;
+static int hf_mapihttp_aux_buffer_size = -1;
+static int hf_mapihttp_aux_buffer = -1;
+static int hf_mapihttp_trailing = -1;
+
+static gint ett_mapihttp = -1;
+static gint ett_mapihttp_envelope = -1;
+static gint ett_mapihttp_body = -1;
+
+static expert_field ei_mapihttp_envelope = EI_INIT;
+static expert_field ei_mapihttp_body = EI_INIT;
+static expert_field ei_mapihttp_request_type = EI_INIT;
+static expert_field ei_mapihttp_failure = EI_INIT;
+
+/* ---- What the first pass keeps ---------------------------------------------------- */
+
+/* One request, found again from its response by X-RequestId. */
+typedef struct {
+    guint32 frame;
+    newmail_mh_request_type_t type;
+    newmail_session_t *session;
+    guint32 response_frame;
+} request_record_t;
+
+/* One message (request or response) of a frame. */
+typedef struct {
+    request_record_t *request;
+    guint32 previous_signal; /* a signalling NotificationWait response: the session's before */
+} message_record_t;
+
+static wmem_map_t *requests_by_id;     /* X-RequestId -> request_record_t */
+static wmem_map_t *unnamed_sessions;   /* client address text -> session whose cookie is not
+                                          known yet (Connect answered without one we could read) */
+
+static void
+mapihttp_init(void)
+{
+    requests_by_id = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
+    unnamed_sessions = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
+}
+
+/* HTTP may hand over several messages in one frame: they are told apart by
+ * their order in it. */
+static guint32
+message_index(packet_info *pinfo)
+{
+    guint32 index = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_mapihttp, 0));
+
+    p_add_proto_data(pinfo->pool, pinfo, proto_mapihttp, 0, GUINT_TO_POINTER(index + 1));
+    return index + 1;
+}
+
+/* ---- Headers -------------------------------------------------------------------------- */
+
+static const char *
+http_header(const newmail_media_info_t *info, const char *lowercase_name)
+{
+    if (info == NULL || info->data == NULL ||
+        (info->type != NEWMAIL_MEDIA_HTTP_REQUEST && info->type != NEWMAIL_MEDIA_HTTP_RESPONSE))
+        return NULL;
+    return (const char *)wmem_map_lookup((wmem_map_t *)info->data, lowercase_name);
+}
+
+/* The value of the session context cookie in a Cookie or Set-Cookie value:
+ * "MapiContext=value" up to the next ';' (MS-OXCMAPIHTTP 3.2.5.1, 4.2). */
+static const char *
+session_cookie(wmem_allocator_t *scope, const char *cookies)
+{
+    static const char name[] = "MapiContext=";
+    const char *at = cookies;
+
+    while (at != NULL && *at != '\0') {
+        while (*at == ' ' || *at == ';' || *at == '\t')
+            at++;
+        if (g_ascii_strncasecmp(at, name, sizeof(name) - 1) == 0) {
+            const char *value = at + sizeof(name) - 1;
+            size_t length = strcspn(value, ";");
+
+            while (length > 0 && (value[length - 1] == ' ' || value[length - 1] == '\t'))
+                length--;
+            return length > 0 ? wmem_strndup(scope, value, length) : NULL;
+        }
+        at = strchr(at, ';');
+    }
+    return NULL;
+}
+
+/* ---- The session -------------------------------------------------------------------------- */
+
+/* First pass, at a request: its session. A Connect starts one, named by the
+ * cookie its response sets; HTTP keeps only the last Set-Cookie of a
+ * response, so when that was not MapiContext the first unknown MapiContext
+ * the same client sends names the session its Connect started. */
+static newmail_session_t *
+request_session(packet_info *pinfo, newmail_mh_request_type_t type, const char *cookie)
+{
+    const char *client = address_to_str(pinfo->pool, &pinfo->src);
+    newmail_session_t *session;
+
+    if (type == NEWMAIL_MH_RT_CONNECT) {
+        session = newmail_session_new(pinfo);
+        wmem_map_insert(unnamed_sessions, wmem_strdup(wmem_file_scope(), client), session);
+        return session;
+    }
+    if (cookie == NULL)
+        return NULL;
+    if (!newmail_session_cookie_known(cookie)) {
+        session = (newmail_session_t *)wmem_map_remove(unnamed_sessions, client);
+        if (session != NULL) {
+            newmail_session_bind_cookie(session, cookie);
+            return session;
+        }
+    }
+    return newmail_session_by_cookie(cookie, pinfo);
+}
+
+/* First pass, at a Connect response: the cookie it sets names the session. */
+static void
+name_session(packet_info *pinfo, request_record_t *request, const char *set_cookie)
+{
+    const char *cookie = session_cookie(pinfo->pool, set_cookie);
+
+    if (request->session == NULL || cookie == NULL || newmail_session_cookie_known(cookie))
+        return;
+    newmail_session_bind_cookie(request->session, cookie);
+    wmem_map_remove(unnamed_sessions, address_to_str(pinfo->pool, &pinfo->dst));
+}
+
+/* ---- Bodies --------------------------------------------------------------------------------- */
+
+static const struct {
+    newmail_mh_field_t field;
+    int *hf;
+    guint encoding;
+} body_fields[] = {
+    { NEWMAIL_MHF_STATUS_CODE, &hf_mapihttp_status_code, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_ERROR_CODE, &hf_mapihttp_error_code, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_USER_DN, &hf_mapihttp_user_dn, ENC_ASCII },
+    { NEWMAIL_MHF_FLAGS, &hf_mapihttp_flags, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_DEFAULT_CODE_PAGE, &hf_mapihttp_default_code_page, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_LCID_SORT, &hf_mapihttp_lcid_sort, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_LCID_STRING, &hf_mapihttp_lcid_string, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_POLLS_MAX, &hf_mapihttp_polls_max, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_RETRY_COUNT, &hf_mapihttp_retry_count, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_RETRY_DELAY, &hf_mapihttp_retry_delay, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_DN_PREFIX, &hf_mapihttp_dn_prefix, ENC_ASCII },
+    { NEWMAIL_MHF_DISPLAY_NAME, &hf_mapihttp_display_name, ENC_UTF_16 | ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_ROP_BUFFER_SIZE, &hf_mapihttp_rop_buffer_size, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_MAX_ROP_OUT, &hf_mapihttp_max_rop_out, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_EVENT_PENDING, &hf_mapihttp_event_pending, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_AUX_BUFFER_SIZE, &hf_mapihttp_aux_buffer_size, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_MHF_AUX_BUFFER, &hf_mapihttp_aux_buffer, ENC_NA },
+};
+
+static void
+add_body_problems(packet_info *pinfo, proto_item *item, const newmail_mh_body_t *body)
+{
+    static const struct {
+        unsigned bit;
+        const char *text;
+    } problems[] = {
+        { NEWMAIL_MH_BODY_TRUNCATED, "the body ends inside a field" },
+        { NEWMAIL_MH_BODY_SIZE_PAST_END, "a buffer size points past the end of the body" },
+        { NEWMAIL_MH_BODY_UNTERMINATED, "a string runs to the end of the body" },
+        { NEWMAIL_MH_BODY_TRAILING, "bytes follow the last field" },
+        { NEWMAIL_MH_BODY_RESERVED, "a field MS-OXCMAPIHTTP sets to 0 is not 0" },
+        { NEWMAIL_MH_BODY_EVENT_PENDING, "EventPending is neither 0 nor 1" },
+    };
+
+    for (size_t i = 0; i < array_length(problems); i++) {
+        if (body->problems & problems[i].bit)
+            expert_add_info_format(pinfo, item, &ei_mapihttp_body, "Body: %s",
+                                   problems[i].text);
+    }
+}
+
+/* The binary body of an EMSMDB request or response, field by field; an
+ * Execute's ROP buffer through the ROP tree. *body receives what was read. */
+static void
+add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
+         newmail_mh_request_type_t type, gboolean response, const newmail_fetch_t *fetch,
+         newmail_mh_body_t *body)
+{
+    gint length = tvb_captured_length_remaining(tvb, offset);
+    newmail_mh_body_kind_t kind;
+    proto_item *ti;
+    proto_tree *body_tree;
+
+    memset(body, 0, sizeof(*body));
+    if (length <= 0)
+        return;
+    ti = proto_tree_add_item(tree, hf_mapihttp_body, tvb, offset, length, ENC_NA);
+    if (!newmail_mh_body_kind(type, response, &kind)) {
+        proto_item_append_text(ti, " (%s, not decoded)",
+                               type == NEWMAIL_MH_RT_UNKNOWN ? "unknown request type"
+                                                             : newmail_mh_request_type_name(type));
+        return;
+    }
+    body_tree = proto_item_add_subtree(ti, ett_mapihttp_body);
+    newmail_mh_parse_body(kind, tvb_get_ptr(tvb, offset, length), (size_t)length, body);
+    for (size_t i = 0; i < array_length(body_fields); i++) {
+        newmail_span_t span = body->span[body_fields[i].field];
+        proto_item *item;
+
+        if (!newmail_mh_body_has(body, body_fields[i].field))
+            continue;
+        item = proto_tree_add_item(body_tree, *body_fields[i].hf, tvb, offset + (int)span.offset,
+                                   (int)span.length, body_fields[i].encoding);
+        if (body_fields[i].field == NEWMAIL_MHF_STATUS_CODE && body->failure)
+            expert_add_info(pinfo, item, &ei_mapihttp_failure);
+        if (body_fields[i].field == NEWMAIL_MHF_ROP_BUFFER_SIZE &&
+            newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER)) {
+            span = body->span[NEWMAIL_MHF_ROP_BUFFER];
+            newmail_dissect_rop_buffer(tvb, offset + (int)span.offset, (int)span.length, pinfo,
+                                       body_tree, response, fetch);
+        }
+    }
+    if (body->problems & NEWMAIL_MH_BODY_TRAILING)
+        proto_tree_add_item(body_tree, hf_mapihttp_trailing, tvb,
+                            offset + (int)body->trailing.offset, (int)body->trailing.length,
+                            ENC_NA);
+    add_body_problems(pinfo, ti, body);
+}
+
+/* ---- The response envelope ------------------------------------------------------------------- */
+
+static void
+add_envelope_problems(packet_info *pinfo, proto_item *item, unsigned problems)
+{
+    static const struct {
+        unsigned bit;
+        const char *text;
+    } texts[] = {
+        { NEWMAIL_MH_ENV_NO_DONE, "no DONE meta-tag before the response headers" },
+        { NEWMAIL_MH_ENV_JUNK, "a line that is no meta-tag before DONE" },
+        { NEWMAIL_MH_ENV_UNTERMINATED, "the response headers end without an empty line" },
+        { NEWMAIL_MH_ENV_HEADER_SYNTAX, "a response header line without ':'" },
+        { NEWMAIL_MH_ENV_BARE_LF, "a line ends with LF alone, not CRLF" },
+        { NEWMAIL_MH_ENV_BAD_RESPONSE_CODE, "X-ResponseCode is not a number" },
+    };
+
+    for (size_t i = 0; i < array_length(texts); i++) {
+        if (problems & texts[i].bit)
+            expert_add_info_format(pinfo, item, &ei_mapihttp_envelope, "Response envelope: %s",
+                                   texts[i].text);
+    }
+}
+
+/* The meta-tags and headers that open a response body (2.2.7); returns
+ * where the binary body starts, or -1 when there is none. */
+static int
+add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, newmail_mh_envelope_t *env)
+{
+    gint length = tvb_captured_length(tvb);
+    proto_item *ti, *item;
+    proto_tree *env_tree;
+
+    newmail_mh_parse_envelope(length > 0 ? tvb_get_ptr(tvb, 0, length) : NULL, (size_t)length, env);
+    ti = proto_tree_add_item(tree, hf_mapihttp_body, tvb, 0,
+                             env->has_body ? (int)env->body.offset : length, ENC_NA);
+    proto_item_set_text(ti, "Response meta-tags and headers");
+    env_tree = proto_item_add_subtree(ti, ett_mapihttp_envelope);
+    for (size_t i = 0; i < env->meta_count && i < NEWMAIL_MH_MAX_META; i++)
+        proto_tree_add_item(env_tree, hf_mapihttp_meta_tag, tvb, (int)env->meta[i].span.offset,
+                            (int)env->meta[i].span.length, ENC_ASCII);
+    if (env->pending_count > 0)
+        proto_item_set_generated(proto_tree_add_uint(env_tree, hf_mapihttp_keepalives, tvb, 0, 0,
+                                                     (guint32)env->pending_count));
+    for (size_t i = 0; i < env->header_count && i < NEWMAIL_MH_MAX_HEADERS; i++) {
+        const newmail_mh_header_t *header = &env->header[i];
+
+        proto_tree_add_item(env_tree, hf_mapihttp_header, tvb, (int)header->line.offset,
+                            (int)header->line.length, ENC_ASCII);
+        if ((int)i == env->response_code_header && env->has_response_code) {
+            const char *name = newmail_mh_response_code_name(env->response_code);
+
+            item = proto_tree_add_uint(env_tree, hf_mapihttp_response_code, tvb,
+                                       (int)header->value.offset, (int)header->value.length,
+                                       env->response_code);
+            if (name != NULL)
+                proto_item_append_text(item, " (%s)", name);
+            if (env->response_code != 0)
+                expert_add_info(pinfo, item, &ei_mapihttp_failure);
+        }
+    }
+    add_envelope_problems(pinfo, ti, env->problems);
+    return env->has_body ? (int)env->body.offset : -1;
+}
+
+/* ---- Messages --------------------------------------------------------------------------------- */
+
+static void
+add_header_string(proto_tree *tree, int hf, tvbuff_t *tvb, const char *value)
+{
+    if (value != NULL)
+        proto_item_set_generated(proto_tree_add_string(tree, hf, tvb, 0, 0, value));
+}
+
+static void
+add_request_type(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                 newmail_mh_request_type_t type, const char *text)
+{
+    static const char *const endpoints[] = { "", "emsmdb", "nspi", "emsmdb, nspi" };
+    proto_item *item;
+
+    item = proto_tree_add_string(tree, hf_mapihttp_request_type, tvb, 0, 0,
+                                 text != NULL ? text : "");
+    proto_item_set_generated(item);
+    if (type == NEWMAIL_MH_RT_UNKNOWN) {
+        expert_add_info(pinfo, item, &ei_mapihttp_request_type);
+        return;
+    }
+    item = proto_tree_add_string(tree, hf_mapihttp_endpoint, tvb, 0, 0,
+                                 endpoints[newmail_mh_request_type_endpoint(type)]);
+    proto_item_set_generated(item);
+}
+
+static int
+dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    const newmail_media_info_t *info = (const newmail_media_info_t *)data;
+    gboolean response = info != NULL && info->type == NEWMAIL_MEDIA_HTTP_RESPONSE;
+    const char *type_text = http_header(info, "x-requesttype");
+    const char *request_id = http_header(info, "x-requestid");
+    newmail_mh_request_type_t type = type_text != NULL
+                                         ? newmail_mh_request_type(type_text, strlen(type_text))
+                                         : NEWMAIL_MH_RT_UNKNOWN;
+    guint32 key = message_index(pinfo);
+    message_record_t *message;
+    request_record_t *request;
+    newmail_session_t *session;
+    const newmail_fetch_t *fetch = NULL;
+    newmail_mh_envelope_t env;
+    newmail_mh_body_t body;
+    proto_item *ti;
+    proto_tree *mapihttp_tree;
+    int body_offset = 0;
+
+    message = (message_record_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mapihttp, key);
+    if (message == NULL && !PINFO_FD_VISITED(pinfo)) {
+        message = wmem_new0(wmem_file_scope(), message_record_t);
+        if (!response) {
+            request = wmem_new0(wmem_file_scope(), request_record_t);
+            request->frame = pinfo->num;
+            request->type = type;
+            request->session = request_session(
+                pinfo, type, session_cookie(pinfo->pool, http_header(info, "cookie")));
+            if (request_id != NULL)
+                wmem_map_insert(requests_by_id, wmem_strdup(wmem_file_scope(), request_id),
+                                request);
+        } else {
+            request = request_id != NULL
+                          ? (request_record_t *)wmem_map_lookup(requests_by_id, request_id)
+                          : NULL;
+            if (request != NULL && request->response_frame == 0)
+                request->response_frame = pinfo->num;
+        }
+        message->request = request;
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_mapihttp, key, message);
+    }
+    request = message != NULL ? message->request : NULL;
+    session = request != NULL ? request->session : NULL;
+    if (type == NEWMAIL_MH_RT_UNKNOWN && request != NULL) /* a response that does not say */
+        type = request->type;
+
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, "MAPIHTTP");
+    col_append_fstr(pinfo->cinfo, COL_INFO, " %s %s",
+                    type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type) : "MAPI",
+                    response ? "response" : "request");
+    ti = proto_tree_add_item(tree, proto_mapihttp, tvb, 0, -1, ENC_NA);
+    proto_item_append_text(ti, ", %s %s",
+                           type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type)
+                                                         : "unknown",
+                           response ? "response" : "request");
+    mapihttp_tree = proto_item_add_subtree(ti, ett_mapihttp);
+    add_request_type(mapihttp_tree, tvb, pinfo, type, type_text);
+    add_header_string(mapihttp_tree, hf_mapihttp_request_id, tvb, request_id);
+    add_header_string(mapihttp_tree, hf_mapihttp_client_info, tvb,
+                      http_header(info, "x-clientinfo"));
+    newmail_add_session_link(mapihttp_tree, tvb, session);
+    if (request != NULL && response)
+        newmail_add_frame_link(mapihttp_tree, hf_mapihttp_request_frame, tvb, request->frame);
+    else if (request != NULL)
+        newmail_add_frame_link(mapihttp_tree, hf_mapihttp_response_frame, tvb,
+                               request->response_frame);
+
+    if (!response && type == NEWMAIL_MH_RT_EXECUTE) {
+        fetch = newmail_session_fetch(session, pinfo);
+        newmail_add_fetch(mapihttp_tree, tvb, pinfo, fetch);
+    } else if (response && type == NEWMAIL_MH_RT_EXECUTE && request != NULL) {
+        fetch = newmail_session_fetch_in(session, request->frame);
+    }
+    if (response) {
+        if (!PINFO_FD_VISITED(pinfo) && type == NEWMAIL_MH_RT_CONNECT && request != NULL)
+            name_session(pinfo, request, http_header(info, "set-cookie"));
+        body_offset = add_envelope(mapihttp_tree, tvb, pinfo, &env);
+        if (body_offset < 0)
+            return tvb_captured_length(tvb);
+    }
+    add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, &body);
+
+    /* A NotificationWait answered with EventPending: the client should now
+     * Execute to collect the events. */
+    if (response && type == NEWMAIL_MH_RT_NOTIFICATION_WAIT && !body.failure &&
+        newmail_mh_body_has(&body, NEWMAIL_MHF_EVENT_PENDING) &&
+        body.value[NEWMAIL_MHF_EVENT_PENDING] == 1) {
+        col_append_str(pinfo->cinfo, COL_INFO, ", EventPending");
+        if (!PINFO_FD_VISITED(pinfo) && message != NULL && session != NULL) {
+            message->previous_signal = session->last_http_signal;
+            session->last_http_signal = pinfo->num;
+            newmail_session_signal(session, pinfo);
+        }
+        newmail_add_signal(mapihttp_tree, tvb, pinfo, NEWMAIL_SIGNAL_HTTP, session,
+                           message != NULL ? message->previous_signal : 0);
+    }
+    return tvb_captured_length(tvb);
+}
+
+/* ---- Registration ------------------------------------------------------------------------------ */
+
+void
+newmail_register_mapihttp(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_mapihttp_request_type,
+          { "Request type", "mapihttp.request_type", FT_STRING, BASE_NONE, NULL, 0x0,
+            "X-RequestType: Connect, Execute, Disconnect, NotificationWait, PING, or an address"
+            " book request type (MS-OXCMAPIHTTP 2.2.3.3.1)", HFILL } },
+        { &hf_mapihttp_request_id,
+          { "Request ID", "mapihttp.request_id", FT_STRING, BASE_NONE, NULL, 0x0,
+            "X-RequestId: {GUID}:counter, the same in a request and its response", HFILL } },
+        { &hf_mapihttp_client_info,
+          { "Client info", "mapihttp.client_info", FT_STRING, BASE_NONE, NULL, 0x0,
+            "X-ClientInfo: the client's own identifier, echoed by the server", HFILL } },
+        { &hf_mapihttp_endpoint,
+          { "Endpoint", "mapihttp.endpoint", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The server endpoint the request type belongs to: emsmdb (mailbox, /mapi/emsmdb/) or"
+            " nspi (address book, /mapi/nspi/)", HFILL } },
+        { &hf_mapihttp_meta_tag,
+          { "Meta-tag", "mapihttp.meta_tag", FT_STRING, BASE_NONE, NULL, 0x0,
+            "PROCESSING, PENDING (a keep-alive while the server works or waits) or DONE"
+            " (MS-OXCMAPIHTTP 2.2.7)", HFILL } },
+        { &hf_mapihttp_keepalives,
+          { "Keep-alives", "mapihttp.keepalives", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "PENDING meta-tags the server sent before DONE", HFILL } },
+        { &hf_mapihttp_header,
+          { "Response header", "mapihttp.header", FT_STRING, BASE_NONE, NULL, 0x0,
+            "A header line of the response body, after DONE (X-ResponseCode, X-ElapsedTime,"
+            " X-StartTime)", HFILL } },
+        { &hf_mapihttp_response_code,
+          { "Response code", "mapihttp.response_code", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "X-ResponseCode of the response body: 0 is success (MS-OXCMAPIHTTP 2.2.3.3.3)",
+            HFILL } },
+        { &hf_mapihttp_request_frame,
+          { "Request in", "mapihttp.request_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "The request with the same X-RequestId", HFILL } },
+        { &hf_mapihttp_response_frame,
+          { "Response in", "mapihttp.response_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "The response with the same X-RequestId", HFILL } },
+        { &hf_mapihttp_body,
+          { "Body", "mapihttp.body", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "The binary request or response body of the request type", HFILL } },
+        { &hf_mapihttp_status_code,
+          { "StatusCode", "mapihttp.status_code", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "0 when the request was processed; otherwise the body is the failure layout",
+            HFILL } },
+        { &hf_mapihttp_error_code,
+          { "ErrorCode", "mapihttp.error_code", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The request's result, as EMSMDB's return value over RPC", HFILL } },
+        { &hf_mapihttp_user_dn,
+          { "UserDn", "mapihttp.user_dn", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The distinguished name of the user who connects", HFILL } },
+        { &hf_mapihttp_flags,
+          { "Flags", "mapihttp.flags", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The request's Flags (Connect, Execute, NotificationWait) or Execute response's",
+            HFILL } },
+        { &hf_mapihttp_default_code_page,
+          { "DefaultCodePage", "mapihttp.default_code_page", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "The code page of the client's 8-bit strings", HFILL } },
+        { &hf_mapihttp_lcid_sort,
+          { "LcidSort", "mapihttp.lcid_sort", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The locale for sorting", HFILL } },
+        { &hf_mapihttp_lcid_string,
+          { "LcidString", "mapihttp.lcid_string", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The locale for everything but sorting", HFILL } },
+        { &hf_mapihttp_polls_max,
+          { "PollsMax", "mapihttp.polls_max", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Milliseconds the client may wait between polls", HFILL } },
+        { &hf_mapihttp_retry_count,
+          { "RetryCount", "mapihttp.retry_count", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "How often the client retries a failed request", HFILL } },
+        { &hf_mapihttp_retry_delay,
+          { "RetryDelay", "mapihttp.retry_delay", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Milliseconds between retries", HFILL } },
+        { &hf_mapihttp_dn_prefix,
+          { "DnPrefix", "mapihttp.dn_prefix", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The distinguished-name prefix the server uses", HFILL } },
+        { &hf_mapihttp_display_name,
+          { "DisplayName", "mapihttp.display_name", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The user's display name", HFILL } },
+        { &hf_mapihttp_rop_buffer_size,
+          { "RopBufferSize", "mapihttp.rop_buffer_size", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Bytes of the ROP buffer that follows", HFILL } },
+        { &hf_mapihttp_max_rop_out,
+          { "MaxRopOut", "mapihttp.max_rop_out", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "The largest ROP output buffer the client accepts", HFILL } },
+        { &hf_mapihttp_event_pending,
+          { "EventPending", "mapihttp.event_pending", FT_BOOLEAN, 32, NULL, 0x0,
+            "Events are pending for the session: the client should Execute to fetch them",
+            HFILL } },
+        { &hf_mapihttp_aux_buffer_size,
+          { "AuxiliaryBufferSize", "mapihttp.aux_buffer_size", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Bytes of the auxiliary buffer that follows", HFILL } },
+        { &hf_mapihttp_aux_buffer,
+          { "AuxiliaryBuffer", "mapihttp.aux_buffer", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "Auxiliary blocks (MS-OXCRPC 2.2.2.2), not decoded", HFILL } },
+        { &hf_mapihttp_trailing,
+          { "Trailing bytes", "mapihttp.trailing", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "Bytes after the body's last field", HFILL } },
+    };
+    static gint *ett[] = {
+        &ett_mapihttp,
+        &ett_mapihttp_envelope,
+        &ett_mapihttp_body,
+    };
+    static ei_register_info ei[] = {
+        { &ei_mapihttp_envelope,
+          { "mapihttp.envelope.malformed", PI_MALFORMED, PI_WARN,
+            "The response's meta-tags or headers are not as MS-OXCMAPIHTTP 2.2.7 says", EXPFILL } },
+        { &ei_mapihttp_body,
+          { "mapihttp.body.malformed", PI_MALFORMED, PI_ERROR,
+            "The body does not fit its request type's layout", EXPFILL } },
+        { &ei_mapihttp_request_type,
+          { "mapihttp.request_type.unknown", PI_PROTOCOL, PI_NOTE,
+            "X-RequestType names no request type MS-OXCMAPIHTTP defines", EXPFILL } },
+        { &ei_mapihttp_failure,
+          { "mapihttp.failure", PI_RESPONSE_CODE, PI_NOTE, "The server reports a failure",
+            EXPFILL } },
+    };
+    expert_module_t *expert;
+
+    /* A Wireshark that decodes MAPI over HTTP itself keeps its own. */
+    if (proto_get_id_by_filter_name("mapihttp") != -1)
+        return;
+    proto_mapihttp = proto_register_protocol("MAPI over HTTP", "MAPIHTTP", "mapihttp");
+    proto_register_field_array(proto_mapihttp, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert = expert_register_protocol(proto_mapihttp);
+    expert_register_field_array(expert, ei, array_length(ei));
+    register_init_routine(mapihttp_init);
+}
+
+void
+newmail_handoff_mapihttp(void)
+{
+    if (proto_mapihttp == -1)
+        return;
+    dissector_add_string("media_type", "application/mapi-http",
+                         create_dissector_handle(dissect_mapihttp, proto_mapihttp));
+}

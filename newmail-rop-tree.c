@@ -1,0 +1,605 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-rop-tree.c: the tree of a ROP buffer (see newmail-rop-tree.h).
+ *
+ * A buffer is one or more RPC_HEADER_EXT blocks (MS-OXCRPC 2.2.2.1), each
+ * followed by Size payload bytes: XORed with 0xA5 (XorMagic), LZ77
+ * compressed (Compressed), or both. Each payload, once decoded, is a ROP
+ * buffer of its own (MS-OXCROPS 2.2.1): RopSize, the ROPs, the server object
+ * handle table. ROP responses carry no length, so the walk goes as far as it
+ * can size them (newmail-rop.c) and says where it stopped; nothing it did not
+ * read is shown.
+ *
+ * Decoding is bounded: a block's output never exceeds SizeActual (at most
+ * 65,535 bytes), whatever the compressed stream says, and it lives in the
+ * packet's scope.
+ */
+#include <epan/expert.h>
+#include <epan/packet.h>
+
+#include "newmail-links.h"
+#include "newmail-rop-tree.h"
+#include "newmail-rop.h"
+#include "packet-newmail.h"
+
+static int hf_newmail_rop_buffer = -1;
+static int hf_newmail_rpcx = -1;
+static int hf_newmail_rpcx_version = -1;
+static int hf_newmail_rpcx_flags = -1;
+static int hf_newmail_rpcx_flags_compressed = -1;
+static int hf_newmail_rpcx_flags_xor_magic = -1;
+static int hf_newmail_rpcx_flags_last = -1;
+static int hf_newmail_rpcx_size = -1;
+static int hf_newmail_rpcx_size_actual = -1;
+static int hf_newmail_rop_size = -1;
+static int hf_newmail_rops = -1;
+static int hf_newmail_rop = -1;
+static int hf_newmail_rop_return_value = -1;
+static int hf_newmail_server_handle = -1;
+static int hf_newmail_notify = -1;
+static int hf_newmail_notify_handle = -1;
+static int hf_newmail_notify_logon_id = -1;
+static int hf_newmail_notify_type = -1;
+static int hf_newmail_notify_type_newmail = -1;
+static int hf_newmail_notify_type_object_created = -1;
+static int hf_newmail_notify_type_object_deleted = -1;
+static int hf_newmail_notify_type_object_modified = -1;
+static int hf_newmail_notify_type_object_moved = -1;
+static int hf_newmail_notify_type_object_copied = -1;
+static int hf_newmail_notify_type_search_complete = -1;
+static int hf_newmail_notify_type_table_modified = -1;
+static int hf_newmail_notify_type_extended = -1;
+static int hf_newmail_notify_type_total_message_count = -1;
+static int hf_newmail_notify_type_unread_message_count = -1;
+static int hf_newmail_notify_type_search_folder = -1;
+static int hf_newmail_notify_type_message = -1;
+static int hf_newmail_notify_table_event = -1;
+static int hf_newmail_notify_folder_id = -1;
+static int hf_newmail_notify_message_id = -1;
+static int hf_newmail_notify_parent_folder_id = -1;
+static int hf_newmail_notify_old_folder_id = -1;
+static int hf_newmail_notify_old_message_id = -1;
+static int hf_newmail_notify_old_parent_folder_id = -1;
+static int hf_newmail_notify_tag_count = -1;
+static int hf_newmail_notify_total_message_count = -1;
+static int hf_newmail_notify_unread_message_count = -1;
+static int hf_newmail_notify_message_flags = -1;
+static int hf_newmail_notify_unicode = -1;
+static int hf_newmail_notify_message_class = -1;
+static int hf_newmail_notify_signal_frame = -1;
+static int hf_newmail_pending_rop = -1;
+static int hf_newmail_pending_rop_session_index = -1;
+
+static gint ett_newmail_rop_buffer = -1;
+static gint ett_newmail_rpcx = -1;
+static gint ett_newmail_rpcx_flags = -1;
+static gint ett_newmail_rop = -1;
+static gint ett_newmail_notify = -1;
+static gint ett_newmail_notify_type = -1;
+
+static expert_field ei_newmail_rpcx_problem = EI_INIT;
+static expert_field ei_newmail_rop_decode = EI_INIT;
+static expert_field ei_newmail_rop_buffer_problem = EI_INIT;
+static expert_field ei_newmail_rop_unsized = EI_INIT;
+static expert_field ei_newmail_rop_truncated = EI_INIT;
+static expert_field ei_newmail_notify_problem = EI_INIT;
+
+static int *const rpcx_flag_fields[] = {
+    &hf_newmail_rpcx_flags_compressed,
+    &hf_newmail_rpcx_flags_xor_magic,
+    &hf_newmail_rpcx_flags_last,
+    NULL
+};
+
+static int *const notify_type_fields[] = {
+    &hf_newmail_notify_type_newmail,
+    &hf_newmail_notify_type_object_created,
+    &hf_newmail_notify_type_object_deleted,
+    &hf_newmail_notify_type_object_modified,
+    &hf_newmail_notify_type_object_moved,
+    &hf_newmail_notify_type_object_copied,
+    &hf_newmail_notify_type_search_complete,
+    &hf_newmail_notify_type_table_modified,
+    &hf_newmail_notify_type_extended,
+    &hf_newmail_notify_type_total_message_count,
+    &hf_newmail_notify_type_unread_message_count,
+    &hf_newmail_notify_type_search_folder,
+    &hf_newmail_notify_type_message,
+    NULL
+};
+
+static const value_string table_event_vals[] = {
+    { NEWMAIL_TABLE_CHANGED, "TableChanged" },
+    { NEWMAIL_TABLE_ROW_ADDED, "TableRowAdded" },
+    { NEWMAIL_TABLE_ROW_DELETED, "TableRowDeleted" },
+    { NEWMAIL_TABLE_ROW_MODIFIED, "TableRowModified" },
+    { NEWMAIL_TABLE_RESTRICTION_CHANGED, "TableRestrictionChanged" },
+    { 0, NULL }
+};
+
+static proto_item *
+add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, guint encoding)
+{
+    return proto_tree_add_item(tree, hf, tvb, (int)span.offset, (int)span.length, encoding);
+}
+
+/* ---- RPC_HEADER_EXT ---------------------------------------------------------------- */
+
+static void
+add_block_problems(packet_info *pinfo, proto_item *item, const newmail_rpcx_block_t *block)
+{
+    static const struct {
+        unsigned bit;
+        const char *text;
+    } problems[] = {
+        { NEWMAIL_RPCX_TRUNCATED_HEADER, "the buffer ends inside the 8-byte header" },
+        { NEWMAIL_RPCX_SIZE_PAST_END, "Size says more bytes than the buffer holds" },
+        { NEWMAIL_RPCX_SIZE_MISMATCH, "SizeActual differs from Size although not Compressed" },
+        { NEWMAIL_RPCX_NOT_SMALLER, "Compressed, but Size is not smaller than SizeActual" },
+        { NEWMAIL_RPCX_UNKNOWN_FLAGS, "Flags has bits MS-OXCRPC does not define" },
+        { NEWMAIL_RPCX_BAD_VERSION, "Version is not 0" },
+        { NEWMAIL_RPCX_NO_LAST, "the buffer ends after a block without the Last flag" },
+        { NEWMAIL_RPCX_TRAILING, "bytes follow the block with the Last flag" },
+        { NEWMAIL_RPCX_OVERSIZE, "SizeActual exceeds the 32 KB a payload may hold" },
+    };
+
+    for (size_t i = 0; i < array_length(problems); i++) {
+        if (block->problems & problems[i].bit)
+            expert_add_info_format(pinfo, item, &ei_newmail_rpcx_problem, "RPC_HEADER_EXT: %s",
+                                   problems[i].text);
+    }
+}
+
+static void
+add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, size_t produced,
+                    guint16 size_actual)
+{
+    if (problems & NEWMAIL_DECODE_OUTPUT_FULL)
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
+                               "The compressed payload expands beyond SizeActual (%u bytes):"
+                               " decoding stopped there",
+                               size_actual);
+    if (problems & NEWMAIL_DECODE_BAD_OFFSET)
+        expert_add_info(pinfo, item, &ei_newmail_rop_decode);
+    if (problems & (NEWMAIL_DECODE_INPUT_TRUNCATED | NEWMAIL_DECODE_PAYLOAD_CUT))
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
+                               "The compressed payload ends inside a token");
+    if (problems & NEWMAIL_DECODE_BAD_LENGTH)
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
+                               "A match length extension is below its minimum (MS-XCA 2.4.4)");
+    if (problems & NEWMAIL_DECODE_SHORT)
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
+                               "Decoded to %zu bytes, SizeActual says %u", produced, size_actual);
+}
+
+/* The block's payload as the ROPs read it: the wire bytes when it is plain,
+ * a new data source when it had to be XORed or decompressed. NULL when
+ * nothing could be decoded. */
+static tvbuff_t *
+decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, packet_info *pinfo,
+                proto_item *block_item, const newmail_rpcx_block_t *block)
+{
+    guint8 *out;
+    size_t produced = 0;
+    unsigned problems;
+    tvbuff_t *decoded;
+
+    if (!(block->flags & (NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC)))
+        return tvb_new_subset_length(tvb, offset + (int)block->payload.offset,
+                                     (int)block->payload.length);
+    if (block->size_actual == 0)
+        return NULL;
+    out = (guint8 *)wmem_alloc(pinfo->pool, block->size_actual);
+    problems = newmail_rpcx_decode(bytes, length, block, out, block->size_actual, &produced);
+    add_decode_problems(pinfo, block_item, problems, produced, block->size_actual);
+    if (produced == 0)
+        return NULL;
+    decoded = tvb_new_child_real_data(tvb, out, (guint)produced, (gint)produced);
+    add_new_data_source(pinfo, decoded, "Decoded ROP buffer");
+    return decoded;
+}
+
+/* ---- RopNotify and RopPending --------------------------------------------------------- */
+
+static const struct {
+    newmail_notify_field_t field;
+    int *hf;
+    guint encoding;
+} notify_fields[] = {
+    { NEWMAIL_NF_FOLDER_ID, &hf_newmail_notify_folder_id, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_MESSAGE_ID, &hf_newmail_notify_message_id, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_PARENT_FOLDER_ID, &hf_newmail_notify_parent_folder_id, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_OLD_FOLDER_ID, &hf_newmail_notify_old_folder_id, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_OLD_MESSAGE_ID, &hf_newmail_notify_old_message_id, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_OLD_PARENT_FOLDER_ID, &hf_newmail_notify_old_parent_folder_id,
+      ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_TAG_COUNT, &hf_newmail_notify_tag_count, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_TOTAL_MESSAGE_COUNT, &hf_newmail_notify_total_message_count, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_UNREAD_MESSAGE_COUNT, &hf_newmail_notify_unread_message_count,
+      ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_MESSAGE_FLAGS, &hf_newmail_notify_message_flags, ENC_LITTLE_ENDIAN },
+    { NEWMAIL_NF_UNICODE_FLAG, &hf_newmail_notify_unicode, ENC_NA },
+};
+
+static void
+add_notify(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const newmail_rop_response_t *rop,
+           const newmail_fetch_t *fetch)
+{
+    const newmail_notify_t *notify = &rop->notify;
+    const char *type_name = newmail_notify_type_name(notify->type);
+    proto_item *ti, *item;
+    proto_tree *notify_tree;
+
+    ti = add_span(tree, hf_newmail_notify, tvb, rop->span, ENC_NA);
+    proto_item_append_text(ti, ": %s", type_name != NULL ? type_name : "unknown type");
+    notify_tree = proto_item_add_subtree(ti, ett_newmail_notify);
+    if (newmail_notify_has(notify, NEWMAIL_NF_HANDLE))
+        add_span(notify_tree, hf_newmail_notify_handle, tvb, notify->span[NEWMAIL_NF_HANDLE],
+                 ENC_LITTLE_ENDIAN);
+    if (newmail_notify_has(notify, NEWMAIL_NF_LOGON_ID))
+        add_span(notify_tree, hf_newmail_notify_logon_id, tvb, notify->span[NEWMAIL_NF_LOGON_ID],
+                 ENC_NA);
+    if (newmail_notify_has(notify, NEWMAIL_NF_FLAGS)) {
+        item = proto_tree_add_bitmask(notify_tree, tvb, (int)notify->span[NEWMAIL_NF_FLAGS].offset,
+                                      hf_newmail_notify_type, ett_newmail_notify_type,
+                                      notify_type_fields, ENC_LITTLE_ENDIAN);
+        if (rop->problems & (NEWMAIL_ROP_PROBLEM_NOTIFY_TYPE | NEWMAIL_ROP_PROBLEM_NOTIFY_FLAGS))
+            expert_add_info(pinfo, item, &ei_newmail_notify_problem);
+    }
+    if (newmail_notify_has(notify, NEWMAIL_NF_TABLE_EVENT_TYPE))
+        add_span(notify_tree, hf_newmail_notify_table_event, tvb,
+                 notify->span[NEWMAIL_NF_TABLE_EVENT_TYPE], ENC_LITTLE_ENDIAN);
+    for (size_t i = 0; i < array_length(notify_fields); i++) {
+        if (newmail_notify_has(notify, notify_fields[i].field))
+            add_span(notify_tree, *notify_fields[i].hf, tvb,
+                     notify->span[notify_fields[i].field], notify_fields[i].encoding);
+    }
+    if (newmail_notify_has(notify, NEWMAIL_NF_MESSAGE_CLASS)) {
+        item = add_span(notify_tree, hf_newmail_notify_message_class, tvb,
+                        notify->span[NEWMAIL_NF_MESSAGE_CLASS],
+                        notify->message_class_unicode ? ENC_UTF_16 | ENC_LITTLE_ENDIAN
+                                                      : ENC_ASCII);
+        if (rop->problems & NEWMAIL_ROP_PROBLEM_UNTERMINATED)
+            expert_add_info(pinfo, item, &ei_newmail_notify_problem);
+    }
+    if ((notify->type == NEWMAIL_NOTIFY_NEW_MAIL) && fetch != NULL && fetch->signal_count > 0)
+        newmail_add_frame_link(notify_tree, hf_newmail_notify_signal_frame, tvb,
+                               fetch->first_signal);
+    if (type_name != NULL)
+        col_append_fstr(pinfo->cinfo, COL_INFO, ", %s", type_name);
+}
+
+static void
+add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
+{
+    proto_item *ti = add_span(tree, hf_newmail_pending_rop, tvb, rop->span, ENC_NA);
+    proto_tree *pending_tree = proto_item_add_subtree(ti, ett_newmail_rop);
+
+    if (newmail_rop_has(rop, NEWMAIL_RF_SESSION_INDEX))
+        add_span(pending_tree, hf_newmail_pending_rop_session_index, tvb,
+                 rop->field[NEWMAIL_RF_SESSION_INDEX], ENC_LITTLE_ENDIAN);
+}
+
+/* One ROP response the walk read: its id, its return value when it failed. */
+static void
+add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
+{
+    const char *name = newmail_rop_name(rop->rop_id);
+    proto_item *ti;
+    proto_tree *rop_tree;
+
+    ti = proto_tree_add_uint_format_value(tree, hf_newmail_rop, tvb, (int)rop->span.offset,
+                                          (int)rop->span.length, rop->rop_id, "%s (0x%02x)",
+                                          name != NULL ? name : "Reserved", rop->rop_id);
+    if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
+        return;
+    rop_tree = proto_item_add_subtree(ti, ett_newmail_rop);
+    add_span(rop_tree, hf_newmail_rop_return_value, tvb, rop->field[NEWMAIL_RF_RETURN_VALUE],
+             ENC_LITTLE_ENDIAN);
+}
+
+/* The ROP responses of one decoded output payload, as far as they can be sized. */
+static void
+add_responses(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const guint8 *bytes,
+              gsize length, proto_item *rops_item, const newmail_fetch_t *fetch)
+{
+    newmail_rop_walk_t walk;
+    newmail_rop_response_t rop;
+    proto_item *item;
+
+    newmail_rop_walk_init(&walk, bytes, length);
+    while (newmail_rop_next_response(&walk, &rop)) {
+        if (rop.status == NEWMAIL_ROP_SIZED && rop.rop_id == NEWMAIL_ROP_NOTIFY) {
+            add_notify(tree, tvb, pinfo, &rop, fetch);
+        } else if (rop.status == NEWMAIL_ROP_SIZED && rop.rop_id == NEWMAIL_ROP_PENDING) {
+            add_pending(tree, tvb, &rop);
+        } else if (rop.status == NEWMAIL_ROP_SIZED) {
+            add_other_rop(tree, tvb, &rop);
+        } else if (rop.status == NEWMAIL_ROP_UNSIZED) {
+            const char *name = newmail_rop_name(rop.rop_id);
+
+            item = proto_tree_add_uint_format_value(
+                tree, hf_newmail_rop, tvb, (int)rop.span.offset, 1, rop.rop_id, "%s (0x%02x)",
+                name != NULL ? name : "Reserved", rop.rop_id);
+            expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                                   "%s responses carry no length and their layout depends on"
+                                   " the request: the rest of this buffer is not decoded",
+                                   name != NULL ? name : "This ROP's");
+        } else {
+            const char *name = newmail_rop_name(rop.rop_id);
+
+            item = proto_tree_add_uint_format_value(
+                tree, hf_newmail_rop, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id,
+                "%s (0x%02x)", name != NULL ? name : "Reserved", rop.rop_id);
+            expert_add_info(pinfo, item, &ei_newmail_rop_truncated);
+        }
+    }
+    if (walk.status == NEWMAIL_ROPS_TRUNCATED && walk.count == 0)
+        expert_add_info(pinfo, rops_item, &ei_newmail_rop_truncated);
+}
+
+/* One decoded payload: RopSize, the ROPs, the server object handle table. */
+static void
+add_payload(proto_tree *tree, tvbuff_t *payload, packet_info *pinfo, gboolean response,
+            const newmail_fetch_t *fetch)
+{
+    gsize length = tvb_captured_length(payload);
+    const guint8 *bytes = length > 0 ? tvb_get_ptr(payload, 0, (gint)length) : NULL;
+    newmail_rop_buffer_t buffer;
+    proto_item *rops_item = NULL;
+
+    newmail_rop_buffer_split(bytes, length, &buffer);
+    if (buffer.problems & NEWMAIL_ROPBUF_TRUNCATED) {
+        expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_buffer_problem,
+                               "The decoded payload is too short for RopSize");
+        return;
+    }
+    add_span(tree, hf_newmail_rop_size, payload, buffer.rop_size_span, ENC_LITTLE_ENDIAN);
+    if (buffer.problems & (NEWMAIL_ROPBUF_SIZE_SMALL | NEWMAIL_ROPBUF_SIZE_PAST_END))
+        expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_buffer_problem,
+                               "RopSize %u does not fit the %" G_GSIZE_FORMAT " decoded bytes",
+                               buffer.rop_size, length);
+    if (buffer.rops.length > 0)
+        rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
+    if (response && buffer.rops.length > 0)
+        add_responses(tree, payload, pinfo, bytes, length, rops_item, fetch);
+    for (size_t i = 0; i < buffer.handle_count; i++) {
+        newmail_span_t handle = { buffer.handle_table.offset + 4 * i, 4 };
+
+        add_span(tree, hf_newmail_server_handle, payload, handle, ENC_LITTLE_ENDIAN);
+    }
+    if (buffer.problems & NEWMAIL_ROPBUF_HANDLES_PARTIAL)
+        expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_buffer_problem,
+                               "The server object handle table is not a whole number of handles");
+}
+
+void
+newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                           proto_tree *tree, gboolean response, const newmail_fetch_t *fetch)
+{
+    const guint8 *bytes;
+    newmail_rpcx_walk_t walk;
+    newmail_rpcx_block_t block;
+    proto_item *ti, *block_item;
+    proto_tree *buffer_tree, *block_tree;
+
+    if (length <= 0)
+        return;
+    bytes = tvb_get_ptr(tvb, offset, length);
+    ti = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
+    buffer_tree = proto_item_add_subtree(ti, ett_newmail_rop_buffer);
+    newmail_rpcx_walk_init(&walk, bytes, (size_t)length);
+    while (newmail_rpcx_next(&walk, &block)) {
+        tvbuff_t *payload;
+
+        block_item = proto_tree_add_item(buffer_tree, hf_newmail_rpcx, tvb,
+                                         offset + (int)block.header.offset,
+                                         (int)(block.header.length + block.payload.length), ENC_NA);
+        block_tree = proto_item_add_subtree(block_item, ett_newmail_rpcx);
+        add_block_problems(pinfo, block_item, &block);
+        if (!block.header_read)
+            break;
+        proto_tree_add_item(block_tree, hf_newmail_rpcx_version, tvb,
+                            offset + (int)block.version_span.offset, 2, ENC_LITTLE_ENDIAN);
+        proto_tree_add_bitmask(block_tree, tvb, offset + (int)block.flags_span.offset,
+                               hf_newmail_rpcx_flags, ett_newmail_rpcx_flags, rpcx_flag_fields,
+                               ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(block_tree, hf_newmail_rpcx_size, tvb,
+                            offset + (int)block.size_span.offset, 2, ENC_LITTLE_ENDIAN);
+        proto_tree_add_item(block_tree, hf_newmail_rpcx_size_actual, tvb,
+                            offset + (int)block.size_actual_span.offset, 2, ENC_LITTLE_ENDIAN);
+        payload = decoded_payload(tvb, offset, bytes, (gsize)length, pinfo, block_item, &block);
+        if (payload != NULL)
+            add_payload(block_tree, payload, pinfo, response, fetch);
+    }
+}
+
+void
+newmail_register_rop_tree(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_newmail_rop_buffer,
+          { "ROP buffer", NEWMAIL_FILTER_NAME ".rop_buffer", FT_NONE, BASE_NONE, NULL, 0x0,
+            "rgbIn, rgbOut or an Execute RopBuffer: RPC_HEADER_EXT blocks and their payloads",
+            HFILL } },
+        { &hf_newmail_rpcx,
+          { "RPC_HEADER_EXT", NEWMAIL_FILTER_NAME ".rpc_header_ext", FT_NONE, BASE_NONE, NULL, 0x0,
+            "One block of a ROP buffer: its header and payload (MS-OXCRPC 2.2.2.1)", HFILL } },
+        { &hf_newmail_rpcx_version,
+          { "Version", NEWMAIL_FILTER_NAME ".rpc_header_ext.version", FT_UINT16, BASE_HEX, NULL,
+            0x0, "RPC_HEADER_EXT Version: 0x0000", HFILL } },
+        { &hf_newmail_rpcx_flags,
+          { "Flags", NEWMAIL_FILTER_NAME ".rpc_header_ext.flags", FT_UINT16, BASE_HEX, NULL, 0x0,
+            "RPC_HEADER_EXT Flags: how the payload is encoded, and whether this block is the"
+            " last", HFILL } },
+        { &hf_newmail_rpcx_flags_compressed,
+          { "Compressed", NEWMAIL_FILTER_NAME ".rpc_header_ext.flags.compressed", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_RPCX_FLAG_COMPRESSED,
+            "The payload is LZ77 compressed (MS-OXCRPC 3.1.4.1.1.2)", HFILL } },
+        { &hf_newmail_rpcx_flags_xor_magic,
+          { "XorMagic", NEWMAIL_FILTER_NAME ".rpc_header_ext.flags.xor_magic", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_RPCX_FLAG_XOR_MAGIC, "Every payload byte is XORed with 0xA5", HFILL } },
+        { &hf_newmail_rpcx_flags_last,
+          { "Last", NEWMAIL_FILTER_NAME ".rpc_header_ext.flags.last", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_RPCX_FLAG_LAST, "No block follows this one", HFILL } },
+        { &hf_newmail_rpcx_size,
+          { "Size", NEWMAIL_FILTER_NAME ".rpc_header_ext.size", FT_UINT16, BASE_DEC, NULL, 0x0,
+            "Payload bytes after the header, as sent", HFILL } },
+        { &hf_newmail_rpcx_size_actual,
+          { "SizeActual", NEWMAIL_FILTER_NAME ".rpc_header_ext.size_actual", FT_UINT16, BASE_DEC,
+            NULL, 0x0, "Payload bytes once decompressed", HFILL } },
+        { &hf_newmail_rop_size,
+          { "RopSize", NEWMAIL_FILTER_NAME ".rop_size", FT_UINT16, BASE_DEC, NULL, 0x0,
+            "Bytes of RopSize and the ROPs; the server object handle table follows them",
+            HFILL } },
+        { &hf_newmail_rops,
+          { "ROPs", NEWMAIL_FILTER_NAME ".rops", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "The ROP requests or responses of the payload (RopsList)", HFILL } },
+        { &hf_newmail_rop,
+          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX, NULL, 0x0,
+            "A ROP response the plugin read, by RopId (MS-OXCROPS 2.2.2)", HFILL } },
+        { &hf_newmail_rop_return_value,
+          { "ReturnValue", NEWMAIL_FILTER_NAME ".rop.return_value", FT_UINT32, BASE_HEX, NULL, 0x0,
+            "The ROP's return value; a failed ROP's response ends after it", HFILL } },
+        { &hf_newmail_server_handle,
+          { "Server object handle", NEWMAIL_FILTER_NAME ".server_handle", FT_UINT32, BASE_HEX,
+            NULL, 0x0, "An entry of the server object handle table", HFILL } },
+        { &hf_newmail_notify,
+          { "RopNotify", NEWMAIL_FILTER_NAME ".notify", FT_NONE, BASE_NONE, NULL, 0x0,
+            "A notification the server queued for the session (MS-OXCROPS 2.2.14.2)", HFILL } },
+        { &hf_newmail_notify_handle,
+          { "NotificationHandle", NEWMAIL_FILTER_NAME ".notify.handle", FT_UINT32, BASE_HEX, NULL,
+            0x0, "The object handle of the RopRegisterNotification this answers", HFILL } },
+        { &hf_newmail_notify_logon_id,
+          { "LogonId", NEWMAIL_FILTER_NAME ".notify.logon_id", FT_UINT8, BASE_DEC, NULL, 0x0,
+            "The logon the notification belongs to", HFILL } },
+        { &hf_newmail_notify_type,
+          { "NotificationFlags", NEWMAIL_FILTER_NAME ".notify.type", FT_UINT16, BASE_HEX, NULL, 0x0,
+            "What happened (the NotificationType bits) and which fields follow (MS-OXCNOTIF"
+            " 2.2.1.4.1.2)", HFILL } },
+        { &hf_newmail_notify_type_newmail,
+          { "NewMail", NEWMAIL_FILTER_NAME ".notify.type.newmail", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_NOTIFY_NEW_MAIL, "A message arrived", HFILL } },
+        { &hf_newmail_notify_type_object_created,
+          { "ObjectCreated", NEWMAIL_FILTER_NAME ".notify.type.object_created", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_NOTIFY_OBJECT_CREATED, "A folder or message was created", HFILL } },
+        { &hf_newmail_notify_type_object_deleted,
+          { "ObjectDeleted", NEWMAIL_FILTER_NAME ".notify.type.object_deleted", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_NOTIFY_OBJECT_DELETED, "A folder or message was deleted", HFILL } },
+        { &hf_newmail_notify_type_object_modified,
+          { "ObjectModified", NEWMAIL_FILTER_NAME ".notify.type.object_modified", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_NOTIFY_OBJECT_MODIFIED, "A folder or message was modified", HFILL } },
+        { &hf_newmail_notify_type_object_moved,
+          { "ObjectMoved", NEWMAIL_FILTER_NAME ".notify.type.object_moved", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_NOTIFY_OBJECT_MOVED, "A folder or message was moved", HFILL } },
+        { &hf_newmail_notify_type_object_copied,
+          { "ObjectCopied", NEWMAIL_FILTER_NAME ".notify.type.object_copied", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_NOTIFY_OBJECT_COPIED, "A folder or message was copied", HFILL } },
+        { &hf_newmail_notify_type_search_complete,
+          { "SearchComplete", NEWMAIL_FILTER_NAME ".notify.type.search_complete", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_NOTIFY_SEARCH_COMPLETE, "A search finished", HFILL } },
+        { &hf_newmail_notify_type_table_modified,
+          { "TableModified", NEWMAIL_FILTER_NAME ".notify.type.table_modified", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_NOTIFY_TABLE_MODIFIED, "A table the client watches changed", HFILL } },
+        { &hf_newmail_notify_type_extended,
+          { "Extended", NEWMAIL_FILTER_NAME ".notify.type.extended", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_NOTIFY_EXTENDED, "Reserved; clients ignore it", HFILL } },
+        { &hf_newmail_notify_type_total_message_count,
+          { "TotalMessageCount present", NEWMAIL_FILTER_NAME ".notify.type.total_message_count",
+            FT_BOOLEAN, 16, NULL, NEWMAIL_NOTIFY_FLAG_T,
+            "The folder's total message count follows (flag T)", HFILL } },
+        { &hf_newmail_notify_type_unread_message_count,
+          { "UnreadMessageCount present", NEWMAIL_FILTER_NAME ".notify.type.unread_message_count",
+            FT_BOOLEAN, 16, NULL, NEWMAIL_NOTIFY_FLAG_U,
+            "The folder's unread message count follows (flag U)", HFILL } },
+        { &hf_newmail_notify_type_search_folder,
+          { "In a search folder", NEWMAIL_FILTER_NAME ".notify.type.search_folder", FT_BOOLEAN, 16,
+            NULL, NEWMAIL_NOTIFY_FLAG_S, "The event happened in a search folder (flag S)",
+            HFILL } },
+        { &hf_newmail_notify_type_message,
+          { "On a message", NEWMAIL_FILTER_NAME ".notify.type.message", FT_BOOLEAN, 16, NULL,
+            NEWMAIL_NOTIFY_FLAG_M, "The event is about a message, not a folder (flag M)",
+            HFILL } },
+        { &hf_newmail_notify_table_event,
+          { "TableEventType", NEWMAIL_FILTER_NAME ".notify.table_event", FT_UINT16, BASE_HEX,
+            VALS(table_event_vals), 0x0, "How a watched table changed", HFILL } },
+        { &hf_newmail_notify_folder_id,
+          { "FolderId", NEWMAIL_FILTER_NAME ".notify.folder_id", FT_UINT64, BASE_HEX, NULL, 0x0,
+            "The folder the event happened in (a new message's folder)", HFILL } },
+        { &hf_newmail_notify_message_id,
+          { "MessageId", NEWMAIL_FILTER_NAME ".notify.message_id", FT_UINT64, BASE_HEX, NULL, 0x0,
+            "The message the event is about (the new message)", HFILL } },
+        { &hf_newmail_notify_parent_folder_id,
+          { "ParentFolderId", NEWMAIL_FILTER_NAME ".notify.parent_folder_id", FT_UINT64, BASE_HEX,
+            NULL, 0x0, "The folder's parent folder", HFILL } },
+        { &hf_newmail_notify_old_folder_id,
+          { "OldFolderId", NEWMAIL_FILTER_NAME ".notify.old_folder_id", FT_UINT64, BASE_HEX, NULL,
+            0x0, "Where the object was before it moved or was copied", HFILL } },
+        { &hf_newmail_notify_old_message_id,
+          { "OldMessageId", NEWMAIL_FILTER_NAME ".notify.old_message_id", FT_UINT64, BASE_HEX,
+            NULL, 0x0, "The message's id before it moved or was copied", HFILL } },
+        { &hf_newmail_notify_old_parent_folder_id,
+          { "OldParentFolderId", NEWMAIL_FILTER_NAME ".notify.old_parent_folder_id", FT_UINT64,
+            BASE_HEX, NULL, 0x0, "The folder's parent before it moved or was copied", HFILL } },
+        { &hf_newmail_notify_tag_count,
+          { "TagCount", NEWMAIL_FILTER_NAME ".notify.tag_count", FT_UINT16, BASE_DEC, NULL, 0x0,
+            "How many property tags of the object changed", HFILL } },
+        { &hf_newmail_notify_total_message_count,
+          { "TotalMessageCount", NEWMAIL_FILTER_NAME ".notify.total_message_count", FT_UINT32,
+            BASE_DEC, NULL, 0x0, "Messages in the folder", HFILL } },
+        { &hf_newmail_notify_unread_message_count,
+          { "UnreadMessageCount", NEWMAIL_FILTER_NAME ".notify.unread_message_count", FT_UINT32,
+            BASE_DEC, NULL, 0x0, "Unread messages in the folder", HFILL } },
+        { &hf_newmail_notify_message_flags,
+          { "MessageFlags", NEWMAIL_FILTER_NAME ".notify.message_flags", FT_UINT32, BASE_HEX, NULL,
+            0x0, "The new message's PidTagMessageFlags", HFILL } },
+        { &hf_newmail_notify_unicode,
+          { "UnicodeFlag", NEWMAIL_FILTER_NAME ".notify.unicode", FT_BOOLEAN, 8, NULL, 0x0,
+            "MessageClass is UTF-16LE (true) or 8-bit (false)", HFILL } },
+        { &hf_newmail_notify_message_class,
+          { "MessageClass", NEWMAIL_FILTER_NAME ".notify.message_class", FT_STRING, BASE_NONE, NULL,
+            0x0, "The new message's class, e.g. IPM.Note", HFILL } },
+        { &hf_newmail_notify_signal_frame,
+          { "Announced by signal in", NEWMAIL_FILTER_NAME ".notify.signal_frame", FT_FRAMENUM,
+            BASE_NONE, NULL, 0x0,
+            "The signal that told the client about this new mail: the first one the fetch"
+            " answers", HFILL } },
+        { &hf_newmail_pending_rop,
+          { "RopPending", NEWMAIL_FILTER_NAME ".pending_rop", FT_NONE, BASE_NONE, NULL, 0x0,
+            "More notifications are queued for a session (MS-OXCROPS 2.2.14.3)", HFILL } },
+        { &hf_newmail_pending_rop_session_index,
+          { "SessionIndex", NEWMAIL_FILTER_NAME ".pending_rop.session_index", FT_UINT16, BASE_DEC,
+            NULL, 0x0, "The session with notifications pending", HFILL } },
+    };
+    static gint *ett[] = {
+        &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
+        &ett_newmail_rop,        &ett_newmail_notify, &ett_newmail_notify_type,
+    };
+    static ei_register_info ei[] = {
+        { &ei_newmail_rpcx_problem,
+          { NEWMAIL_FILTER_NAME ".rpc_header_ext.malformed", PI_MALFORMED, PI_ERROR,
+            "RPC_HEADER_EXT disagrees with the buffer", EXPFILL } },
+        { &ei_newmail_rop_decode,
+          { NEWMAIL_FILTER_NAME ".rop_decode_failed", PI_MALFORMED, PI_ERROR,
+            "The payload does not decode: a match reaches before the start of the output",
+            EXPFILL } },
+        { &ei_newmail_rop_buffer_problem,
+          { NEWMAIL_FILTER_NAME ".rop_buffer.malformed", PI_MALFORMED, PI_ERROR,
+            "The decoded payload is not a well-formed ROP buffer", EXPFILL } },
+        { &ei_newmail_rop_unsized,
+          { NEWMAIL_FILTER_NAME ".rop_unsized", PI_UNDECODED, PI_NOTE,
+            "The plugin cannot size this ROP's response: the rest of the buffer is not decoded",
+            EXPFILL } },
+        { &ei_newmail_rop_truncated,
+          { NEWMAIL_FILTER_NAME ".rop_truncated", PI_MALFORMED, PI_ERROR,
+            "A ROP response runs past the end of RopsList", EXPFILL } },
+        { &ei_newmail_notify_problem,
+          { NEWMAIL_FILTER_NAME ".notify.malformed", PI_MALFORMED, PI_WARN,
+            "The notification's flags or strings disagree with MS-OXCNOTIF", EXPFILL } },
+    };
+    expert_module_t *expert = expert_register_protocol(proto_newmail);
+
+    proto_register_field_array(proto_newmail, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_register_field_array(expert, ei, array_length(ei));
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * newmail-rop-tree.h: the tree of a ROP buffer (MS-OXCRPC 2.2.2.1, MS-OXCROPS
+ * 2.2.1): its RPC_HEADER_EXT blocks, each block's decoded payload as a data
+ * source of its own, and in a response the RopNotify and RopPending the
+ * server queued. EcDoRpcExt2 (rgbIn, rgbOut) and MAPI over HTTP Execute carry
+ * the same buffers, so both dissectors call this. The bytes are read by
+ * newmail-rop.c.
+ */
+#ifndef NEWMAIL_ROP_TREE_H
+#define NEWMAIL_ROP_TREE_H
+
+#include <epan/packet.h>
+
+#include "newmail-session.h"
+
+/* Adds the buffer at tvb[offset, offset + length). `fetch` is the fetch
+ * request a response buffer answers (its NewMail notifications link the
+ * signal that announced them), or NULL. */
+void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                proto_tree *tree, gboolean response, const newmail_fetch_t *fetch);
+
+void newmail_register_rop_tree(void);
+
+#endif /* NEWMAIL_ROP_TREE_H */
