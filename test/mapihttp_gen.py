@@ -46,6 +46,7 @@ names are example.com.
 
 import argparse
 import email.utils
+import hashlib
 import io
 import json
 import os
@@ -252,6 +253,11 @@ class HttpConnection:
         return self.script.write(self.conn, from_client, data)
 
 
+def _entity(data):
+    """What HTTP hands the media type's dissector: length and SHA-256."""
+    return {"entity_length": len(data), "entity_sha256": hashlib.sha256(data).hexdigest()}
+
+
 def _chunk(data):
     return b"%X\r\n" % len(data) + data + b"\r\n"
 
@@ -312,7 +318,7 @@ class MapiHttpSession:
             request_type=request_type, request_id=request_id, client_info=self.client_info,
             client=connection.client, conn=connection.conn, write=write,
             context_cookie=self.context, fields=dict(fields or {}), rop=rop,
-            experts=[], body_length=len(body))
+            experts=[], body_length=len(body), **_entity(body))
         if request_type in (CONNECT, BIND):
             self.script.sessions[self.name] = model
         return model
@@ -381,6 +387,8 @@ class MapiHttpSession:
         response["_tail"] = tail
         response["_body"] = body
         response["body_length"] = len(body)
+        keepalives = b"PENDING\r\n" * response["meta_tags"].count("PENDING")
+        response.update(_entity(b"PROCESSING\r\n" + keepalives + tail + body))
         if response["_chunked"]:
             data = tail + body
             cuts = [len(data) * i // final_chunks for i in range(final_chunks + 1)]
@@ -596,17 +604,25 @@ def resolve(script, frames, times):
             fetches.append({"frame": message["frame"], "signal_frames": message["signal_frames"]})
             if "response" in message:
                 message["response"]["answered_signal_frames"] = message["signal_frames"]
+    # -z newmail,tree (SPEC.md section 4): a signal counts at its frame for its
+    # client; "Fetched" and one "Fetch delay (ms)" value (from the first signal
+    # answered) per fetch request answering at least one, for the requester.
     stats = {}
+
+    def node(client):
+        return stats.setdefault(client, {"MAPI over HTTP NotificationWaits": 0, "Fetched": 0,
+                                         "Not fetched": 0, "fetch_delays_ms": []})
     for signal in signals:
-        node = stats.setdefault(signal["client"], {"MAPI over HTTP NotificationWaits": 0,
-                                                   "Fetched": 0, "Not fetched": 0,
-                                                   "fetch_delays_ms": []})
-        node["MAPI over HTTP NotificationWaits"] += 1
-        if signal["fetch_frame"] is not None:
-            node["Fetched"] += 1
-            node["fetch_delays_ms"].append(signal["fetch_delay_us"] / 1000)
+        node(signal["client"])["MAPI over HTTP NotificationWaits"] += 1
         if signal["unfetched_signal_frame"] is not None:
-            node["Not fetched"] += 1
+            node(signal["client"])["Not fetched"] += 1
+    for message in events:
+        answered = message.get("signal_frames")
+        if answered:
+            first = next(s for s in signals if s["frame"] == answered[0])
+            node(message["client"])["Fetched"] += 1
+            node(message["client"])["fetch_delays_ms"].append(
+                (message["time_us"] - first["time_us"]) / 1000)
     entry = {
         "file": script.name + ".pcap",
         "description": script.description,
@@ -1012,6 +1028,39 @@ def scenario_rpc_ext2(fileobj):
             "sessions": {}}
 
 
+def example_script():
+    """examples/mapihttp-newmail.pcap: the smallest whole story, for the README."""
+    script = Script("mapihttp-newmail",
+                    "MAPI over HTTP (plain HTTP behind TLS offload): Outlook connects and "
+                    "registers for notifications, parks a NotificationWait that Exchange "
+                    "answers with EventPending after two keep-alives, and fetches the "
+                    "RopNotify NewMail with an Execute.")
+    session, main = _connected(script)
+    waits = HttpConnection(script)
+    parked = session.notification_wait(waits)
+    for _ in range(2):
+        session.keepalive(waits, parked, PENDING_PERIOD_MS / 1000)
+    session.notification_wait_done(waits, parked, True, wait=12.5)
+    script.wait(0.4)
+    session.execute(main, _new_mail_out(message_id=0x4F00000000000D01))
+    return script
+
+
+class ExampleCapture:
+    """A played script in the shape examples/make_examples.py's Example has:
+    no UDP notification, registration or unregistration; ``entry`` is its
+    manifest entry."""
+
+    def __init__(self, script):
+        self.description = script.description
+        self._data, self.entry = play(script)
+        self.notifications, self.registrations, self.unregistrations = [], [], []
+        self.net = argparse.Namespace(frames=self.entry["frames"])
+
+    def getvalue(self):
+        return self._data
+
+
 SCENARIOS = [scenario_session, scenario_nw_no_event, scenario_not_fetched, scenario_compressed,
              scenario_xor, scenario_compressed_xor, scenario_chained, scenario_rops_before,
              scenario_unsized, scenario_unicode, scenario_notify_types, scenario_many_segments,
@@ -1022,8 +1071,11 @@ SCENARIOS = [scenario_session, scenario_nw_no_event, scenario_not_fetched, scena
 def play(script):
     """(pcap bytes, manifest entry) of a script."""
     buffer = io.BytesIO()
-    frames, times = PcapPlayer(script, buffer).play()
-    return buffer.getvalue(), resolve(script, frames, times)
+    player = PcapPlayer(script, buffer)
+    frames, times = player.play()
+    entry = resolve(script, frames, times)
+    entry["frames"] = player.net.frames
+    return buffer.getvalue(), entry
 
 
 def build_all():

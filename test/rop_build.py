@@ -29,6 +29,7 @@ plugin's, and the plugin's is not checked against it directly).
 Standard library only.
 """
 
+import hashlib
 import struct
 from dataclasses import dataclass, field
 
@@ -531,7 +532,8 @@ class Block:
                  "size_actual": size_actual,
                  "compressed": bool(flags & RHE_COMPRESSED),
                  "xor_magic": bool(flags & RHE_XOR_MAGIC), "last": bool(flags & RHE_LAST),
-                 "payload_length": len(plain)}
+                 "payload_length": len(plain),
+                 "payload_sha256": hashlib.sha256(plain).hexdigest()}
         return header + body, model
 
 
