@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# Regenerates the example captures examples/newmail-*.pcap (or writes them
+# Regenerates the example captures examples/*.pcap (or writes them
 # into the folder given as the first argument). Deterministic: an unchanged
 # examples/make_examples.py gives byte-identical files. Works from any
 # current directory; needs only Debian's /usr/bin/python3.

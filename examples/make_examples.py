@@ -11,7 +11,9 @@ The examples are what a user opens first (scripts/quickstart.sh decodes
 newmail-ipv4.pcap, the README shows it, docs/screenshot-newmail.png is taken
 from it); the test captures of test/gen_captures.py are for the tests and may
 change with them. These are built here, from the frame builders of
-test/newmail_pcap.py only, so they change only when this file does.
+test/newmail_pcap.py only, so they change only when this file does; the MAPI
+over HTTP example (mapihttp-newmail.pcap) comes from test/mapihttp_gen.py's
+example_script() and changes when that does.
 test/test_examples.py checks that running this again gives byte-identical
 files and that tshark with the plugin shows exactly the NEWMAIL frames
 recorded here.
@@ -29,6 +31,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "test"))
 
+import mapihttp_gen  # noqa: E402  (test/mapihttp_gen.py: the MAPI over HTTP example)
 import newmail_pcap as nm  # noqa: E402  (needs the path above)
 
 CLIENT = "192.0.2.10"
@@ -188,6 +191,7 @@ EXAMPLES = {
     "newmail-ipv6.pcap": example_ipv6,
     "newmail-mismatch.pcap": example_mismatch,
     "newmail-unregister.pcap": example_unregister,
+    "mapihttp-newmail.pcap": lambda: mapihttp_gen.ExampleCapture(mapihttp_gen.example_script()),
 }
 
 
