@@ -81,9 +81,15 @@ typedef struct {
     guint32 response_frame;
 } request_record_t;
 
-/* One message (request or response) of a frame. */
+/* One message (request or response) of a frame. The headers are kept:
+ * HTTP hands them over on the first pass, and later passes must show the
+ * same (Wireshark 4.6 hands over none when it dissects the frame again). */
 typedef struct {
     request_record_t *request;
+    gboolean response;
+    const char *request_type; /* X-RequestType, X-RequestId, X-ClientInfo, or NULL */
+    const char *request_id;
+    const char *client_info;
     guint32 previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
 
@@ -374,17 +380,48 @@ add_request_type(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     proto_item_set_generated(item);
 }
 
+/* First pass: what this message is, kept for every pass. */
+static message_record_t *
+remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean response)
+{
+    message_record_t *message = wmem_new0(wmem_file_scope(), message_record_t);
+    const char *type_text = http_header(info, "x-requesttype");
+    request_record_t *request;
+
+    message->response = response;
+    message->request_type = wmem_strdup(wmem_file_scope(), type_text);
+    message->request_id = wmem_strdup(wmem_file_scope(), http_header(info, "x-requestid"));
+    message->client_info = wmem_strdup(wmem_file_scope(), http_header(info, "x-clientinfo"));
+    if (!response) {
+        request = wmem_new0(wmem_file_scope(), request_record_t);
+        request->frame = pinfo->num;
+        request->type = type_text != NULL ? newmail_mh_request_type(type_text, strlen(type_text))
+                                          : NEWMAIL_MH_RT_UNKNOWN;
+        request->session = request_session(pinfo, request->type,
+                                           session_cookie(pinfo->pool, http_header(info, "cookie")));
+        if (message->request_id != NULL)
+            wmem_map_insert(requests_by_id, message->request_id, request);
+    } else {
+        request = message->request_id != NULL
+                      ? (request_record_t *)wmem_map_lookup(requests_by_id, message->request_id)
+                      : NULL;
+        if (request != NULL && request->response_frame == 0)
+            request->response_frame = pinfo->num;
+        if (request != NULL && request->type == NEWMAIL_MH_RT_CONNECT)
+            name_session(pinfo, request, http_header(info, "set-cookie"));
+    }
+    message->request = request;
+    return message;
+}
+
 static int
 dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     const newmail_media_info_t *info = (const newmail_media_info_t *)data;
-    gboolean response = info != NULL && info->type == NEWMAIL_MEDIA_HTTP_RESPONSE;
-    const char *type_text = http_header(info, "x-requesttype");
-    const char *request_id = http_header(info, "x-requestid");
-    newmail_mh_request_type_t type = type_text != NULL
-                                         ? newmail_mh_request_type(type_text, strlen(type_text))
-                                         : NEWMAIL_MH_RT_UNKNOWN;
+    gboolean response;
     guint32 key = message_index(pinfo);
+    newmail_mh_request_type_t type = NEWMAIL_MH_RT_UNKNOWN;
+    const char *type_text = NULL;
     message_record_t *message;
     request_record_t *request;
     newmail_session_t *session;
@@ -397,28 +434,18 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
 
     message = (message_record_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_mapihttp, key);
     if (message == NULL && !PINFO_FD_VISITED(pinfo)) {
-        message = wmem_new0(wmem_file_scope(), message_record_t);
-        if (!response) {
-            request = wmem_new0(wmem_file_scope(), request_record_t);
-            request->frame = pinfo->num;
-            request->type = type;
-            request->session = request_session(
-                pinfo, type, session_cookie(pinfo->pool, http_header(info, "cookie")));
-            if (request_id != NULL)
-                wmem_map_insert(requests_by_id, wmem_strdup(wmem_file_scope(), request_id),
-                                request);
-        } else {
-            request = request_id != NULL
-                          ? (request_record_t *)wmem_map_lookup(requests_by_id, request_id)
-                          : NULL;
-            if (request != NULL && request->response_frame == 0)
-                request->response_frame = pinfo->num;
-        }
-        message->request = request;
+        message = remember_message(pinfo, info,
+                                   info != NULL && info->type == NEWMAIL_MEDIA_HTTP_RESPONSE);
         p_add_proto_data(wmem_file_scope(), pinfo, proto_mapihttp, key, message);
     }
-    request = message != NULL ? message->request : NULL;
+    if (message == NULL) /* HTTP handed over a message the first pass did not see */
+        return 0;
+    response = message->response;
+    request = message->request;
     session = request != NULL ? request->session : NULL;
+    type_text = message->request_type;
+    if (type_text != NULL)
+        type = newmail_mh_request_type(type_text, strlen(type_text));
     if (type == NEWMAIL_MH_RT_UNKNOWN && request != NULL) /* a response that does not say */
         type = request->type;
 
@@ -433,9 +460,8 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
                            response ? "response" : "request");
     mapihttp_tree = proto_item_add_subtree(ti, ett_mapihttp);
     add_request_type(mapihttp_tree, tvb, pinfo, type, type_text);
-    add_header_string(mapihttp_tree, hf_mapihttp_request_id, tvb, request_id);
-    add_header_string(mapihttp_tree, hf_mapihttp_client_info, tvb,
-                      http_header(info, "x-clientinfo"));
+    add_header_string(mapihttp_tree, hf_mapihttp_request_id, tvb, message->request_id);
+    add_header_string(mapihttp_tree, hf_mapihttp_client_info, tvb, message->client_info);
     newmail_add_session_link(mapihttp_tree, tvb, session);
     if (request != NULL && response)
         newmail_add_frame_link(mapihttp_tree, hf_mapihttp_request_frame, tvb, request->frame);
@@ -450,8 +476,6 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         fetch = newmail_session_fetch_in(session, request->frame);
     }
     if (response) {
-        if (!PINFO_FD_VISITED(pinfo) && type == NEWMAIL_MH_RT_CONNECT && request != NULL)
-            name_session(pinfo, request, http_header(info, "set-cookie"));
         body_offset = add_envelope(mapihttp_tree, tvb, pinfo, &env);
         if (body_offset < 0)
             return tvb_captured_length(tvb);
@@ -464,13 +488,13 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         newmail_mh_body_has(&body, NEWMAIL_MHF_EVENT_PENDING) &&
         body.value[NEWMAIL_MHF_EVENT_PENDING] == 1) {
         col_append_str(pinfo->cinfo, COL_INFO, ", EventPending");
-        if (!PINFO_FD_VISITED(pinfo) && message != NULL && session != NULL) {
+        if (!PINFO_FD_VISITED(pinfo) && session != NULL) {
             message->previous_signal = session->last_http_signal;
             session->last_http_signal = pinfo->num;
             newmail_session_signal(session, pinfo);
         }
         newmail_add_signal(mapihttp_tree, tvb, pinfo, NEWMAIL_SIGNAL_HTTP, session,
-                           message != NULL ? message->previous_signal : 0);
+                           message->previous_signal);
     }
     return tvb_captured_length(tvb);
 }
