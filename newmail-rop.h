@@ -27,9 +27,10 @@
  *
  * Why not libwireshark's tvb_uncompress_lz77() (epan/tvbuff_lz77.c)? It
  * decodes the same MS-XCA format but has no output bound: it appends to a
- * growing array until the input runs out, so one 7-byte match token (a
- * 16-bit length extension of 0xFFFF) yields about 64 KiB, and a block of a
- * few hundred bytes expands to megabytes while SizeActual says 200. It also
+ * growing array until the input runs out, so one 6-byte match token (token,
+ * length nibble 15, byte 255, 16-bit length 0xFFFF) yields about 64 KiB, and
+ * a block of a few hundred bytes expands to megabytes while SizeActual says
+ * 200 (test_rop's bomb: under 600 bytes asking for 6.5 MB). It also
  * reads a literal without checking that the literal lies inside in_size (only
  * the end of the whole tvb stops it, so a literal flag at the end of one block
  * reads the next block's header as data), and its "length 0 means a 32-bit
