@@ -320,6 +320,9 @@ class MapiHttpSession:
             context_cookie=self.context, fields=dict(fields or {}), rop=rop,
             experts=[], body_length=len(body), **_entity(body))
         if request_type in (CONNECT, BIND):
+            # SPEC.md section 5: session_frame is the Connect request's frame; on
+            # /mapi/nspi/ the Bind request creates the Session Context
+            # (MS-OXCMAPIHTTP 3.1.5.1, "by Using the Connect or Bind Request Type").
             self.script.sessions[self.name] = model
         return model
 
@@ -949,9 +952,11 @@ def scenario_bad_bomb():
 
 
 def scenario_bad_truncated():
-    return _bad_scenario("bad_truncated_body", "An Execute response body cut 40 bytes short of "
-                         "its RopBufferSize (the HTTP message itself is complete).",
-                         _new_mail_out(), truncate=40)
+    script = _bad_scenario("bad_truncated_body", "An Execute response body cut 40 bytes short "
+                           "of its RopBufferSize (the HTTP message itself is complete).",
+                           _new_mail_out(), truncate=40)
+    script.messages[-1]["truncated"] = True    # the RopBuffer field itself is cut
+    return script
 
 
 # --- EcDoRpcExt2 over DCE/RPC (MS-OXCRPC 3.1.4.2) ---------------------------
