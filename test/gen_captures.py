@@ -184,6 +184,7 @@ class Expectations:
 
     def response(self, record, call):
         """Complete ``record`` with the response (or fault) of ``call``."""
+        record["response_frames"] = list(call.response_frames)
         record["response_frame"] = call.response_frame
         record["response_time_us"] = self.times[call.response_frame]
         record["fault_status"] = call.fault_status
