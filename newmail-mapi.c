@@ -214,8 +214,9 @@ add_truncation(packet_info *pinfo, proto_item *ti, const newmail_stub_t *stub, c
 
 /* ---- EcRRegisterPushNotification and EcRUnregisterPushNotification -------------- */
 
-/* The callback SOCKADDR's subtree; it says what was wrong with it, if anything. */
-static void
+/* The callback SOCKADDR's subtree; it says what was wrong with it, if
+ * anything. Returns its item. */
+static proto_item *
 add_callback(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, int stub_offset,
              const newmail_stub_t *stub)
 {
@@ -231,16 +232,16 @@ add_callback(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, int stub_offse
                                "SOCKADDR of %u bytes is too short for its family; no port learned",
                                stub->callback_count);
         if (stub->callback_count < 2)
-            return;
+            return ti;
     }
     proto_tree_add_item(callback_tree, hf_newmail_callback_family, tvb, base, 2, ENC_LITTLE_ENDIAN);
     if (stub->problems & NEWMAIL_PROBLEM_FAMILY) {
         expert_add_info_format(pinfo, ti, &ei_newmail_callback_family,
                                "Unknown address family %u; no port learned", sockaddr->family);
-        return;
+        return ti;
     }
     if (stub->problems & NEWMAIL_PROBLEM_SOCKADDR_SHORT)
-        return;
+        return ti;
 
     proto_item_append_text(ti, ": %s",
                            newmail_endpoint_to_str(pinfo->pool, sockaddr->family, sockaddr->address,
@@ -260,26 +261,25 @@ add_callback(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, int stub_offse
     }
     if (stub->problems & NEWMAIL_PROBLEM_PORT_ZERO)
         expert_add_info(pinfo, ti, &ei_newmail_callback_port_zero);
+    return ti;
 }
 
 /* A specific callback address other than the one the request came from
  * (NAT, another interface): the server sends where it may not reach. */
 static void
-check_callback_source(proto_tree *tree, packet_info *pinfo, const newmail_stub_t *stub)
+check_callback_source(proto_item *callback_item, packet_info *pinfo, const newmail_stub_t *stub)
 {
     static const guint8 zeroes[16];
     const newmail_sockaddr_t *sockaddr = &stub->sockaddr;
     size_t length = sockaddr->family == NEWMAIL_AF_INET ? 4 : 16;
     int type = sockaddr->family == NEWMAIL_AF_INET ? AT_IPv4 : AT_IPv6;
-    proto_item *item;
 
     if (memcmp(sockaddr->address, zeroes, length) == 0)
         return;
     if (pinfo->src.type == type && pinfo->src.len == (int)length &&
         memcmp(pinfo->src.data, sockaddr->address, length) == 0)
         return;
-    item = proto_tree_get_parent(tree);
-    expert_add_info_format(pinfo, item, &ei_newmail_callback_not_source,
+    expert_add_info_format(pinfo, callback_item, &ei_newmail_callback_not_source,
                            "The callback address %s is not the address this request came from"
                            " (%s): notifications go where the server may not reach",
                            newmail_endpoint_to_str(pinfo->pool, sockaddr->family, sockaddr->address,
@@ -310,7 +310,7 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
     newmail_registration_t *registration = NULL;
     newmail_session_t *session = NULL;
     newmail_tap_info_t tap = {0};
-    proto_item *item;
+    proto_item *item, *callback_item = NULL;
 
     if (newmail_stub_has(stub, NEWMAIL_F_CONTEXT_HANDLE))
         session = newmail_session_by_handle(stub->context_handle, pinfo);
@@ -331,7 +331,7 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
             expert_add_info(pinfo, item, &ei_newmail_advise_bits);
     }
     if (newmail_stub_has(stub, NEWMAIL_F_CALLBACK))
-        add_callback(tree, tvb, pinfo, offset, stub);
+        callback_item = add_callback(tree, tvb, pinfo, offset, stub);
     if (newmail_stub_has(stub, NEWMAIL_F_CALLBACK_LENGTH)) {
         item = add_stub_item(tree, hf_newmail_callback_length, tvb, offset, stub,
                              NEWMAIL_F_CALLBACK_LENGTH, encoding);
@@ -345,7 +345,7 @@ add_register_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *p
     add_call_links(tree, tvb, di, TRUE);
     if (!newmail_stub_is_valid_registration(stub))
         return;
-    check_callback_source(tree, pinfo, stub);
+    check_callback_source(callback_item, pinfo, stub);
     if (!PINFO_FD_VISITED(pinfo)) {
         registration = newmail_registration_add(pinfo, di->call_data, stub, session);
         if (registration != NULL)

@@ -86,6 +86,7 @@ typedef struct {
  * same (Wireshark 4.6 hands over none when it dissects the frame again). */
 typedef struct {
     request_record_t *request;
+    newmail_session_t *session; /* when there is no request: the session it belongs to */
     gboolean response;
     const char *request_type; /* X-RequestType, X-RequestId, X-ClientInfo, or NULL */
     const char *request_id;
@@ -93,15 +94,19 @@ typedef struct {
     guint32 previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
 
-static wmem_map_t *requests_by_id;     /* X-RequestId -> request_record_t */
-static wmem_map_t *unnamed_sessions;   /* client address text -> session whose cookie is not
-                                          known yet (Connect answered without one we could read) */
+static wmem_map_t *requests_by_id;   /* X-RequestId -> request_record_t */
+static wmem_map_t *unnamed_sessions; /* "client endpoint" -> session whose cookie is not known
+                                        yet (a Connect or Bind answered without one we read) */
+static wmem_map_t *latest_sessions;  /* client address -> its latest session */
+static wmem_map_t *session_endpoints; /* session -> the endpoint its Connect or Bind went to */
 
 static void
 mapihttp_init(void)
 {
     requests_by_id = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
     unnamed_sessions = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
+    latest_sessions = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
+    session_endpoints = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
 /* HTTP may hand over several messages in one frame: they are told apart by
@@ -152,34 +157,53 @@ session_cookie(wmem_allocator_t *scope, const char *cookies)
 
 /* ---- The session -------------------------------------------------------------------------- */
 
-/* First pass, at a request: its session. A Connect starts one, named by the
- * cookie its response sets; HTTP keeps only the last Set-Cookie of a
- * response, so when that was not MapiContext the first unknown MapiContext
- * the same client sends names the session its Connect started. */
+static const char *
+unnamed_key(packet_info *pinfo, const address *client, newmail_mh_endpoint_t endpoint)
+{
+    return wmem_strdup_printf(pinfo->pool, "%s %d", address_to_str(pinfo->pool, client),
+                              (int)endpoint);
+}
+
+/* First pass, at a request: its session. A Connect (mailbox) or Bind
+ * (address book) starts one, named by the cookie its response sets
+ * (MS-OXCMAPIHTTP 3.1.5.1). HTTP keeps only a message's last Set-Cookie and
+ * last Cookie line; so when the Connect response's was not MapiContext, the
+ * first unknown MapiContext the client sends to that endpoint names the
+ * session, and a request whose MapiContext cannot be read belongs to the
+ * client's latest session. */
 static newmail_session_t *
 request_session(packet_info *pinfo, newmail_mh_request_type_t type, const char *cookie)
 {
+    newmail_mh_endpoint_t endpoint = newmail_mh_request_type_endpoint(type);
     const char *client = address_to_str(pinfo->pool, &pinfo->src);
-    newmail_session_t *session;
+    newmail_session_t *session = NULL;
 
-    if (type == NEWMAIL_MH_RT_CONNECT) {
+    if (type == NEWMAIL_MH_RT_CONNECT || type == NEWMAIL_MH_RT_BIND) {
         session = newmail_session_new(pinfo);
-        wmem_map_insert(unnamed_sessions, wmem_strdup(wmem_file_scope(), client), session);
-        return session;
+        wmem_map_insert(session_endpoints, session, GINT_TO_POINTER(endpoint));
+        wmem_map_insert(unnamed_sessions,
+                        wmem_strdup(wmem_file_scope(), unnamed_key(pinfo, &pinfo->src, endpoint)),
+                        session);
+    } else if (cookie != NULL && !newmail_session_cookie_known(cookie) &&
+               endpoint != NEWMAIL_MH_ENDPOINT_BOTH) {
+        session = (newmail_session_t *)wmem_map_remove(unnamed_sessions,
+                                                       unnamed_key(pinfo, &pinfo->src, endpoint));
+        newmail_session_bind_cookie(session, cookie);
     }
-    if (cookie == NULL)
-        return NULL;
-    if (!newmail_session_cookie_known(cookie)) {
-        session = (newmail_session_t *)wmem_map_remove(unnamed_sessions, client);
-        if (session != NULL) {
-            newmail_session_bind_cookie(session, cookie);
-            return session;
-        }
-    }
-    return newmail_session_by_cookie(cookie, pinfo);
+    if (session == NULL && cookie != NULL)
+        session = newmail_session_by_cookie(cookie, pinfo);
+    if (session == NULL)
+        session = (newmail_session_t *)wmem_map_lookup(latest_sessions, client);
+    if (session != NULL && wmem_map_lookup(latest_sessions, client) != session)
+        wmem_map_insert(latest_sessions,
+                        wmem_map_contains(latest_sessions, client)
+                            ? client /* the existing key stays */
+                            : wmem_strdup(wmem_file_scope(), client),
+                        session);
+    return session;
 }
 
-/* First pass, at a Connect response: the cookie it sets names the session. */
+/* First pass, at a Connect or Bind response: the cookie it sets names the session. */
 static void
 name_session(packet_info *pinfo, request_record_t *request, const char *set_cookie)
 {
@@ -188,7 +212,21 @@ name_session(packet_info *pinfo, request_record_t *request, const char *set_cook
     if (request->session == NULL || cookie == NULL || newmail_session_cookie_known(cookie))
         return;
     newmail_session_bind_cookie(request->session, cookie);
-    wmem_map_remove(unnamed_sessions, address_to_str(pinfo->pool, &pinfo->dst));
+    wmem_map_remove(unnamed_sessions,
+                    unnamed_key(pinfo, &pinfo->dst, newmail_mh_request_type_endpoint(request->type)));
+}
+
+/* The endpoint a request went to: its type's, or for PING, which both have,
+ * its session's. */
+static newmail_mh_endpoint_t
+request_endpoint(newmail_mh_request_type_t type, const newmail_session_t *session)
+{
+    newmail_mh_endpoint_t endpoint = newmail_mh_request_type_endpoint(type);
+
+    if (endpoint == NEWMAIL_MH_ENDPOINT_BOTH && session != NULL)
+        endpoint = (newmail_mh_endpoint_t)GPOINTER_TO_INT(
+            wmem_map_lookup(session_endpoints, (gconstpointer)session));
+    return endpoint;
 }
 
 /* ---- Bodies --------------------------------------------------------------------------------- */
@@ -363,9 +401,11 @@ add_header_string(proto_tree *tree, int hf, tvbuff_t *tvb, const char *value)
 
 static void
 add_request_type(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-                 newmail_mh_request_type_t type, const char *text)
+                 newmail_mh_request_type_t type, const char *text,
+                 const newmail_session_t *session)
 {
-    static const char *const endpoints[] = { "", "emsmdb", "nspi", "emsmdb, nspi" };
+    static const char *const endpoints[] = { NULL, "emsmdb", "nspi", NULL };
+    const char *endpoint;
     proto_item *item;
 
     item = proto_tree_add_string(tree, hf_mapihttp_request_type, tvb, 0, 0,
@@ -375,9 +415,10 @@ add_request_type(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
         expert_add_info(pinfo, item, &ei_mapihttp_request_type);
         return;
     }
-    item = proto_tree_add_string(tree, hf_mapihttp_endpoint, tvb, 0, 0,
-                                 endpoints[newmail_mh_request_type_endpoint(type)]);
-    proto_item_set_generated(item);
+    endpoint = endpoints[request_endpoint(type, session)];
+    if (endpoint != NULL)
+        proto_item_set_generated(
+            proto_tree_add_string(tree, hf_mapihttp_endpoint, tvb, 0, 0, endpoint));
 }
 
 /* First pass: what this message is, kept for every pass. */
@@ -407,8 +448,15 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean 
                       : NULL;
         if (request != NULL && request->response_frame == 0)
             request->response_frame = pinfo->num;
-        if (request != NULL && request->type == NEWMAIL_MH_RT_CONNECT)
+        if (request != NULL &&
+            (request->type == NEWMAIL_MH_RT_CONNECT || request->type == NEWMAIL_MH_RT_BIND))
             name_session(pinfo, request, http_header(info, "set-cookie"));
+        if (request == NULL) {
+            /* Its request reached no dissector (an empty PING), or is not in
+             * the capture: the client's latest session, as for a request. */
+            message->session = (newmail_session_t *)wmem_map_lookup(
+                latest_sessions, address_to_str(pinfo->pool, &pinfo->dst));
+        }
     }
     message->request = request;
     return message;
@@ -442,7 +490,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         return 0;
     response = message->response;
     request = message->request;
-    session = request != NULL ? request->session : NULL;
+    session = request != NULL ? request->session : message->session;
     type_text = message->request_type;
     if (type_text != NULL)
         type = newmail_mh_request_type(type_text, strlen(type_text));
@@ -459,7 +507,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
                                                          : "unknown",
                            response ? "response" : "request");
     mapihttp_tree = proto_item_add_subtree(ti, ett_mapihttp);
-    add_request_type(mapihttp_tree, tvb, pinfo, type, type_text);
+    add_request_type(mapihttp_tree, tvb, pinfo, type, type_text, session);
     add_header_string(mapihttp_tree, hf_mapihttp_request_id, tvb, message->request_id);
     add_header_string(mapihttp_tree, hf_mapihttp_client_info, tvb, message->client_info);
     newmail_add_session_link(mapihttp_tree, tvb, session);

@@ -433,9 +433,12 @@ newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean force
 
     if (have_endpoint)
         registration = active_registration(&endpoint);
-    if (registration != NULL)
+    if (registration != NULL) {
+        /* A notification tells the registration's session that events wait. */
+        newmail_session_signal(registration->session, pinfo);
         return notification_from_record(tvb, pinfo, registration,
                                         add_notification(registration, pinfo));
+    }
     if (!forced)
         return NULL;
     /* Rare (only on a port the user gave NEWMAIL), so a per-frame record is

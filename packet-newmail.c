@@ -82,8 +82,17 @@ newmail_tap_client(packet_info *pinfo, const address *addr)
 void
 newmail_tap_queue(packet_info *pinfo, const newmail_tap_info_t *info)
 {
-    if (have_tap_listener(newmail_tap))
-        tap_queue_packet(newmail_tap, pinfo, wmem_memdup(pinfo->pool, info, sizeof(*info)));
+    gboolean in_error_pkt = pinfo->flags.in_error_pkt;
+
+    if (!have_tap_listener(newmail_tap))
+        return;
+    /* Taps take nothing from inside an ICMP error, so that a quoted packet
+     * is not counted twice; a refusal is this frame's own event, not the
+     * quoted notification's. */
+    if (info->event == NEWMAIL_TAP_REFUSED)
+        pinfo->flags.in_error_pkt = FALSE;
+    tap_queue_packet(newmail_tap, pinfo, wmem_memdup(pinfo->pool, info, sizeof(*info)));
+    pinfo->flags.in_error_pkt = in_error_pkt;
 }
 
 /* ---- Following callbacks ----------------------------------------------------------- */
@@ -246,10 +255,10 @@ add_refusal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     newmail_tap_info_t tap = {0};
     proto_item *item;
 
+    if (notification->quotes == 0)
+        return;
     item = newmail_add_frame_link(tree, hf_newmail_refused_notification_frame, tvb,
                                   notification->quotes);
-    if (item == NULL)
-        return;
     expert_add_info_format(pinfo, item, &ei_newmail_notification_refused,
                            "The client's host refused the notification of frame %u"
                            " (nothing listens on the callback port): it was lost",
