@@ -10,14 +10,22 @@ plugin and without it (stock), once as PDML and once as the summary columns
     plugin's own business and is not compared; a frame the plugin makes
     NEWMAIL that the manifest does not list is compared like any other, so
     it fails;
-  - a MAPI opnum 4 or 5 frame (one of the manifest's opnum 4/5 calls'
-    request and response frames, or one where stock's PDML has the mapi
-    protocol and a dcerpc.opnum of 4 or 5) may differ only by the plugin's
-    subtree: every
+  - an ICMP error quoting a notification (the manifest's "refusals") shows
+    the NEWMAIL it quotes, as Wireshark shows any protocol inside an ICMP
+    error, and is likewise not compared;
+  - a frame of an EMSMDB call the plugin reads (opnums 0, 1, 2, 4, 5, 10,
+    11, 14: the manifest's calls' request and response frames, or one where
+    stock's PDML has the mapi protocol and such a dcerpc.opnum) whose
+    operation stock decodes may differ only by the plugin's subtree: every
     PDML element whose name starts with "newmail" is removed from the
     plugin's PDML and the rest must equal stock's, attribute for attribute;
     its columns must be stock's, except that Info may end in the
-    ", registers ADDRESS:PORT" the plugin appends;
+    ", registers ADDRESS:PORT" and the notification types (", NewMail") the
+    plugin appends;
+  - a call stock does not decode (an opnum stock's MAPI lacks, shown as
+    "unknown operation"; AsyncEMSMDB, which no Wireshark decodes, and the
+    binds to it, where DCE/RPC now names the interface AsyncEMSMDB instead
+    of "async MAPI") is the plugin's to name and is not compared;
   - every other frame must have exactly stock's PDML and columns.
 
 Nothing in the packets' PDML differs between two runs of the same capture
@@ -35,7 +43,28 @@ COLUMNS = ["_ws.col.No.", "_ws.col.Time", "_ws.col.Source", "_ws.col.Destination
            "_ws.col.Protocol", "_ws.col.Length", "_ws.col.Info"]
 INFO = COLUMNS.index("_ws.col.Info") + 1  # row[0] is frame.number
 REGISTERS_SUFFIX = re.compile(r", registers (\[[0-9A-Fa-f:.]+\]|[0-9.]+):\d+")
-PUSH_OPNUMS = {"4", "5"}
+NOTIFY_SUFFIX = re.compile(r"(, (NewMail|ObjectCreated|ObjectDeleted|ObjectModified|ObjectMoved"
+                           r"|ObjectCopied|SearchComplete|TableModified|Extended))+$")
+PLUGIN_OPNUMS = {0, 1, 2, 4, 5, 10, 11, 14}
+
+# AsyncEMSMDB's interface UUID. Stock DCE/RPC names it "async MAPI" in binds;
+# once the plugin registers the interface, DCE/RPC names it by the plugin's
+# protocol, AsyncEMSMDB.
+ASYNC_EMSMDB_UUID = "5261574a-4572-206e-b268-6b199213b4e4"
+
+
+def plugin_named(stock_packet, plugin_packet):
+    """A frame whose DCE/RPC naming is the plugin's: an EMSMDB operation stock calls
+    'unknown operation' (10, 11, 14 on 4.0, encrypted or not), a bind to AsyncEMSMDB,
+    or an AsyncEMSMDB call (its protocol item appears even over an encrypted stub)."""
+    if any(p.get("name") == "mapi" and "unknown operation" in p.get("showname", "")
+           for p in stock_packet.iter("proto")):
+        return True
+    if any(f.get("name") == "dcerpc.cn_bind_to_uuid" and f.get("show") == ASYNC_EMSMDB_UUID
+           for f in stock_packet.iter("field")):
+        return True
+    return any(p.get("name") == "asyncemsmdb" for p in plugin_packet.iter("proto"))
+
 
 
 def is_plugins(element):
@@ -78,24 +107,27 @@ def frame_number(packet):
     raise AssertionError("a PDML packet without geninfo.num")
 
 
-def is_push_call(stock_packet):
-    """A MAPI opnum 4 or 5 frame, judged from stock's decode alone."""
+def is_plugin_call(stock_packet):
+    """A MAPI frame of an opnum the plugin reads, judged from stock's decode alone."""
     if not any(p.get("name") == "mapi" for p in stock_packet.iter("proto")):
         return False
-    return any(f.get("name") == "dcerpc.opnum" and f.get("show") in PUSH_OPNUMS
+    return any(f.get("name") == "dcerpc.opnum" and int(f.get("show")) in PLUGIN_OPNUMS
                for f in stock_packet.iter("field"))
 
 
 def manifest_frames(name):
-    """(NEWMAIL notification frames, opnum 4/5 frames) by the manifest."""
+    """(frames with NEWMAIL: notifications and the ICMP errors quoting them,
+    frames of the calls the plugin reads) by the manifest."""
     entry = tshark.manifest()["scenarios"][name]
     notifications = {n["frame"] for n in entry["newmail"]}
-    push_calls = set()
+    notifications |= {r["frame"] for r in entry.get("refusals", [])}
+    plugin_calls = set()
     for call in entry["calls"]:
-        if call["opnum"] in (4, 5):
-            push_calls.update(call["request_frames"])
-            push_calls.update(f for f in (call["request_frame"], call["response_frame"]) if f)
-    return notifications, push_calls
+        if call.get("interface", "emsmdb") == "emsmdb" and call["opnum"] not in PLUGIN_OPNUMS:
+            continue
+        plugin_calls.update(call["request_frames"])
+        plugin_calls.update(f for f in (call["request_frame"], call["response_frame"]) if f)
+    return notifications, plugin_calls
 
 
 def columns(capture, plugin):
@@ -112,7 +144,7 @@ def compare_capture(name):
     the plugin is harmless on this capture).
     """
     counts = {"identical": 0, "push_calls": 0, "push_calls_with_subtree": 0,
-              "notifications": 0}
+              "notifications": 0, "plugin_named": 0}
     problems = []
     mine_pdml = {frame_number(p): p for p in tshark.pdml(name, two_pass=True)}
     stock_pdml = {frame_number(p): p for p in tshark.pdml(name, plugin=False, two_pass=True)}
@@ -122,24 +154,29 @@ def compare_capture(name):
         return None, [f"{name}: frame numbers differ: PDML {sorted(mine_pdml)} with the "
                         f"plugin, {sorted(stock_pdml)} stock; columns {sorted(mine_cols)} "
                         f"with the plugin, {sorted(stock_cols)} stock"]
-    notifications, push_calls = manifest_frames(name)
+    notifications, plugin_calls = manifest_frames(name)
     for number in sorted(stock_pdml):
         mine, stock = mine_pdml[number], stock_pdml[number]
         where = f"{name} frame {number}"
         if number in notifications:
             counts["notifications"] += 1
             continue
-        if number in push_calls or is_push_call(stock):
+        if plugin_named(stock, mine):
+            counts["plugin_named"] += 1
+            continue
+        if number in plugin_calls or is_plugin_call(stock):
             counts["push_calls"] += 1
             if any(is_plugins(e) for e in mine.iter()):
                 counts["push_calls_with_subtree"] += 1
             difference = first_difference(without_plugin_elements(mine), stock)
             if difference:
-                problems.append(f"{where} (opnum 4/5, newmail* removed): {difference}")
+                problems.append(f"{where} (a call the plugin reads, newmail* removed): "
+                                f"{difference}")
             mine_row = list(mine_cols[number])
-            mine_row[INFO] = REGISTERS_SUFFIX.sub("", mine_row[INFO], count=1)
+            mine_row[INFO] = NOTIFY_SUFFIX.sub("", REGISTERS_SUFFIX.sub("", mine_row[INFO], count=1))
             if mine_row != stock_cols[number]:
-                problems.append(f"{where} (opnum 4/5): columns differ beyond ', registers ...':"
+                problems.append(f"{where} (a call the plugin reads): columns differ beyond"
+                                f" ', registers ...' and notification types:"
                                 f"\n  with the plugin {mine_row}\n  stock {stock_cols[number]}")
             continue
         counts["identical"] += 1

@@ -30,8 +30,10 @@ import unittest
 
 import tshark_harness as tshark
 
-# Shown only once the first pass is over (two-pass runs and the GUI).
-TWO_PASS_ONLY = ("newmail.notification_count", "newmail.first_notification_frame")
+# Shown only once the first pass is over (two-pass runs and the GUI): links
+# to later frames.
+TWO_PASS_ONLY = ("newmail.notification_count", "newmail.first_notification_frame",
+                 "newmail.fetch_frame", "newmail.fetch_delay", "newmail.refused_frame")
 
 # Every field and expert info the issue names; all must be registered.
 ISSUE_FIELDS = [
@@ -42,7 +44,7 @@ ISSUE_FIELDS = [
     "newmail.request_frame", "newmail.response_frame", "newmail.registration_frame",
     "newmail.sequence", "newmail.context_match", "newmail.time_since_registration",
     "newmail.time_since_previous", "newmail.notification_count",
-    "newmail.first_notification_frame", "newmail.unregister_frame",
+    "newmail.first_notification_frame", "newmail.end_frame",
     "newmail.advise_bits_unexpected", "newmail.registration_failed",
     "newmail.no_registration", "newmail.registration_ended", "newmail.context_mismatch",
 ]
@@ -138,9 +140,12 @@ def _rows(name, columns, **options):
 
 
 def notifications(name, two_pass=False, extra_args=()):
-    """`tshark -Y newmail` rows of capture `name`: [{field: value}, ...]."""
+    """The notification datagrams of capture `name`, as `tshark -Y "newmail && !icmp"`
+    rows: [{field: value}, ...]. (An ICMP error quoting one has NEWMAIL inside,
+    as Wireshark shows any protocol inside an ICMP error; it is no datagram of
+    its own.)"""
     return _cached(("newmail", name, two_pass, tuple(extra_args)), lambda: _rows(
-        name, notification_columns(), display_filter="newmail", two_pass=two_pass,
+        name, notification_columns(), display_filter="newmail && !icmp", two_pass=two_pass,
         extra_args=extra_args))
 
 
@@ -283,10 +288,14 @@ class Learning(unittest.TestCase):
     def test_filter_lists_exactly_the_notifications(self):
         for name, entry in sorted(scenarios().items()):
             expected = [n["frame"] for n in entry["newmail"]]
+            quoting = [r["frame"] for r in entry.get("refusals", [])]
             for mode, two_pass in MODES:
                 with self.subTest(capture=name, mode=mode):
                     got = [int(row["frame.number"]) for row in notifications(name, two_pass)]
                     self.assertEqual(got, expected)
+                    shown = [int(row["frame.number"]) for row in _rows(
+                        name, [], display_filter="newmail", two_pass=two_pass)]
+                    self.assertEqual(shown, sorted(expected + quoting))
 
     def test_registration_sequence_and_match(self):
         for name, entry in sorted(scenarios().items()):
@@ -335,7 +344,7 @@ class Learning(unittest.TestCase):
             for frame in sorted(packets(name)):
                 with self.subTest(capture=name, frame=frame):
                     row = pdml_row(name, frame)
-                    self.assertEqual([row[f] for f in TWO_PASS_ONLY], ["", ""])
+                    self.assertEqual([row[f] for f in TWO_PASS_ONLY], [""] * len(TWO_PASS_ONLY))
 
 
 class Timing(unittest.TestCase):
@@ -513,7 +522,7 @@ class Unregistration(unittest.TestCase):
         for name, entry, unregistration in self.cases():
             with self.subTest(capture=name, frame=unregistration["registration_frame"]):
                 row = frames(name)[unregistration["registration_frame"]]
-                self.assertEqual(row["newmail.unregister_frame"],
+                self.assertEqual(row["newmail.end_frame"],
                                  str(unregistration["request_frame"]))
 
     def test_datagram_after_is_not_newmail(self):
@@ -673,11 +682,12 @@ class BeforeRegistration(unittest.TestCase):
 
 
 class QuotedInIcmpError(unittest.TestCase):
-    """An ICMP port unreachable that quotes a notification is not another notification."""
+    """An ICMP port unreachable that quotes a notification is not another notification:
+    it shows the NEWMAIL it quotes, refused, and is neither counted nor tied."""
 
     def quoted(self):
         entry = scenarios()["port_unreachable"]
-        [error] = [n for n in entry["not_newmail"] if n["reason"] == "quoted_in_icmp_error"]
+        [error] = entry["refusals"]
         return entry, error
 
     def test_error_is_not_counted(self):
@@ -694,12 +704,19 @@ class QuotedInIcmpError(unittest.TestCase):
         row = frames("port_unreachable")[entry["registrations"][0]["request_frame"]]
         self.assertEqual(row["newmail.notification_count"], "3")
 
-    def test_error_decodes_as_stock_on_a_learned_port(self):
-        _, error = self.quoted()
-        protocols = frames("port_unreachable")[error["frame"]]["frame.protocols"].split(":")
+    def test_error_shows_the_refused_notification(self):
+        entry, error = self.quoted()
+        row = frames("port_unreachable")[error["frame"]]
+        protocols = row["frame.protocols"].split(":")
         self.assertIn("icmp", protocols)
-        self.assertEqual(protocols[protocols.index("icmp") + 1:][:2], ["ip", "udp"])
-        self.assertNotIn("newmail", protocols)
+        self.assertEqual(protocols[protocols.index("icmp") + 1:], ["ip", "udp", "newmail"])
+        self.assertEqual(row["newmail.refused_notification_frame"],
+                         str(error["notification_frame"]))
+        self.assertEqual(row["newmail.notification_refused"], "1")
+        self.assertEqual((row["newmail.registration_frame"], row["newmail.sequence"],
+                          row["newmail.signal"]), ("", "", ""))
+        refused = frames("port_unreachable")[error["notification_frame"]]
+        self.assertEqual(refused["newmail.refused_frame"], str(error["frame"]))
 
     def test_error_on_a_port_given_to_newmail_is_not_tied(self):
         entry, error = self.quoted()
@@ -707,10 +724,15 @@ class QuotedInIcmpError(unittest.TestCase):
             for mode, two_pass in MODES:
                 rows = {int(row["frame.number"]): row
                         for row in notifications("port_unreachable", two_pass, args)}
+                quoted = {int(row["frame.number"]): row for row in _rows(
+                    "port_unreachable", notification_columns(), display_filter="icmp",
+                    two_pass=two_pass, extra_args=args)}
                 with self.subTest(how=how, mode=mode):
-                    row = rows[error["frame"]]
+                    row = quoted[error["frame"]]
                     self.assertEqual((row["newmail.registration_frame"], row["newmail.sequence"],
                                       row["newmail.no_registration"]), ("", "", ""))
+                    self.assertEqual(row["newmail.refused_notification_frame"],
+                                     str(error["notification_frame"]))
                     self.assertEqual(row["newmail.notification_payload"],
                                      entry["registrations"][0]["context"])
                     self.assertEqual([rows[n["frame"]]["newmail.sequence"]
@@ -739,11 +761,14 @@ class Callbacks(unittest.TestCase):
                     self.assertEqual(row["newmail.context_match"], "1")
             self.assertEqual(sorted(sequences.values()), [2, 2])
 
-    def test_unspecified_address_takes_any_host(self):
+    def test_unspecified_address_takes_the_registering_host(self):
+        # The server cannot send to 0.0.0.0: it answers the host the registration
+        # came from. A datagram to another host on that port is not a notification.
         entry = scenarios()["unspecified_address"]
         [registration] = entry["registrations"]
         self.assertTrue(ipaddress.ip_address(registration["callback"]["address"]).is_unspecified)
-        self.assertGreaterEqual(len({n["address"] for n in entry["newmail"]}), 2)
+        self.assertEqual({n["address"] for n in entry["newmail"]}, {registration["client"]})
+        self.assertTrue(any(n["reason"] == "other_address" for n in entry["not_newmail"]))
         for mode, two_pass in MODES:
             with self.subTest(mode=mode):
                 rows = notifications("unspecified_address", two_pass)
@@ -831,6 +856,11 @@ class Statistics(unittest.TestCase):
                                           {k: node(v) for k, v in endpoints.items()})}
         return without_zeros(tree)
 
+    @staticmethod
+    def registration_nodes(tree):
+        """The registration side of the tree (signals by client are test_sessions')."""
+        return {key: tree[key] for key in ("Totals", "Per callback endpoint") if key in tree}
+
     def cases(self):
         payload_ports = {n["port"] for n in scenarios()["payloads"]["not_newmail"]}
         self.assertEqual(len(payload_ports), 1)
@@ -843,7 +873,8 @@ class Statistics(unittest.TestCase):
             with self.subTest(capture=name, args=args):
                 expected = self.expected(scenarios()[name], port)
                 self.assertTrue(expected["Totals"][0] > 0)
-                self.assertEqual(without_zeros(stats_tree(name, args)), expected)
+                self.assertEqual(self.registration_nodes(without_zeros(stats_tree(name, args))),
+                                 expected)
 
     def test_parser_reads_nesting(self):
         # Guards the tests above against a parser that flattens the table.
