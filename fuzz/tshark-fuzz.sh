@@ -6,7 +6,8 @@
 #
 #   1. Builds newmail.so with -fsanitize=address,undefined in its own build
 #      folder (default build-asan/, gcc unless CC says otherwise).
-#   2. Writes the generator's captures (test/gen_captures.py --out).
+#   2. Writes the generators' captures (test/gen_captures.py and
+#      test/mapihttp_gen.py --out).
 #   3. Runs fuzz/tshark_fuzz.py: per iteration, every capture plus a fresh
 #      --random-stubs capture (new seed each iteration) is corrupted with
 #      `editcap -E RATE` at each rate, and the stock /usr/bin/tshark, with the
@@ -137,8 +138,10 @@ export NEWMAIL_PLUGIN="$plugin" NEWMAIL_WS_VERSION="$ws_version"
 
 # --- 2. The base captures ----------------------------------------------------------
 captures="$build/fuzz-captures"
-rm -rf "$captures"
+rm -rf "$captures" "$captures-mapihttp"
 "$python" -B "$source_dir/test/gen_captures.py" --out "$captures" >/dev/null
+# MAPI over HTTP and the ROP buffers of EcDoRpcExt2 (plain HTTP: no key log needed).
+"$python" -B "$source_dir/test/mapihttp_gen.py" --out "$captures-mapihttp" >/dev/null
 
 if [ -n "$replay" ]; then
     # The sanity check (plugin loaded, sanitizer preloaded) runs first.
@@ -147,7 +150,7 @@ if [ -n "$replay" ]; then
 fi
 
 # --- 3. Fuzz ---------------------------------------------------------------------
-args=(--captures "$captures" --iterations "$iterations" --seconds "$seconds" --rates "$rates"
+args=(--captures "$captures" --more-captures "$captures-mapihttp" --iterations "$iterations" --seconds "$seconds" --rates "$rates"
       --jobs "$jobs" --findings "$findings" --runner "$runner" --preload "$preload")
 [ -z "$seed" ] || args+=(--seed "$seed")
 if [ "$runner" = valgrind ]; then

@@ -60,6 +60,9 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--captures",
                         help="folder of test/gen_captures.py --out (the base captures)")
+    parser.add_argument("--more-captures", action="append", default=[], metavar="FOLDER",
+                        help="another folder of base captures (test/mapihttp_gen.py --out);"
+                             " may be given again")
     parser.add_argument("--replay", metavar="CAPTURE",
                         help="run tshark once on CAPTURE (options after --, default -2 -V) "
                              "the way the fuzzer does, show stderr and the verdict")
@@ -273,8 +276,9 @@ class Fuzzer:
         return self.deadline is None or time.monotonic() < self.deadline
 
     def run(self):
-        captures = sorted(os.path.join(self.args.captures, f)
-                          for f in os.listdir(self.args.captures) if f.endswith(".pcap"))
+        captures = sorted(os.path.join(folder, f)
+                          for folder in [self.args.captures] + self.args.more_captures
+                          for f in os.listdir(folder) if f.endswith(".pcap"))
         if not captures:
             sys.exit(f"tshark-fuzz: no captures in {self.args.captures}")
         self.sanity_check(self.args.captures)

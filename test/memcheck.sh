@@ -23,12 +23,14 @@
 # passed, 1 otherwise, 2 on a set-up error.
 #
 # Usage:
-#   test/memcheck.sh [--plugin SO] [--captures DIR] [--only "NAME ..."]
-#                    [--merged] [-j JOBS] [--logs DIR]
+#   test/memcheck.sh [--plugin SO] [--captures DIR] [--more-captures DIR ...]
+#                    [--only "NAME ..."] [--merged] [-j JOBS] [--logs DIR]
 #
 #   --plugin SO      plugin to load (default: build it -O1 -g in build-memcheck/)
 #   --captures DIR   test/gen_captures.py --out folder (default: generate
 #                    into the build folder)
+#   --more-captures DIR  another folder of captures (test/mapihttp_gen.py
+#                    --out); may be given again
 #   --only "A B"     only these captures (names without .pcap)
 #   --merged         also one capture holding every selected capture back to
 #                    back (mergecap -a), so one valgrind run sees them all
@@ -44,6 +46,7 @@ source_dir=$(dirname "$here")
 python=${PYTHON:-/usr/bin/python3}
 plugin=
 captures=
+more_captures=()
 only=
 merged=0
 jobs=1
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
     case $1 in
         --plugin) plugin=$2; shift 2 ;;
         --captures) captures=$2; shift 2 ;;
+        --more-captures) more_captures+=("$2"); shift 2 ;;
         --only) only=$2; shift 2 ;;
         --merged) merged=1; shift ;;
         -j) jobs=$2; shift 2 ;;
@@ -92,7 +96,8 @@ export NEWMAIL_PLUGIN="$plugin"
 export NEWMAIL_CAPTURES="$captures"
 export NEWMAIL_WS_VERSION=${NEWMAIL_WS_VERSION:-$(pkg-config --modversion wireshark | cut -d. -f1,2)}
 
-exec "$python" -B - "$here" "$source_dir" "$captures" "$logs" "$jobs" "$merged" "$only" <<'PY'
+exec "$python" -B - "$here" "$source_dir" "$captures" "$logs" "$jobs" "$merged" "$only" \
+    "${more_captures[@]}" <<'PY'
 import concurrent.futures
 import os
 import re
@@ -101,6 +106,7 @@ import sys
 import time
 
 here, source_dir, captures, logs, jobs, merged, only = sys.argv[1:8]
+folders = [captures] + sys.argv[8:]
 sys.path.insert(0, here)
 import tshark_harness as harness  # noqa: E402
 
@@ -117,20 +123,25 @@ MODES = (("1pass-V", ["-V"]), ("2pass-V", ["-2", "-V"]))
 # A frame in the plugin: its object (no debug information), one of its source
 # files (with it; stock's built-in epan/dissectors/packet-newmail.c excluded),
 # or (with --fullpath-after=) any file of this tree.
-PLUGIN_FRAME = re.compile(r"newmail\.so|(?<!dissectors/)packet-newmail\.c|newmail-(parse|stats)\.c|"
+PLUGIN_FRAME = re.compile(r"newmail\.so|(?<!dissectors/)packet-newmail\.c|newmail-[a-z-]+\.c|"
                           + re.escape(source_dir.rstrip("/") + "/"))
 LOSS_RECORD = re.compile(r"^==\d+== (\S.*) are definitely lost in loss record")
 ERROR_SUMMARY = re.compile(r"ERROR SUMMARY: (\d+) errors")
 DEFINITELY = re.compile(r"definitely lost: ([\d,]+) bytes in ([\d,]+) blocks")
 
-names = sorted(f[:-5] for f in os.listdir(captures) if f.endswith(".pcap"))
+paths = {}
+for folder in folders:
+    for f in os.listdir(folder):
+        if f.endswith(".pcap"):
+            paths.setdefault(f[:-5], os.path.join(folder, f))
+names = sorted(paths)
 if only.strip():
     wanted = only.split()
     missing = [n for n in wanted if n not in names]
     if missing:
-        sys.exit(f"memcheck.sh: no such captures in {captures}: {missing}")
+        sys.exit(f"memcheck.sh: no such captures in {folders}: {missing}")
     names = wanted
-files = [(n, os.path.join(captures, n + ".pcap")) for n in names]
+files = [(n, paths[n]) for n in names]
 if merged == "1":
     all_in_one = os.path.join(logs, "all-captures.pcap")
     subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", all_in_one] + [p for _, p in files],
