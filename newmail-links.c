@@ -79,11 +79,11 @@ newmail_add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     newmail_tap_queue(pinfo, &tap);
     if (previous == 0 || !newmail_session_unanswered(session, previous, pinfo->num))
         return;
+    /* A repeat is the common case on a client that polls (the server
+     * repeats every 60 s): the link item names the earlier signal, so the
+     * expert needs no message of its own to format. */
     item = newmail_add_frame_link(tree, hf_newmail_unfetched_signal_frame, tvb, previous);
-    expert_add_info_format(pinfo, item, &ei_newmail_not_fetched,
-                           "Signalled again: the client fetched nothing since the signal in "
-                           "frame %u",
-                           previous);
+    expert_add_info(pinfo, item, &ei_newmail_not_fetched);
     tap.event = NEWMAIL_TAP_NOT_FETCHED;
     newmail_tap_queue(pinfo, &tap);
 }
@@ -142,7 +142,7 @@ newmail_register_links(void)
     static ei_register_info ei[] = {
         { &ei_newmail_not_fetched,
           { NEWMAIL_FILTER_NAME ".not_fetched", PI_SEQUENCE, PI_WARN,
-            "Signalled again with no fetch since the previous signal", EXPFILL } },
+            "Signalled again: the client fetched nothing since its previous signal", EXPFILL } },
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);
 

@@ -100,11 +100,12 @@ newmail_tap_queue(packet_info *pinfo, const newmail_tap_info_t *info)
 /* Why conversations and not "udp.port": a learned port must not take a port
  * from whatever else uses it (54328 is Elasticsearch's), only datagrams to
  * the one callback address; on Wireshark 4.6 a second NEWMAIL handle in
- * "udp.port" is also a dissector bug. A conversation template per callback
- * (the other side wildcarded) is what SDP does for RTP: UDP tries it before
- * the port table, for frames from the registration on, and each flow to the
- * callback gets its own conversation from it. Measured on the benchmark's
- * 10,000 registrations, see BENCHMARKS.md. */
+ * "udp.port" is also a dissector bug. A conversation per callback with the
+ * other side wildcarded is what SDP does for RTP: UDP tries it before the
+ * port table, for frames from the registration on. NO_PORT2_FORCE keeps it
+ * one conversation for every flow to the callback; a template would add a
+ * conversation per flow, for nothing the plugin needs (measured: the same
+ * decode, more memory; BENCHMARKS.md has the figures). */
 void
 newmail_follow_callback(packet_info *pinfo, const newmail_registration_t *registration)
 {
@@ -121,7 +122,7 @@ newmail_follow_callback(packet_info *pinfo, const newmail_registration_t *regist
                                      NO_ADDR_B | NO_PORT_B);
     if (conversation == NULL || conversation_get_dissector(conversation, pinfo->num) != newmail_handle) {
         conversation = conversation_new(pinfo->num, &addr, &addr, CONVERSATION_UDP, callback->port,
-                                        0, NO_ADDR2 | NO_PORT2 | CONVERSATION_TEMPLATE);
+                                        0, NO_ADDR2 | NO_PORT2_FORCE);
         conversation_set_dissector(conversation, newmail_handle);
     }
 }
