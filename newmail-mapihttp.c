@@ -307,6 +307,8 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
 
         if (!newmail_mh_body_has(body, body_fields[i].field))
             continue;
+        if (span.length == 0 && body_fields[i].encoding == ENC_NA)
+            continue; /* an empty buffer: its size, 0, says it all */
         item = proto_tree_add_item(body_tree, *body_fields[i].hf, tvb, offset + (int)span.offset,
                                    (int)span.length, body_fields[i].encoding);
         if (body_fields[i].field == NEWMAIL_MHF_STATUS_CODE && body->failure)

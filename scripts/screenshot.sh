@@ -8,8 +8,14 @@
 # needed. Also checks that Wireshark writes nothing to stderr that comes from
 # the plugin; everything it writes is printed.
 #
-#   scripts/screenshot.sh [--capture FILE] [--frame N] [--out PNG]
-#       defaults: examples/newmail-ipv4.pcap, frame 12, docs/screenshot-newmail.png
+#   scripts/screenshot.sh [--capture FILE] [--frame N] [--out PNG] [--filter F]
+#                         [--keys "KEY ..."] [--option NAME:VALUE ...] [--plugin SO]
+#                         [--height PIXELS]
+#       defaults: examples/newmail-ipv4.pcap, frame 12, docs/screenshot-newmail.png,
+#       filter "newmail", keys "shift+Right" (expand the last top-level item
+#       of the packet's tree with all its subtrees; other keys walk the tree
+#       from that item, e.g. "Right Down Down Right"), plugin build/newmail.so
+#       (built when missing)
 #
 # Needs the Debian packages wireshark-qt xvfb imagemagick xdotool
 # fonts-dejavu-core (plus the build's, to build newmail.so if build/ has none);
@@ -25,27 +31,35 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+width=1100   # Wireshark's window; the PNG is exactly this
+height=680
 capture=examples/newmail-ipv4.pcap
 frame=12
 out=docs/screenshot-newmail.png
+filter=newmail
+keys="shift+Right"
+plugin=build/newmail.so
+options=()
 while [ $# -gt 0 ]; do
     case "$1" in
     --capture) capture=$2; shift 2 ;;
     --frame) frame=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h | --help) sed -n '3,26p' "$0"; exit 0 ;;
+    --filter) filter=$2; shift 2 ;;
+    --keys) keys=$2; shift 2 ;;
+    --option) options+=(-o "$2"); shift 2 ;;
+    --plugin) plugin=$2; shift 2 ;;
+    --height) height=$2; shift 2 ;;
+    -h | --help) sed -n '3,32p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
-width=1100   # Wireshark's window; the PNG is exactly this
-height=680
 
 # shellcheck source=scripts/deps.sh
 source scripts/deps.sh
 NEWMAIL_PACKAGES+=(wireshark-qt xvfb imagemagick xdotool fonts-dejavu-core)
 newmail_ensure_packages
 
-plugin=build/newmail.so
 if [ ! -f "$plugin" ]; then
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
     cmake --build build --parallel "$(nproc)"
@@ -83,6 +97,7 @@ epan="$home/.local/lib/wireshark/plugins/$ws_version/epan"
 mkdir -p "$config" "$epan" "$box/run" "$box/plugin-dir/$ws_version"
 cp "$plugin" "$epan/newmail.so"
 cp "$capture" "$box/$(basename "$capture")"
+chmod 644 "$box/$(basename "$capture")"
 # Wireshark's own plugins, never a newmail.so from the global folder.
 if [ -d "$global_plugins" ]; then
     (cd "$global_plugins" && find . -type d) | while read -r dir; do
@@ -134,7 +149,7 @@ title=$(basename "$capture")
 "${run_as[@]}" env -i PATH=/usr/bin:/bin HOME="$home" LANG=C.UTF-8 TZ=UTC \
     DISPLAY="$display" XDG_RUNTIME_DIR="$box/run" WIRESHARK_PLUGIN_DIR="$box/plugin-dir" \
     WIRESHARK_ABORT_ON_DISSECTOR_BUG=1 \
-    wireshark -r "$box/$title" -Y newmail -g "$frame" \
+    wireshark -r "$box/$title" -Y "$filter" -g "$frame" "${options[@]}" \
     >"$box/wireshark.stdout" 2>"$box/wireshark.stderr" </dev/null &
 wireshark_pid=$!
 
@@ -154,11 +169,13 @@ sleep 3   # the file is read and frame $frame selected
 # There is no window manager: give the window the keyboard directly. Click in
 # the details pane (below the last row, so nothing is toggled), collapse
 # everything, go to the last top-level item (the NEWMAIL tree of the selected
-# packet) and expand it with all its subtrees.
+# packet) and press the keys asked for (by default: expand it with all its
+# subtrees).
 xdotool windowfocus --sync "$window"
 xdotool mousemove --window "$window" $((width / 2)) $((height - 60)) click 1
-for keys in ctrl+Left Home End shift+Right; do
-    xdotool key "$keys"
+# shellcheck disable=SC2086  # one word per key
+for key in ctrl+Left Home End $keys; do
+    xdotool key "$key"
     sleep 0.3
 done
 sleep 1
