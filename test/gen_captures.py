@@ -5,8 +5,9 @@
 Usage:
   gen_captures.py --out DIR
       every named scenario as DIR/<name>.pcap, plus DIR/manifest.json
-  gen_captures.py --large FRAMES [--registrations R] [--seed S] --out FILE
-      a streaming load file of exactly FRAMES frames
+  gen_captures.py --large FRAMES [--registrations R] [--async-share P]
+                  [--seed S] --out FILE
+      a streaming load file of exactly FRAMES frames (see "The load file")
   gen_captures.py --random-stubs SEED --count N --out FILE
       N registrations with randomised opnum 4 stubs, plus FILE's manifest
       next to it (FILE with the suffix .json)
@@ -22,6 +23,7 @@ Expectations), never typed in by hand.
 """
 
 import argparse
+import heapq
 import io
 import ipaddress
 import json
@@ -1623,12 +1625,63 @@ def write_stub_corpus(directory, seed, count):
 # --------------------------------------------------------------------------
 # The load file
 # --------------------------------------------------------------------------
+#
+# What bench/bench.py reads: a busy Exchange server's traffic, written as a
+# stream (nothing grows with the frame count but the per-client records and
+# the queue of what is due next).  Every client is an Outlook with one EMSMDB
+# session over DCE/RPC; the frames, by kind:
+#
+#   session   one unit when the client starts: TCP handshake (3), bind,
+#             bind_ack, EcDoConnectEx request and response, and
+#             EcRRegisterPushNotification request and response: 9 frames.
+#             --async-share percent of the clients (30, spread evenly) also
+#             call EcDoAsyncConnectEx on that connection (2), open their own
+#             AsyncEMSMDB connection (handshake, bind, bind_ack: 5) and park
+#             their first EcDoAsyncWaitEx (1): 17 frames for such a client.
+#   event     something arrives for a random client, and the server signals:
+#             - the client's wait is parked: the server completes it with
+#               NotificationPending (1); 0.3 to 4 s later the client fetches
+#               with EcDoRpcExt2 (2: the response's rgbOut holds RopNotify
+#               NewMail and RopPending) and parks its next wait (1);
+#             - otherwise a UDP notification to its callback (1), fetched
+#               0.3 to 4 s later (2).
+#             In LOAD_UNFETCHED of the events the client does not react: the
+#             server repeats the notification 60 s later (1), which is then
+#             fetched (2); a completed wait is parked again at once (1) and
+#             the next signal of that wait finds the first unanswered.  For
+#             an event that comes while the client's fetch (or the repeat) is
+#             on its way the server signals nothing: that fetch collects it
+#             (an unrelated datagram is written in its place).
+#   timeout   a wait parked for 300 s with nothing to report: the server
+#             completes it without the flag (1), the client parks the next (1).
+#   unrelated DNS queries and datagrams between odd high ports (UDP), and TCP
+#             connections with line-based chatter.
+#
+# The sessions take their frames first; of the rest, events with everything
+# that follows from them (and the timeouts) take LARGE_SHARES[0] percent,
+# unrelated UDP LARGE_SHARES[1] and unrelated TCP LARGE_SHARES[2].  Each next
+# unit is drawn with probability proportional to what is left of its kind,
+# and what is due from earlier events (a fetch, a repeat, a wait to park or
+# to time out) is written when its time comes, so everything interleaves
+# evenly; frames run LOAD_STEP_US apart.  The last sessions are forced in
+# before the end, so the file always holds exactly the sessions asked for;
+# what falls due after the last frame (a fetch, a parked wait's end) is not
+# written, as a capture stopped at any moment would not hold it.
 
-LARGE_SHARES = (45, 35, 20)       # notifications, unrelated UDP, TCP (%)
-FRAMES_PER_REGISTRATION = 7       # handshake, bind, bind_ack, request, reply
+LARGE_SHARES = (45, 35, 20)   # events and what follows, unrelated UDP, TCP %
+SESSION_FRAMES = 9            # handshake, bind, bind_ack, opnums 10 and 4
+ASYNC_FRAMES = 8              # opnum 14, AsyncEMSMDB handshake, bind, a wait
+FRAMES_PER_REGISTRATION = SESSION_FRAMES  # the least one registration takes
+LOAD_ASYNC_SHARE = 30             # % of sessions that also wait on AsyncEMSMDB
+LOAD_STEP_US = 2000               # 1,000,000 frames span 33 minutes
+LOAD_UNFETCHED = 0.05             # events the client does not react to
+LOAD_FETCH_DELAY = (0.3, 4.0)     # seconds from a signal to its fetch
+LOAD_REPARK_SECONDS = 0.004       # a wait parked again right after
 LOAD_TCP_SERVER = ("203.0.113.80", 45000)
 LOAD_DNS_NAMES = ("autodiscover.example.com", "outlook.example.com",
                   "www.example.net", "mail.example.org", "cdn.example.com")
+LOAD_MESSAGE_CLASSES = ("IPM.Note", "IPM.Note", "IPM.Note",
+                        "IPM.Schedule.Meeting.Request", "IPM.Note.SMIME")
 
 
 def _load_host(index):
@@ -1653,46 +1706,230 @@ def _tcp_chatter(stream, rng):
     yield stream.segment(True, nm.TCP_ACK)
 
 
+def _fetch_replies(count=8):
+    """rgbOut buffers a fetch returns: RopNotify NewMail and RopPending
+    (MS-OXCROPS 2.2.14.2/2.2.14.3), some XOR-obfuscated as Exchange sends
+    them; built once (test/rop_build.py), picked at random."""
+    import rop_build as rb
+    inbox = 0x0D00000000000001
+    replies = []
+    for i in range(count):
+        message_class = LOAD_MESSAGE_CLASSES[i % len(LOAD_MESSAGE_CLASSES)]
+        rops = [rb.new_mail(0x00010000 + i, inbox, 0x4F00000000100000 + i,
+                            message_class),
+                rb.rop_pending(1)]
+        replies.append(rb.single(rops, xor=i % 2 == 1).data)
+    return replies
+
+
+class _LoadClient:
+    """One Outlook of the load file and what it is doing."""
+
+    __slots__ = ("index", "session", "path", "port", "conn", "acxh",
+                 "waiting", "wait_serial", "fetch_due", "udp_unfetched",
+                 "async_unfetched")
+
+    def __init__(self, index):
+        self.index = index
+        self.session = self.path = self.port = None
+        self.conn = self.acxh = self.waiting = None   # AsyncEMSMDB, if used
+        self.wait_serial = 0
+        self.fetch_due = False       # a fetch (or a repeat) is on its way
+        # The source's last signal has had no fetch since: the next one
+        # from that source gets newmail.not_fetched (SPEC.md section 3).
+        self.udp_unfetched = self.async_unfetched = False
+
+
 class _LoadWriter:
     """Writes the load file's traffic one unit at a time.
 
     Unrelated traffic comes from a fixed pool of hosts so that the cache of
-    IP paths stays small however many frames are written.
+    IP paths stays small however many frames are written.  ``counts`` says
+    what was written (and, for ``not_fetched``, how many signals a correct
+    dissector flags newmail.not_fetched).
     """
 
     POOL = 256
     TCP_STREAMS = 32
 
-    def __init__(self, net, rng, registrations):
+    def __init__(self, net, rng, async_share):
         self.net = net
         self.rng = rng
-        self.registrations = registrations
-        self.clients = []          # (IPPath server -> client, port, context)
+        self.async_share = async_share
+        self.clients = []
+        self.counts = dict.fromkeys((
+            "registrations", "async_sessions", "notifications", "async_waits",
+            "async_pending", "async_timeouts", "fetches", "not_fetched",
+            "unrelated_udp", "unrelated_tcp"), 0)
         self._pool = [_load_host((1 << 23) + i) for i in range(self.POOL)]
         self._queries = 0
         self._streams = 0
         self._chatter = [self._new_chatter() for _ in range(self.TCP_STREAMS)]
+        self._due = []      # heap of (time, serial, action, client, arg)
+        self._serial = 0
+        self._connect_stub = nm.connect_ex_request_stub()
+        self._replies = _fetch_replies()
 
-    def register(self):
-        """Write one client's connection, bind and opnum 4 call (7 frames)."""
+    # --- what the clients do ------------------------------------------------
+
+    def is_async(self, index):
+        """Whether client ``index`` uses AsyncEMSMDB: spread evenly, exactly
+        round-down(sessions x share / 100) of them."""
+        share = self.async_share
+        return (index + 1) * share // 100 > index * share // 100
+
+    def setup_frames(self, index):
+        return SESSION_FRAMES + (ASYNC_FRAMES if self.is_async(index) else 0)
+
+    def _call(self, session, opnum, request, response):
+        session.call(opnum, request, response)
+        session.calls.clear()      # streaming: keep no record of old calls
+
+    def start_session(self):
+        """One client's connection, EcDoConnectEx, registration and, for an
+        async client, EcDoAsyncConnectEx, its AsyncEMSMDB connection and
+        first wait (SESSION_FRAMES or SESSION_FRAMES + ASYNC_FRAMES)."""
         index = len(self.clients)
-        client = _load_host(index)
-        port = self.rng.randrange(50000, 54000)
+        client = _LoadClient(index)
+        host = _load_host(index)
+        client.port = self.rng.randrange(50000, 54000)
         context = self.rng.randbytes(8)
-        session = nm.MapiSession(self.net, client, ephemeral_port(index),
-                                 SERVER)
+        session = client.session = nm.MapiSession(
+            self.net, host, ephemeral_port(index), SERVER)
         session.connect()
-        session.register(context, nm.sockaddr_in(client, port), index + 1)
-        self.clients.append((self.net.path(SERVER, client), port, context))
+        self._call(session, nm.OPNUM_CONNECT_EX, self._connect_stub,
+                   nm.connect_ex_response_stub(session.handle))
+        session.register(context, nm.sockaddr_in(host, client.port), index + 1)
+        session.calls.clear()
+        client.path = (self.net.path(SERVER, host), context)
+        self.counts["registrations"] += 1
+        if self.is_async(index):
+            client.acxh = nm.context_handle(uuid.uuid5(
+                uuid.NAMESPACE_URL, "acxh://load/%d" % index))
+            self._call(session, nm.OPNUM_ASYNC_CONNECT_EX,
+                       nm.async_connect_request_stub(session.handle),
+                       nm.async_connect_response_stub(client.acxh))
+            client.conn = nm.MapiSession(
+                self.net, host, ephemeral_port(index + 2048), SERVER,
+                interface=nm.ASYNCEMSMDB_UUID, version=nm.ASYNCEMSMDB_VERSION)
+            client.conn.connect()
+            self._park(client)
+            self.counts["async_sessions"] += 1
+        self.clients.append(client)
 
-    def notify(self):
-        """Write one notification to a random registered client."""
-        path, port, context = self.rng.choice(self.clients)
-        self.net.emit(path.udp(NOTIFY_PORT, port, context))
+    def _later(self, seconds, action, client, arg=None):
+        self._serial += 1
+        heapq.heappush(self._due, (self.net.clock.now + int(seconds * 1e6),
+                                   self._serial, action, client, arg))
+
+    def _fetch_delay(self):
+        return self.rng.uniform(*LOAD_FETCH_DELAY)
+
+    # The actions written when they fall due (``due``) return the frames
+    # they take that nobody counted in advance: only a timeout's, as an
+    # event counts everything it sets off when it is drawn.
+
+    def _park(self, client, _arg=None):
+        """EcDoAsyncWaitEx request; the server holds it (1 frame)."""
+        client.waiting = client.conn.request(
+            nm.OPNUM_ASYNC_WAIT_EX, nm.async_wait_request_stub(client.acxh))
+        client.wait_serial += 1
+        self.counts["async_waits"] += 1
+        self._later(ASYNC_TIMEOUT_SECONDS, self._timeout, client,
+                    client.wait_serial)
+        return 0
+
+    def _complete(self, client, flags):
+        client.conn.respond(client.waiting,
+                            nm.async_wait_response_stub(flags))
+        client.conn.calls.clear()
+        client.waiting = None
+
+    def _timeout(self, client, serial):
+        """The parked wait ``serial`` ends empty after 300 s, unless it was
+        completed before (2 frames, or none)."""
+        if client.waiting is None or client.wait_serial != serial:
+            return 0
+        self._complete(client, 0)
+        self.counts["async_timeouts"] += 1
+        self._later(LOAD_REPARK_SECONDS, self._park, client)
+        return 2
+
+    def _notify(self, client):
+        if client.udp_unfetched:
+            self.counts["not_fetched"] += 1
+        client.udp_unfetched = True
+        path, context = client.path
+        self.net.emit(path.udp(NOTIFY_PORT, client.port, context))
+        self.counts["notifications"] += 1
+
+    def _repeat(self, client, _arg=None):
+        """The server sends the unanswered notification again (1 frame);
+        this time the client fetches."""
+        self._notify(client)
+        self._later(self._fetch_delay(), self._fetch, client)
+        return 0
+
+    def _fetch(self, client, park=False):
+        """EcDoRpcExt2 collecting the events (2 frames), then, for a client
+        whose wait completed, its next wait (1)."""
+        session = client.session
+        self._call(session, nm.OPNUM_RPC_EXT2,
+                   nm.rpc_ext2_request_stub(session.handle),
+                   nm.rpc_ext2_response_stub(
+                       session.handle, rgb_out=self.rng.choice(self._replies)))
+        client.fetch_due = False
+        client.udp_unfetched = client.async_unfetched = False
+        self.counts["fetches"] += 1
+        if park:
+            self._park(client)
+        return 0
+
+    def event(self):
+        """Something arrives for a random client: the signal now, the rest
+        scheduled.  Returns the frames it takes in all (0: no signal)."""
+        client = self.rng.choice(self.clients)
+        unreacting = self.rng.random() < LOAD_UNFETCHED
+        if client.waiting is not None:
+            self._complete(client, nm.NOTIFICATION_PENDING)
+            self.counts["async_pending"] += 1
+            if client.async_unfetched:
+                self.counts["not_fetched"] += 1
+            client.async_unfetched = True
+            if unreacting:
+                self._later(LOAD_REPARK_SECONDS, self._park, client)
+                return 2
+            client.fetch_due = True
+            self._later(self._fetch_delay(), self._fetch, client, True)
+            return 4
+        if client.fetch_due:
+            return 0    # signalled already: the coming fetch collects it
+        self._notify(client)
+        client.fetch_due = True
+        if unreacting:
+            self._later(REPEAT_SECONDS, self._repeat, client)
+            return 4
+        self._later(self._fetch_delay(), self._fetch, client)
+        return 3
+
+    def due(self, room):
+        """Write what is due now, if it fits in ``room`` frames; returns
+        (whether something was due, the frames it took that no event
+        counted)."""
+        if not self._due or self._due[0][0] > self.net.clock.now:
+            return False, 0
+        _, _, action, client, arg = heapq.heappop(self._due)
+        # A fetch needs 2 or 3 frames; at the very end it is left out.
+        if room < 3 and action == self._fetch:
+            return True, 0
+        return True, action(client, arg)
+
+    # --- unrelated traffic --------------------------------------------------
 
     def unrelated_udp(self):
         """Write a DNS query or a datagram between odd high ports."""
         rng = self.rng
+        self.counts["unrelated_udp"] += 1
         if rng.random() < 0.5:
             # A unique (host, port, id) per query keeps DNS from seeing
             # retransmissions.
@@ -1712,6 +1949,7 @@ class _LoadWriter:
 
     def unrelated_tcp(self):
         """Write the next frame of one of the open unrelated TCP streams."""
+        self.counts["unrelated_tcp"] += 1
         slot = self.rng.randrange(self.TCP_STREAMS)
         try:
             next(self._chatter[slot])
@@ -1730,47 +1968,65 @@ class _LoadWriter:
         return _tcp_chatter(stream, self.rng)
 
 
-def write_large(fileobj, frames, registrations, seed):
-    """Write exactly ``frames`` frames of mixed traffic; return the counts.
-
-    Registrations take FRAMES_PER_REGISTRATION frames each; the rest is split
-    by LARGE_SHARES.  Each next unit is drawn with probability proportional
-    to what is left of its kind, which interleaves everything evenly and
-    still hits every total exactly.  A notification drawn before any client
-    has registered becomes a registration instead.
-    """
-    registration_frames = registrations * FRAMES_PER_REGISTRATION
-    if registration_frames > frames:
-        raise ValueError("%d registrations need %d frames"
-                         % (registrations, registration_frames))
-    rest = frames - registration_frames
-    notifications = rest * LARGE_SHARES[0] // 100 if registrations else 0
-    tcp = rest * LARGE_SHARES[2] // 100
-    udp = rest - notifications - tcp
-    counts = {"registrations": registrations, "notifications": notifications,
-              "unrelated_udp": udp, "unrelated_tcp": tcp}
+def write_large(fileobj, frames, registrations, seed,
+                async_share=LOAD_ASYNC_SHARE):
+    """Write exactly ``frames`` frames of the load traffic described above,
+    with exactly ``registrations`` client sessions; return the counts of
+    what was written."""
+    if not 0 <= async_share <= 100:
+        raise ValueError("async share %r is not a percentage" % async_share)
     rng = random.Random(seed)
-    net = nm.Network(fileobj, nm.Clock(step_us=200))
-    load = _LoadWriter(net, rng, registrations)
-    left = [registration_frames, notifications, udp, tcp]
-    for _ in range(frames):
-        if net.frames >= frames:
-            break
-        pick = rng.randrange(sum(left))
-        if pick < left[0] or (pick < left[0] + left[1] and not load.clients):
-            load.register()
-            left[0] -= FRAMES_PER_REGISTRATION
-        elif pick < left[0] + left[1]:
-            load.notify()
-            left[1] -= 1
-        elif pick < left[0] + left[1] + left[2]:
+    net = nm.Network(fileobj, nm.Clock(step_us=LOAD_STEP_US))
+    load = _LoadWriter(net, rng, async_share)
+    session_frames = sum(load.setup_frames(i) for i in range(registrations))
+    if session_frames > frames:
+        raise ValueError("%d sessions need %d frames"
+                         % (registrations, session_frames))
+    rest = frames - session_frames
+    events = rest * LARGE_SHARES[0] // 100 if registrations else 0
+    tcp = rest * LARGE_SHARES[2] // 100
+    udp = rest - events - tcp
+    # What is left to draw of each kind, in frames: sessions, events, UDP, TCP.
+    left = [session_frames, events, udp, tcp]
+    while net.frames < frames:
+        room = frames - net.frames
+        if left[0] and room <= left[0] + 2 * SESSION_FRAMES:
+            pick = 0          # the last sessions, before the file ends
+        else:
+            was_due, used = load.due(room)
+            if was_due:
+                left[1] -= used
+                continue
+            weights = [max(0, x) for x in left]
+            total = sum(weights)
+            if total == 0:
+                load.unrelated_udp()    # only what is due remains: fill
+                continue
+            draw = rng.randrange(total)
+            pick = 0
+            while draw >= weights[pick]:
+                draw -= weights[pick]
+                pick += 1
+            if pick == 1 and not load.clients:
+                pick = 0
+        if pick == 0:
+            left[0] -= load.setup_frames(len(load.clients))
+            load.start_session()
+        elif pick == 1:
+            used = load.event()
+            if not used:        # nothing to signal: time must still move on
+                load.unrelated_udp()
+                left[2] -= 1
+            left[1] -= used
+        elif pick == 2:
             load.unrelated_udp()
             left[2] -= 1
         else:
             load.unrelated_tcp()
             left[3] -= 1
     assert net.frames == frames, (net.frames, frames)
-    return counts
+    assert load.counts["registrations"] == registrations
+    return load.counts
 
 
 # --------------------------------------------------------------------------
@@ -1793,6 +2049,10 @@ def main(argv=None):
                                           "file (default 1000)")
     parser.add_argument("--seed", type=int, default=1,
                         help="random seed of the load file (default 1)")
+    parser.add_argument("--async-share", type=int, default=LOAD_ASYNC_SHARE,
+                        metavar="PERCENT",
+                        help="load file: sessions that also wait on "
+                             "AsyncEMSMDB (default %d)" % LOAD_ASYNC_SHARE)
     parser.add_argument("--random-stubs", type=int, metavar="SEED",
                         help="write randomised registrations from SEED")
     parser.add_argument("--count", type=int, default=200, metavar="N",
@@ -1823,7 +2083,7 @@ def main(argv=None):
         started = time.perf_counter()
         with open(args.out, "wb", buffering=1 << 20) as fileobj:
             counts = write_large(fileobj, args.large, args.registrations,
-                                 args.seed)
+                                 args.seed, args.async_share)
         elapsed = time.perf_counter() - started
         print("%s: %d frames (%s) in %.1f s" % (
             args.out, args.large,
