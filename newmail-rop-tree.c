@@ -160,7 +160,8 @@ add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, siz
                                " decoding stopped there",
                                size_actual);
     if (problems & NEWMAIL_DECODE_BAD_OFFSET)
-        expert_add_info(pinfo, item, &ei_newmail_rop_decode);
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
+                               "A match reaches before the start of the output");
     if (problems & (NEWMAIL_DECODE_INPUT_TRUNCATED | NEWMAIL_DECODE_PAYLOAD_CUT))
         expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
                                "The compressed payload ends inside a token");
@@ -581,8 +582,7 @@ newmail_register_rop_tree(void)
             "RPC_HEADER_EXT disagrees with the buffer", EXPFILL } },
         { &ei_newmail_rop_decode,
           { NEWMAIL_FILTER_NAME ".rop_decode_failed", PI_MALFORMED, PI_ERROR,
-            "The payload does not decode: a match reaches before the start of the output",
-            EXPFILL } },
+            "The payload does not decode as MS-OXCRPC's LZ77 says", EXPFILL } },
         { &ei_newmail_rop_buffer_problem,
           { NEWMAIL_FILTER_NAME ".rop_buffer.malformed", PI_MALFORMED, PI_ERROR,
             "The decoded payload is not a well-formed ROP buffer", EXPFILL } },
