@@ -4,7 +4,8 @@
 # run.sh [SECONDS]: builds the libFuzzer targets with clang in build-fuzz/ (no
 # Wireshark needed) and fuzzes each for its share of SECONDS (default 120,
 # split evenly): fuzz_stub (newmail-parse.c) on fuzz/corpus, seeded from
-# fuzz/seeds (plus $NEWMAIL_EXTRA_SEEDS, see seed-corpus.sh); fuzz_rop
+# fuzz/seeds and the stubs of the generated captures (or $NEWMAIL_EXTRA_SEEDS,
+# see seed-corpus.sh); fuzz_rop
 # (newmail-rop.c) and fuzz_mapihttp (newmail-mapihttp-parse.c) on
 # build-fuzz/corpus-rop and build-fuzz/corpus-mapihttp, seeded from
 # fuzz/seeds-rop and fuzz/seeds-mapihttp. NEWMAIL_FUZZ_TARGETS="fuzz_rop"
@@ -28,6 +29,12 @@ failed=()
 for target in "${targets[@]}"; do
     if [ "$target" = fuzz_stub ]; then
         corpus=$here/corpus
+        if [ -z "${NEWMAIL_EXTRA_SEEDS:-}" ] && [ -x /usr/bin/python3 ]; then
+            # Every stub the generated captures hold, each kind in both byte orders.
+            rm -rf "$build/stubs"
+            /usr/bin/python3 -B "$(dirname "$here")/test/gen_captures.py" --stubs "$build/stubs" >/dev/null
+            export NEWMAIL_EXTRA_SEEDS=$build/stubs
+        fi
         bash "$here/seed-corpus.sh" "$corpus"
     else
         corpus=$build/corpus-${target#fuzz_}

@@ -4,8 +4,11 @@
 # seed-corpus.sh CORPUS: copies fuzz/seeds/*.bin into the corpus folder CORPUS,
 # and, when NEWMAIL_EXTRA_SEEDS names a folder, the raw stubs found there
 # (e.g. from the capture generator's --stubs DIR). Those are named
-# <scenario>-f<frame>-<req4|resp4|req5|resp5>-<le|be>.bin and carry no selector
-# byte: it is prefixed here from the name. Other names are skipped.
+# <scenario>-f<frame>-[a]<req|resp><opnum>-<le|be>.bin ("a" for AsyncEMSMDB)
+# and carry no selector byte: it is prefixed here from the name, as
+# fuzz_stub.c reads it (the stub kind's low two bits in bits 0-1, its high two
+# in bits 4-5, big-endian in bit 2). Stubs the plugin does not read (the
+# EcDoConnect(Ex) requests) and other names are skipped.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=${1:?usage: seed-corpus.sh CORPUS}
@@ -17,12 +20,21 @@ added=0
 for f in "$NEWMAIL_EXTRA_SEEDS"/*.bin; do
     [ -e "$f" ] || continue
     name=$(basename "$f")
-    [[ $name =~ -f[0-9]+-(req4|resp4|req5|resp5)-(le|be)\.bin$ ]] || {
+    [[ $name =~ -f[0-9]+-(a?(req|resp)[0-9]+)-(le|be)\.bin$ ]] || {
         echo "seed-corpus.sh: skipping $name (name not <scenario>-f<frame>-<kind>-<le|be>.bin)" >&2
         continue
     }
-    case ${BASH_REMATCH[1]} in req4) sel=0 ;; resp4) sel=1 ;; req5) sel=2 ;; resp5) sel=3 ;; esac
-    [ "${BASH_REMATCH[2]}" = be ] && sel=$((sel | 4))
+    # newmail_stub_kind_t, in newmail-parse.h's order
+    case ${BASH_REMATCH[1]} in
+    req4) kind=0 ;; resp4) kind=1 ;; req5) kind=2 ;; resp5) kind=3 ;;
+    req1 | req2 | req14) kind=4 ;;
+    resp0 | resp2 | resp10) kind=5 ;;
+    resp1) kind=6 ;; req11) kind=7 ;; resp11) kind=8 ;; resp14) kind=9 ;;
+    areq0) kind=10 ;; aresp0) kind=11 ;;
+    *) continue ;;
+    esac
+    sel=$(((kind & 3) | (kind >> 2) << 4))
+    [ "${BASH_REMATCH[3]}" = be ] && sel=$((sel | 4))
     { printf "\\x$(printf %02x $sel)"; cat "$f"; } >"$corpus/extra-$name"
     added=$((added + 1))
 done
