@@ -140,6 +140,17 @@ class Adoption(unittest.TestCase):
                 self.assertEqual(rows, [["Microsoft Exchange New Mail Notification",
                                          "NEWMAIL", "newmail"]])
 
+    def test_protocols_the_plugin_adds(self):
+        # AsyncEMSMDB and MAPI over HTTP, which no Wireshark decodes, and no
+        # EMSMDB protocol of its own where stock's MAPI dissector has EMSMDB.
+        def filter_names(plugin):
+            return {row[2] for row in g_report("protocols", plugin=plugin)}
+
+        stock, ours = filter_names(False), filter_names(True)
+        self.assertIn("mapi", stock)
+        self.assertEqual(sorted(ours - stock), ["asyncemsmdb", "mapihttp"])
+        self.assertNotIn("newmail_emsmdb", ours)
+
     def test_new_fields_are_under_newmail_with_descriptions(self):
         def newmail_fields(plugin):
             # F <name> <abbrev> <type> <protocol> <base> <bitmask> <description>
