@@ -18,57 +18,7 @@
 
 #include "newmail-mapihttp-parse.h"
 
-/* ---- checks ---------------------------------------------------------------- */
-
-static unsigned passed, failed;
-static char where[160];
-
-static void
-check(bool ok, const char *what, const char *file, int line)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("%s:%d: FAIL %s%s%s\n", file, line, what, where[0] ? " in " : "", where);
-}
-
-static void
-check_eq(unsigned long long got, unsigned long long want, const char *what, const char *file,
-         int line)
-{
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("%s:%d: FAIL %s: got %#llx, want %#llx%s%s\n", file, line, what, got, want,
-           where[0] ? " in " : "", where);
-}
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-#define CHECK_EQ(got, want)                                                                        \
-    check_eq((unsigned long long)(got), (unsigned long long)(want), #got, __FILE__, __LINE__)
-#define CHECK_SPAN(sp, off, len)                                                                   \
-    do {                                                                                           \
-        CHECK_EQ((sp).offset, (off));                                                              \
-        CHECK_EQ((sp).length, (len));                                                              \
-    } while (0)
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
-#define WHERE(...) snprintf(where, sizeof(where), __VA_ARGS__)
-
-static uint8_t *
-exact_copy(const void *bytes, size_t len)
-{
-    uint8_t *copy = malloc(len ? len : 1);
-
-    if (copy == NULL)
-        abort();
-    if (len)
-        memcpy(copy, bytes, len);
-    return copy;
-}
+#include "checks.h"
 
 /* The text of a span, for comparisons. */
 static bool
@@ -847,6 +797,5 @@ main(void)
     test_body_problems();
     test_body_cuts();
 
-    printf("%u passed, %u failed\n", passed, failed);
-    return failed != 0;
+    return checks_report();
 }

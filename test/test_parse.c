@@ -17,59 +17,9 @@
 
 #include "newmail-parse.h"
 
-/* ---- checks ---------------------------------------------------------------- */
+#include "checks.h"
 
-static unsigned passed, failed;
-static char where[160]; /* the case being checked, named in failure lines */
-
-static void
-check(bool ok, const char *what, const char *file, int line)
-{
-    if (ok) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("%s:%d: FAIL %s%s%s\n", file, line, what, where[0] ? " in " : "", where);
-}
-
-static void
-check_eq(unsigned long long got, unsigned long long want, const char *what, const char *file,
-         int line)
-{
-    if (got == want) {
-        passed++;
-        return;
-    }
-    failed++;
-    printf("%s:%d: FAIL %s: got %#llx, want %#llx%s%s\n", file, line, what, got, want,
-           where[0] ? " in " : "", where);
-}
-
-#define CHECK(cond) check((cond), #cond, __FILE__, __LINE__)
-#define CHECK_EQ(got, want)                                                                        \
-    check_eq((unsigned long long)(got), (unsigned long long)(want), #got, __FILE__, __LINE__)
-#define CHECK_SPAN(span, off, len)                                                                 \
-    do {                                                                                           \
-        CHECK_EQ((span).offset, (off));                                                            \
-        CHECK_EQ((span).length, (len));                                                            \
-    } while (0)
-
-#define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 #define BIT(f) (1u << (f))
-
-/* A copy of `len` bytes on the heap with nothing after it, for ASan. */
-static uint8_t *
-exact_copy(const uint8_t *bytes, size_t len)
-{
-    uint8_t *copy = malloc(len ? len : 1);
-
-    if (copy == NULL)
-        abort();
-    if (len)
-        memcpy(copy, bytes, len);
-    return copy;
-}
 
 /* ---- the stubs, from MS-OXCRPC ------------------------------------------------ */
 
@@ -1092,6 +1042,5 @@ main(void)
     test_field_names();
     test_first_missing();
 
-    printf("%u passed, %u failed\n", passed, failed);
-    return failed != 0;
+    return checks_report();
 }
