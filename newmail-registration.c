@@ -32,6 +32,11 @@ static wmem_map_t *registrations_by_call;   /* dcerpc_call_value * -> registrati
 static wmem_map_t *untied_by_endpoint;      /* newmail_endpoint_t -> last untied datagram */
 static wmem_map_t *refusals;                /* notification frame -> ICMP error frame */
 
+/* Keys come from the capture, so they are hashed with wmem_strong_hash():
+ * with a plain hash a crafted capture could put every registration in one
+ * chain and make each datagram's lookup walk all of them. It costs about 300
+ * instructions a notification (callgrind), 0.2% of tshark's work on the
+ * benchmark's capture. */
 static guint
 endpoint_hash(gconstpointer key)
 {
