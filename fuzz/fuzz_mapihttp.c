@@ -14,31 +14,12 @@
  * where a terminator is, problem bits that match the values, determinism)
  * and aborts when one breaks.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "newmail-mapihttp-parse.h"
 
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_mapihttp.c:%d: invariant broken: %s\n", __LINE__, #cond);        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static bool
-inside(newmail_span_t sp, size_t size)
-{
-    return sp.offset <= size && sp.length <= size - sp.offset;
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "fuzz_invariants.h"
 
 /* The layouts again, written from MS-OXCMAPIHTTP 2.2.4 rather than copied
  * from the reader, so that the fuzzer checks the reader against the spec. */
@@ -100,7 +81,7 @@ check_body(newmail_mh_body_kind_t kind, const uint8_t *b, size_t size)
         newmail_mh_field_t f = layout[i];
         newmail_span_t sp = body.span[f];
 
-        REQUIRE(sp.offset == end && inside(sp, size));
+        REQUIRE(sp.offset == end && span_inside(sp, size));
         end = sp.offset + sp.length;
         mask |= 1u << f;
         switch (f) {
@@ -170,7 +151,7 @@ check_envelope(const uint8_t *b, size_t size)
         static const char *const text[] = {"PROCESSING", "PENDING", "DONE"};
         newmail_span_t sp = env.meta[i].span;
 
-        REQUIRE(inside(sp, size) && (unsigned)env.meta[i].tag < 3);
+        REQUIRE(span_inside(sp, size) && (unsigned)env.meta[i].tag < 3);
         REQUIRE(sp.length == strlen(text[env.meta[i].tag]));
         REQUIRE(memcmp(b + sp.offset, text[env.meta[i].tag], sp.length) == 0);
         REQUIRE(i == 0 || sp.offset > env.meta[i - 1].span.offset);
@@ -183,7 +164,7 @@ check_envelope(const uint8_t *b, size_t size)
         const newmail_mh_header_t *h = &env.header[i];
 
         REQUIRE(env.done);
-        REQUIRE(inside(h->line, size) && inside(h->name, size) && inside(h->value, size));
+        REQUIRE(span_inside(h->line, size) && span_inside(h->name, size) && span_inside(h->value, size));
         REQUIRE(h->name.offset == h->line.offset);
         REQUIRE(h->value.offset + h->value.length <= h->line.offset + h->line.length);
         REQUIRE(memchr(b + h->line.offset, '\n', h->line.length) == NULL);
@@ -193,7 +174,7 @@ check_envelope(const uint8_t *b, size_t size)
     REQUIRE(env.has_body == (env.done && !(problems & NEWMAIL_MH_ENV_UNTERMINATED)));
     REQUIRE(!(problems & NEWMAIL_MH_ENV_NO_DONE) == env.done);
     if (env.has_body) {
-        REQUIRE(inside(env.body, size) && env.body.offset + env.body.length == size);
+        REQUIRE(span_inside(env.body, size) && env.body.offset + env.body.length == size);
         REQUIRE(env.blank.offset + env.blank.length == env.body.offset);
         REQUIRE(b[env.body.offset - 1] == '\n');
         if (env.response_code_header >= 0)

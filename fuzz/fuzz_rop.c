@@ -17,37 +17,12 @@
  * bits that match the values, bounded output, determinism) and aborts when
  * one breaks.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "newmail-rop.h"
 
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_rop.c:%d: invariant broken: %s\n", __LINE__, #cond);             \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
-
-static bool
-inside(newmail_span_t sp, size_t size)
-{
-    return sp.offset <= size && sp.length <= size - sp.offset;
-}
-
-static uint16_t
-le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "fuzz_invariants.h"
 
 /* ---- a second LZ77 decoder, straight from MS-XCA 2.4.4's pseudocode ---------------- */
 
@@ -191,7 +166,7 @@ check_notify(const uint8_t *b, size_t size, const newmail_rop_response_t *r)
     newmail_span_t all = r->field[NEWMAIL_RF_NOTIFICATION];
     size_t end = all.offset;
 
-    REQUIRE(inside(all, size));
+    REQUIRE(span_inside(all, size));
     REQUIRE(all.offset == r->span.offset + 1);
     /* Fields in wire order, back to back, inside the notification. */
     for (int f = 0; f < NEWMAIL_NF_COUNT; f++) {
@@ -245,14 +220,14 @@ walk_rops(const uint8_t *b, size_t size)
     bool ended = false;
 
     newmail_rop_walk_init(&walk, b, size);
-    REQUIRE(inside(walk.buffer.rops, size));
-    REQUIRE(inside(walk.buffer.handle_table, size));
+    REQUIRE(span_inside(walk.buffer.rops, size));
+    REQUIRE(span_inside(walk.buffer.handle_table, size));
     REQUIRE(walk.buffer.handle_count * 4 <= walk.buffer.handle_table.length);
     while (newmail_rop_next_response(&walk, &r)) {
         REQUIRE(!ended);
         REQUIRE(walk.count <= size);
         REQUIRE(r.span.offset == expect);
-        REQUIRE(inside(r.span, size));
+        REQUIRE(span_inside(r.span, size));
         REQUIRE(r.span.offset + r.span.length <= walk.rops_end);
         REQUIRE(newmail_rop_has(&r, NEWMAIL_RF_ROP_ID) || r.status == NEWMAIL_ROP_TRUNCATED);
         if (newmail_rop_has(&r, NEWMAIL_RF_ROP_ID))
@@ -318,7 +293,7 @@ fuzz_rop_buffer(const uint8_t *b, size_t size)
         unsigned problems;
 
         REQUIRE(walk.blocks <= size / NEWMAIL_RPCX_HEADER_LEN + 1);
-        REQUIRE(blk.header.offset == expect && inside(blk.header, size));
+        REQUIRE(blk.header.offset == expect && span_inside(blk.header, size));
         if (!blk.header_read) {
             REQUIRE(blk.problems & NEWMAIL_RPCX_TRUNCATED_HEADER);
             REQUIRE(blk.header.length < NEWMAIL_RPCX_HEADER_LEN);
@@ -338,7 +313,7 @@ fuzz_rop_buffer(const uint8_t *b, size_t size)
                 ((blk.flags & NEWMAIL_RPCX_FLAG_COMPRESSED) && blk.size >= blk.size_actual));
         REQUIRE(((blk.problems & NEWMAIL_RPCX_SIZE_PAST_END) != 0) ==
                 (blk.payload.length < blk.size));
-        REQUIRE(blk.payload.offset == expect + 8 && inside(blk.payload, size));
+        REQUIRE(blk.payload.offset == expect + 8 && span_inside(blk.payload, size));
         expect = blk.payload.offset + blk.payload.length;
         if (blk.problems & NEWMAIL_RPCX_TRAILING)
             REQUIRE(blk.trailing.offset == expect &&

@@ -11,22 +11,15 @@
  * what the dissector relies on (spans inside the input, NDR alignment, problem
  * bits that match the values, determinism) and aborts when one breaks.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "newmail-parse.h"
 
+#include "fuzz_invariants.h"
+
 #define SELECT_BIG_ENDIAN 0x04
 #define SELECT_SOCKADDR 0x08
-
-#define REQUIRE(cond)                                                                              \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_stub.c:%d: invariant broken: %s\n", __LINE__, #cond);            \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* The stub layouts again, written from MS-OXCRPC rather than copied from the
  * parser, so that the fuzzer checks the parser against the specification. */
@@ -114,12 +107,6 @@ field_size(const newmail_stub_t *s, newmail_field_t f)
     default:
         return 4;
     }
-}
-
-static bool
-span_inside(newmail_span_t span, size_t size)
-{
-    return span.offset <= size && span.length <= size - span.offset;
 }
 
 static void

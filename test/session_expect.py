@@ -66,15 +66,6 @@ SIGNAL_NAMES = {"UDP push notification": 1,
                 "Asynchronous RPC wait (EcDoAsyncWaitEx)": 2,
                 "MAPI over HTTP NotificationWait": 3}
 
-_cache = {}
-
-
-def _cached(key, make):
-    if key not in _cache:
-        _cache[key] = make()
-    return _cache[key]
-
-
 def scenarios():
     return tshark.manifest()["scenarios"]
 
@@ -98,7 +89,7 @@ def registered_fields():
             elif len(row) >= 3 and row[0] == "P" and row[2] in ("newmail", "asyncemsmdb"):
                 found[row[2]] = "FT_PROTOCOL"
         return found
-    return _cached("fields", make)
+    return tshark.cached("session field types", make)
 
 
 def missing(fields):
@@ -169,7 +160,7 @@ def rows(capture, two_pass=False, extra_args=(), fields=None):
                 values.setdefault(name, ())
             found[int(row[0])] = values
         return found
-    return _cached(key, make)
+    return tshark.cached(key, make)
 
 
 def all_newmail_rows(capture, two_pass=False, extra_args=()):
@@ -180,7 +171,7 @@ def all_newmail_rows(capture, two_pass=False, extra_args=()):
 def frames_matching(capture, display_filter, two_pass=False, extra_args=()):
     """Frame numbers `tshark -Y display_filter` shows."""
     key = ("filter", capture, display_filter, two_pass, tuple(extra_args))
-    return _cached(key, lambda: [int(row[0]) for row in tshark.fields(
+    return tshark.cached(key, lambda: [int(row[0]) for row in tshark.fields(
         capture, [], display_filter=display_filter, two_pass=two_pass,
         extra_args=extra_args)])
 
@@ -196,7 +187,7 @@ def packets(capture, two_pass=False, extra_args=(), plugin=True):
                     found[int(field.get("show"))] = packet
                     break
         return found
-    return _cached(("pdml", capture, two_pass, tuple(extra_args), plugin), make)
+    return tshark.cached(("pdml", capture, two_pass, tuple(extra_args), plugin), make)
 
 
 def experts(capture, frame, extra_args=(), two_pass=False):
@@ -400,7 +391,7 @@ def stats(capture, two_pass=False, extra_args=()):
             args.insert(2, "-2")
         stdout, _, _ = tshark.run(args)
         return parse_stats(stdout)
-    return _cached(("stats", capture, two_pass, tuple(extra_args)), make)
+    return tshark.cached(("stats", capture, two_pass, tuple(extra_args)), make)
 
 
 def expected_signal_stats(entry):

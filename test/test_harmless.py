@@ -47,25 +47,6 @@ NOTIFY_SUFFIX = re.compile(r"(, (NewMail|ObjectCreated|ObjectDeleted|ObjectModif
                            r"|ObjectCopied|SearchComplete|TableModified|Extended))+$")
 PLUGIN_OPNUMS = {0, 1, 2, 4, 5, 10, 11, 14}
 
-# AsyncEMSMDB's interface UUID. Stock DCE/RPC names it "async MAPI" in binds;
-# once the plugin registers the interface, DCE/RPC names it by the plugin's
-# protocol, AsyncEMSMDB.
-ASYNC_EMSMDB_UUID = "5261574a-4572-206e-b268-6b199213b4e4"
-
-
-def plugin_named(stock_packet, plugin_packet):
-    """A frame whose DCE/RPC naming is the plugin's: an EMSMDB operation stock calls
-    'unknown operation' (10, 11, 14 on 4.0, encrypted or not), a bind to AsyncEMSMDB,
-    or an AsyncEMSMDB call (its protocol item appears even over an encrypted stub)."""
-    if any(p.get("name") == "mapi" and "unknown operation" in p.get("showname", "")
-           for p in stock_packet.iter("proto")):
-        return True
-    if any(f.get("name") == "dcerpc.cn_bind_to_uuid" and f.get("show") == ASYNC_EMSMDB_UUID
-           for f in stock_packet.iter("field")):
-        return True
-    return any(p.get("name") == "asyncemsmdb" for p in plugin_packet.iter("proto"))
-
-
 
 def is_plugins(element):
     return element.get("name", "").startswith("newmail")
@@ -161,7 +142,7 @@ def compare_capture(name):
         if number in notifications:
             counts["notifications"] += 1
             continue
-        if plugin_named(stock, mine):
+        if tshark.plugin_named(stock, mine):
             counts["plugin_named"] += 1
             continue
         if number in plugin_calls or is_plugin_call(stock):

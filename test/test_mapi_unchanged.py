@@ -39,24 +39,6 @@ ALL_OPNUMS = "mapi_opnums"
 
 _cache = {}
 
-# AsyncEMSMDB's interface UUID. Stock DCE/RPC names it "async MAPI" in binds;
-# once the plugin registers the interface, DCE/RPC names it by the plugin's
-# protocol, AsyncEMSMDB.
-ASYNC_EMSMDB_UUID = "5261574a-4572-206e-b268-6b199213b4e4"
-
-
-def plugin_named(stock_packet, plugin_packet):
-    """A frame whose DCE/RPC naming is the plugin's: an EMSMDB operation stock calls
-    'unknown operation' (10, 11, 14 on 4.0, encrypted or not), a bind to AsyncEMSMDB,
-    or an AsyncEMSMDB call (its protocol item appears even over an encrypted stub)."""
-    if any(p.get("name") == "mapi" and "unknown operation" in p.get("showname", "")
-           for p in stock_packet.iter("proto")):
-        return True
-    if any(f.get("name") == "dcerpc.cn_bind_to_uuid" and f.get("show") == ASYNC_EMSMDB_UUID
-           for f in stock_packet.iter("field")):
-        return True
-    return any(p.get("name") == "asyncemsmdb" for p in plugin_packet.iter("proto"))
-
 
 def scenarios():
     return tshark.manifest()["scenarios"]
@@ -183,7 +165,7 @@ class StockMapiDecodeUnchanged(unittest.TestCase):
         compared = 0
         asynchronous = plugin_frames(scenarios()[name]) - set(call_frames(scenarios()[name]))
         for frame in sorted(ours):
-            if frame in asynchronous or plugin_named(stock[frame], ours[frame]):
+            if frame in asynchronous or tshark.plugin_named(stock[frame], ours[frame]):
                 continue
             with self.subTest(capture=name, frame=frame, two_pass=two_pass):
                 expected = stock_decode(stock[frame])
@@ -270,7 +252,7 @@ class OtherFramesAsStock(unittest.TestCase):
             calls = plugin_frames(entry)
             ours, stock = packets(name, True), packets(name, False)
             for frame in sorted(set(stock) - notifications - calls):
-                if plugin_named(stock[frame], ours[frame]):
+                if tshark.plugin_named(stock[frame], ours[frame]):
                     continue
                 with self.subTest(capture=name, frame=frame):
                     assert_same(self, whole_decode(ours[frame]), whole_decode(stock[frame]))

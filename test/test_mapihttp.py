@@ -139,15 +139,6 @@ def frame_number(packet):
 
 # --- tshark runs, cached ---------------------------------------------------------------
 
-_cache = {}
-
-
-def _cached(key, make):
-    if key not in _cache:
-        _cache[key] = make()
-    return _cache[key]
-
-
 def pdml(path, two_pass=False, plugin=True, keylog=None):
     """{frame number: PDML packet} of a whole capture."""
     extra = ("-o", "tls.keylog_file:" + tshark.readable(keylog)) if keylog else ()
@@ -155,7 +146,7 @@ def pdml(path, two_pass=False, plugin=True, keylog=None):
     def make():
         return {frame_number(p): p for p in tshark.pdml(path, extra_args=extra, plugin=plugin,
                                                           two_pass=two_pass)}
-    return _cached(("pdml", path, two_pass, plugin, keylog), make)
+    return tshark.cached(("pdml", path, two_pass, plugin, keylog), make)
 
 
 def data_sources(path, frame, keylog=None):
@@ -176,7 +167,7 @@ def data_sources(path, frame, keylog=None):
                 if row and current is not None:
                     current += bytes.fromhex(row.group(1).replace(" ", ""))
         return {name: [bytes(b) for b in blobs] for name, blobs in sources.items()}
-    return _cached(("x", path, frame, keylog), make)
+    return tshark.cached(("x", path, frame, keylog), make)
 
 
 def stats_tree(path, two_pass=False):
@@ -210,7 +201,7 @@ def stats_tree(path, two_pass=False):
             stack[-1][1][cells[0]] = (numbers, children)
             stack.append((depth, children))
         return root
-    return _cached(("stats", path, two_pass), make)
+    return tshark.cached(("stats", path, two_pass), make)
 
 
 # --- The manifests -------------------------------------------------------------------
@@ -225,11 +216,11 @@ def _manifest(folder, what):
 
 
 def scenarios():
-    return _cached("manifest", lambda: _manifest(MAPIHTTP_DIR, "test/mapihttp_gen.py"))
+    return tshark.cached("manifest", lambda: _manifest(MAPIHTTP_DIR, "test/mapihttp_gen.py"))
 
 
 def tls_scenario():
-    return _cached("tls", lambda: _manifest(TLS_DIR, "test/tls_capture.py")[tls_capture.NAME])
+    return tshark.cached("tls", lambda: _manifest(TLS_DIR, "test/tls_capture.py")[tls_capture.NAME])
 
 
 def path_of(name):
@@ -821,7 +812,7 @@ class Examples(unittest.TestCase):
     its key log show what their scripts put in them."""
 
     def test_plain(self):
-        example = _cached("example", lambda: _example_generator().build_all()[
+        example = tshark.cached("example", lambda: _example_generator().build_all()[
             "mapihttp-newmail.pcap"])
         path = os.path.join(EXAMPLES_DIR, "mapihttp-newmail.pcap")
         with open(path, "rb") as handle:

@@ -86,15 +86,6 @@ def how_to_decode(port):
 
 # --- tshark runs, cached ------------------------------------------------------
 
-_cache = {}
-
-
-def _cached(key, make):
-    if key not in _cache:
-        _cache[key] = make()
-    return _cache[key]
-
-
 def scenarios():
     return tshark.manifest()["scenarios"]
 
@@ -110,7 +101,7 @@ def registered_fields():
                     and row[2].startswith("newmail."):
                 found[row[2]] = (row[3], row[7].strip())
         return found
-    return _cached("fields", make)
+    return tshark.cached("newmail field types and blurbs", make)
 
 
 def notification_columns():
@@ -144,14 +135,14 @@ def notifications(name, two_pass=False, extra_args=()):
     rows: [{field: value}, ...]. (An ICMP error quoting one has NEWMAIL inside,
     as Wireshark shows any protocol inside an ICMP error; it is no datagram of
     its own.)"""
-    return _cached(("newmail", name, two_pass, tuple(extra_args)), lambda: _rows(
+    return tshark.cached(("newmail", name, two_pass, tuple(extra_args)), lambda: _rows(
         name, notification_columns(), display_filter="newmail && !icmp", two_pass=two_pass,
         extra_args=extra_args))
 
 
 def frames(name):
     """{frame: {field: value}} of every frame, two passes, -T fields."""
-    return _cached(("frames", name), lambda: {
+    return tshark.cached(("frames", name), lambda: {
         int(row["frame.number"]): row for row in _rows(name, all_columns(), two_pass=True)})
 
 
@@ -164,7 +155,7 @@ def packets(name):
                       if f.get("name") == "frame.number"]
             found[int(number[0])] = packet
         return found
-    return _cached(("pdml", name), make)
+    return tshark.cached(("pdml", name), make)
 
 
 def pdml_row(name, frame):
@@ -197,7 +188,7 @@ def stats_tree(name, extra_args=(), two_pass=False):
     args = ["-r", tshark.capture(name), "-q", "-z", "newmail,tree"] + list(extra_args)
     if two_pass:
         args.insert(2, "-2")
-    stdout, _, _ = _cached(("stats", name, tuple(extra_args), two_pass),
+    stdout, _, _ = tshark.cached(("stats", name, tuple(extra_args), two_pass),
                            lambda: tshark.run(args))
     return parse_stats_tree(stdout)
 

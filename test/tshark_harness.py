@@ -421,6 +421,36 @@ def json(capture, display_filter=None, extra_args=(), plugin=True, two_pass=Fals
     return _json.loads(stdout) if stdout.strip() else []
 
 
+_results = {}
+
+
+def cached(key, make):
+    """make() the first time key is asked for, its result again every later time: a
+    module's tests share one tshark run of each capture and option set."""
+    if key not in _results:
+        _results[key] = make()
+    return _results[key]
+
+
+# AsyncEMSMDB's interface UUID. Stock DCE/RPC names it "async MAPI" in binds;
+# once the plugin registers the interface, DCE/RPC names it by the plugin's
+# protocol, AsyncEMSMDB.
+ASYNC_EMSMDB_UUID = "5261574a-4572-206e-b268-6b199213b4e4"
+
+
+def plugin_named(stock_packet, plugin_packet):
+    """A frame whose DCE/RPC naming is the plugin's: an EMSMDB operation stock calls
+    'unknown operation' (10, 11, 14 on 4.0, encrypted or not), a bind to AsyncEMSMDB,
+    or an AsyncEMSMDB call (its protocol item appears even over an encrypted stub)."""
+    if any(p.get("name") == "mapi" and "unknown operation" in p.get("showname", "")
+           for p in stock_packet.iter("proto")):
+        return True
+    if any(f.get("name") == "dcerpc.cn_bind_to_uuid" and f.get("show") == ASYNC_EMSMDB_UUID
+           for f in stock_packet.iter("field")):
+        return True
+    return any(p.get("name") == "asyncemsmdb" for p in plugin_packet.iter("proto"))
+
+
 # Wireshark's expert severities and groups (epan/proto.h), as PDML shows them.
 EXPERT_SEVERITIES = {0x00100000: "comment", 0x00200000: "chat", 0x00400000: "note",
                      0x00600000: "warning", 0x00800000: "error"}

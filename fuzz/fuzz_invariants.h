@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * fuzz_invariants.h: what every fuzz target needs to check a reader's
+ * result against its input. A broken invariant aborts, so that libFuzzer
+ * keeps the input as a crash.
+ */
+#ifndef NEWMAIL_FUZZ_INVARIANTS_H
+#define NEWMAIL_FUZZ_INVARIANTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "newmail-parse.h" /* newmail_span_t */
+
+#define REQUIRE(cond)                                                                              \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: invariant broken: %s\n", __FILE__, __LINE__, #cond);           \
+            abort();                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* The span lies wholly inside an input of size bytes. */
+static inline bool
+span_inside(newmail_span_t span, size_t size)
+{
+    return span.offset <= size && span.length <= size - span.offset;
+}
+
+static inline uint16_t
+le16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t
+le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#endif /* NEWMAIL_FUZZ_INVARIANTS_H */
