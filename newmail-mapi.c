@@ -400,6 +400,7 @@ add_unregister_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info 
                        dcerpc_info *di, const newmail_stub_t *stub, guint encoding)
 {
     newmail_registration_t *registration;
+    newmail_session_t *session;
     newmail_tap_info_t tap = {0};
     proto_item *item;
 
@@ -407,11 +408,13 @@ add_unregister_request(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info 
         return;
     item = add_stub_item(tree, hf_newmail_handle, tvb, offset, stub,
                          NEWMAIL_F_NOTIFICATION_HANDLE, encoding);
+    session = newmail_session_by_handle(stub->context_handle, pinfo);
     if (!PINFO_FD_VISITED(pinfo))
-        registration = newmail_registration_remove(pinfo, di->call_data, stub);
+        registration = newmail_registration_remove(pinfo, di->call_data, session,
+                                                   stub->notification_handle);
     else
         registration = newmail_registration_of_call(di->call_data);
-    newmail_add_session_link(tree, tvb, newmail_session_by_handle(stub->context_handle, pinfo));
+    newmail_add_session_link(tree, tvb, session);
     if (registration != NULL)
         newmail_add_frame_link(tree, hf_newmail_registration_frame, tvb,
                                registration->request_frame);

@@ -19,18 +19,13 @@
 #include "newmail-registration.h"
 #include "packet-newmail.h"
 
-/* Key of the notification-handle map: handles are only unique per session. */
-typedef struct {
-    guint8 context_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
-    guint32 handle;
-} handle_key_t;
-
 static wmem_map_t *active_registrations;    /* newmail_endpoint_t -> registration */
 static wmem_map_t *ended_registrations;     /* newmail_endpoint_t -> registration */
-static wmem_map_t *registrations_by_handle; /* handle_key_t -> registration */
+static wmem_map_t *registrations_by_handle; /* registration (session, handle) -> itself */
 static wmem_map_t *registrations_by_call;   /* dcerpc_call_value * -> registration */
 static wmem_map_t *untied_by_endpoint;      /* newmail_endpoint_t -> last untied datagram */
 static wmem_map_t *refusals;                /* notification frame -> ICMP error frame */
+static wmem_map_t *gaps_kept_apart;         /* notification frame -> nstime_t since previous */
 
 /* Keys come from the capture, so they are hashed with wmem_strong_hash():
  * with a plain hash a crafted capture could put every registration in one
@@ -49,16 +44,30 @@ endpoint_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, sizeof(newmail_endpoint_t)) == 0;
 }
 
+/* A registration is its own key in registrations_by_handle: its session and
+ * hNotification, as handles are only unique per session. */
 static guint
-handle_key_hash(gconstpointer key)
+registration_handle_hash(gconstpointer key)
 {
-    return wmem_strong_hash((const guint8 *)key, sizeof(handle_key_t));
+    const newmail_registration_t *registration = (const newmail_registration_t *)key;
+    struct {
+        const newmail_session_t *session;
+        guint32 handle;
+    } hashed;
+
+    memset(&hashed, 0, sizeof(hashed)); /* the padding is hashed too */
+    hashed.session = registration->session;
+    hashed.handle = registration->handle;
+    return wmem_strong_hash((const guint8 *)&hashed, sizeof(hashed));
 }
 
 static gboolean
-handle_key_equal(gconstpointer a, gconstpointer b)
+registration_handle_equal(gconstpointer a, gconstpointer b)
 {
-    return memcmp(a, b, sizeof(handle_key_t)) == 0;
+    const newmail_registration_t *ra = (const newmail_registration_t *)a;
+    const newmail_registration_t *rb = (const newmail_registration_t *)b;
+
+    return ra->session == rb->session && ra->handle == rb->handle;
 }
 
 void
@@ -66,10 +75,12 @@ newmail_registration_init(void)
 {
     active_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
     ended_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
-    registrations_by_handle = wmem_map_new(wmem_file_scope(), handle_key_hash, handle_key_equal);
+    registrations_by_handle = wmem_map_new(wmem_file_scope(), registration_handle_hash,
+                                           registration_handle_equal);
     registrations_by_call = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     untied_by_endpoint = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
     refusals = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    gaps_kept_apart = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
 /* ---- Endpoints ------------------------------------------------------------- */
@@ -190,7 +201,6 @@ newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newm
                                                         stub->context_count);
     registration->context_length = (guint16)stub->context_count;
     registration->session = session;
-    memcpy(registration->context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
 
     registration->older = newest_registration(&registration->callback);
     /* An existing entry keeps its key, which points at an older registration
@@ -208,29 +218,24 @@ void
 newmail_registration_answered(newmail_registration_t *registration, const packet_info *pinfo,
                               const newmail_stub_t *stub)
 {
-    handle_key_t *key;
-
     registration->response_frame = pinfo->num;
     registration->handle = stub->notification_handle;
     if (stub->return_value != 0) {
         end_registration(registration, pinfo->num);
         return;
     }
-    key = wmem_new(wmem_file_scope(), handle_key_t);
-    memcpy(key->context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
-    key->handle = stub->notification_handle;
-    wmem_map_insert(registrations_by_handle, key, registration);
+    wmem_map_insert(registrations_by_handle, registration, registration);
 }
 
 newmail_registration_t *
 newmail_registration_remove(const packet_info *pinfo, dcerpc_call_value *call,
-                            const newmail_stub_t *stub)
+                            newmail_session_t *session, guint32 handle)
 {
     newmail_registration_t *registration;
-    handle_key_t key;
+    newmail_registration_t key;
 
-    memcpy(key.context_handle, stub->context_handle, NEWMAIL_CONTEXT_HANDLE_LEN);
-    key.handle = stub->notification_handle;
+    key.session = session;
+    key.handle = handle;
     registration = (newmail_registration_t *)wmem_map_remove(registrations_by_handle, &key);
     if (registration != NULL)
         end_registration(registration, pinfo->num);
@@ -313,22 +318,36 @@ notification_from_record(tvbuff_t *tvb, packet_info *pinfo, newmail_registration
                          guint32 sequence)
 {
     newmail_notification_t *notification = notification_new(pinfo->pool);
-    const newmail_notification_record_t *previous;
+    const newmail_notification_record_t *record = &registration->notifications[sequence - 1];
 
     notification->registration = registration;
     notification->sequence = sequence;
     if (sequence > 1) {
-        previous = &registration->notifications[sequence - 2];
-        notification->previous_frame = previous->frame;
-        if (previous->secs != NEWMAIL_NOTIFICATION_TIME_UNKNOWN) {
-            nstime_t offset = {previous->secs, previous->nsecs}, previous_time;
+        notification->previous_frame = registration->notifications[sequence - 2].frame;
+        if (record->gap_us != NEWMAIL_GAP_KEPT_APART) {
+            notification->since_previous.secs = (time_t)(record->gap_us / 1000000);
+            notification->since_previous.nsecs = (int)(record->gap_us % 1000000) * 1000;
+        } else {
+            const nstime_t *gap = (const nstime_t *)wmem_map_lookup(
+                gaps_kept_apart, GUINT_TO_POINTER(record->frame));
 
-            nstime_sum(&previous_time, &registration->request_time, &offset);
-            nstime_delta(&notification->since_previous, &pinfo->abs_ts, &previous_time);
+            if (gap != NULL)
+                notification->since_previous = *gap;
         }
     }
     notification->context_match = payload_matches_context(tvb, registration);
     return notification;
+}
+
+/* The time since the previous notification as a record holds it. */
+static guint32
+gap_in_record(const nstime_t *gap, guint32 frame)
+{
+    if (gap->secs >= 0 && gap->secs < G_MAXUINT32 / 1000000 && gap->nsecs % 1000 == 0)
+        return (guint32)gap->secs * 1000000 + (guint32)(gap->nsecs / 1000);
+    wmem_map_insert(gaps_kept_apart, GUINT_TO_POINTER(frame),
+                    wmem_memdup(wmem_file_scope(), gap, sizeof(*gap)));
+    return NEWMAIL_GAP_KEPT_APART;
 }
 
 /* First pass: appends the datagram to the registration's notifications and
@@ -339,7 +358,6 @@ static guint32
 add_notification(newmail_registration_t *registration, const packet_info *pinfo)
 {
     newmail_notification_record_t *record;
-    nstime_t offset;
 
     if (registration->notification_count == registration->notification_capacity) {
         guint32 capacity = registration->notification_capacity;
@@ -352,13 +370,14 @@ add_notification(newmail_registration_t *registration, const packet_info *pinfo)
     }
     record = &registration->notifications[registration->notification_count++];
     record->frame = pinfo->num;
-    record->secs = NEWMAIL_NOTIFICATION_TIME_UNKNOWN;
-    record->nsecs = 0;
-    nstime_delta(&offset, &pinfo->abs_ts, &registration->request_time);
-    if (offset.secs > G_MININT32 && offset.secs <= G_MAXINT32) {
-        record->secs = (gint32)offset.secs;
-        record->nsecs = offset.nsecs;
+    record->gap_us = 0;
+    if (registration->notification_count > 1) {
+        nstime_t gap;
+
+        nstime_delta(&gap, &pinfo->abs_ts, &registration->latest_notification_time);
+        record->gap_us = gap_in_record(&gap, pinfo->num);
     }
+    registration->latest_notification_time = pinfo->abs_ts;
     return registration->notification_count;
 }
 

@@ -26,41 +26,44 @@ typedef struct {
     guint16 family; /* NEWMAIL_AF_INET or NEWMAIL_AF_INET6 */
 } newmail_endpoint_t;
 
-/* One notification of a registration, as the first pass saw it. Its time is
- * kept relative to the registration's request; a gap that does not fit in
- * secs (68 years, only in damaged captures) is kept as
- * NEWMAIL_NOTIFICATION_TIME_UNKNOWN. */
+/* One notification of a registration, as the first pass saw it: its frame
+ * and the time since the registration's notification before it, in
+ * microseconds, the resolution of pcap and of most pcapng files. A gap
+ * that is not a whole number of microseconds, is negative (merged
+ * captures) or is longer than 71 minutes is kept exactly elsewhere, and
+ * gap_us is NEWMAIL_GAP_KEPT_APART. 8 bytes a notification: the list is
+ * most of what the plugin keeps. */
 typedef struct {
     guint32 frame;
-    gint32 secs;
-    gint32 nsecs;
+    guint32 gap_us;
 } newmail_notification_record_t;
 
-#define NEWMAIL_NOTIFICATION_TIME_UNKNOWN G_MININT32
+#define NEWMAIL_GAP_KEPT_APART G_MAXUINT32
 
 /* One EcRRegisterPushNotification call, from its request on. A capture can
  * hold hundreds of thousands, so nothing here is kept twice: map keys point
  * at `callback`, and texts are made when shown. */
 typedef struct newmail_registration {
-    guint32 request_frame;
     nstime_t request_time;
+    /* First pass: when its latest notification came. */
+    nstime_t latest_notification_time;
     newmail_endpoint_t callback; /* the key: the request's source for an unspecified address */
     guint16 advertised_family;   /* AF_INET or AF_INET6, as the SOCKADDR said */
-    gboolean advertised_unspecified; /* the SOCKADDR said 0.0.0.0 or :: */
     guint16 context_length;
-    const guint8 *context;
-    newmail_session_t *session;  /* the session of its pcxh */
-    guint8 context_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
+    gboolean advertised_unspecified; /* the SOCKADDR said 0.0.0.0 or :: */
+    guint32 request_frame;
     guint32 response_frame; /* 0 until the response is seen */
     guint32 handle;         /* hNotification, once the response is seen */
     guint32 end_frame;      /* the call that ended it, or 0 */
     /* Its notifications in frame order. A notification's sequence number is
-     * its place here, so its frame needs no record of its own: 12 bytes per
+     * its place here, so its frame needs no record of its own: 8 bytes per
      * notification instead of the 100 or so a per-frame proto data entry
      * takes. The list grows by a quarter at a time. */
-    newmail_notification_record_t *notifications;
     guint32 notification_count;
     guint32 notification_capacity;
+    newmail_notification_record_t *notifications;
+    const guint8 *context;
+    newmail_session_t *session; /* the session of its pcxh */
     /* The registration this one followed for the same callback, newest
      * first, so a later pass can find the one a datagram went to. */
     struct newmail_registration *older;
@@ -102,11 +105,11 @@ newmail_registration_t *newmail_registration_add(packet_info *pinfo, dcerpc_call
 void newmail_registration_answered(newmail_registration_t *registration, const packet_info *pinfo,
                                    const newmail_stub_t *stub);
 
-/* First pass, at an opnum 5 request: ends the registration the session's
- * hNotification names and returns it (NULL when none). */
+/* First pass, at an opnum 5 request: ends the registration of the session
+ * that hNotification names and returns it (NULL when none). */
 newmail_registration_t *newmail_registration_remove(const packet_info *pinfo,
                                                     dcerpc_call_value *call,
-                                                    const newmail_stub_t *stub);
+                                                    newmail_session_t *session, guint32 handle);
 
 /* The registration an opnum 4 or 5 call was about, on any pass. */
 newmail_registration_t *newmail_registration_of_call(const dcerpc_call_value *call);

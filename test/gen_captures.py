@@ -1013,6 +1013,21 @@ def bad_advise_bits(cap):
 
 
 @scenario
+def clock_jumps(cap):
+    """Notifications two hours apart, then one stamped before the one it
+    follows (a merged capture's clock): the times since the previous one
+    stay exact, which the plugin keeps apart from its usual records."""
+    session = cap.session()
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    _notifications(cap, 1)
+    cap.wait(2 * 3600)
+    cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+    cap.wait(-90)
+    cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+    _notifications(cap, 1)
+
+
+@scenario
 def payloads(cap):
     """Datagrams of assorted lengths to an unregistered port (Decode As)."""
     for length in (0, 1, 5, 8, 13, 300):
