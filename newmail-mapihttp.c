@@ -94,6 +94,7 @@ typedef struct {
     guint32 previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
 
+static wmem_map_t *header_values;    /* each header value the records keep, once */
 static wmem_map_t *requests_by_id;   /* X-RequestId -> request_record_t */
 static wmem_map_t *unnamed_sessions; /* "client endpoint" -> session whose cookie is not known
                                         yet (a Connect or Bind answered without one we read) */
@@ -103,6 +104,7 @@ static wmem_map_t *session_endpoints; /* session -> the endpoint its Connect or 
 static void
 mapihttp_init(void)
 {
+    header_values = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
     requests_by_id = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
     unnamed_sessions = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
     latest_sessions = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
@@ -423,6 +425,24 @@ add_request_type(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
             proto_tree_add_string(tree, hf_mapihttp_endpoint, tvb, 0, 0, endpoint));
 }
 
+/* A header value as the records keep it: one copy per distinct value, for
+ * the values a client sends again and again (its X-ClientInfo, the few
+ * X-RequestTypes). NULL for NULL. */
+static const char *
+kept_header_value(const char *value)
+{
+    char *kept;
+
+    if (value == NULL)
+        return NULL;
+    kept = (char *)wmem_map_lookup(header_values, value);
+    if (kept == NULL) {
+        kept = wmem_strdup(wmem_file_scope(), value);
+        wmem_map_insert(header_values, kept, kept);
+    }
+    return kept;
+}
+
 /* First pass: what this message is, kept for every pass. */
 static message_record_t *
 remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean response)
@@ -432,10 +452,10 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean 
     request_record_t *request;
 
     message->response = response;
-    message->request_type = wmem_strdup(wmem_file_scope(), type_text);
-    message->request_id = wmem_strdup(wmem_file_scope(), http_header(info, "x-requestid"));
-    message->client_info = wmem_strdup(wmem_file_scope(), http_header(info, "x-clientinfo"));
+    message->request_type = kept_header_value(type_text);
+    message->client_info = kept_header_value(http_header(info, "x-clientinfo"));
     if (!response) {
+        message->request_id = wmem_strdup(wmem_file_scope(), http_header(info, "x-requestid"));
         request = wmem_new0(wmem_file_scope(), request_record_t);
         request->frame = pinfo->num;
         request->type = type_text != NULL ? newmail_mh_request_type(type_text, strlen(type_text))
@@ -445,9 +465,20 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean 
         if (message->request_id != NULL)
             wmem_map_insert(requests_by_id, message->request_id, request);
     } else {
-        request = message->request_id != NULL
-                      ? (request_record_t *)wmem_map_lookup(requests_by_id, message->request_id)
-                      : NULL;
+        const char *request_id = http_header(info, "x-requestid");
+        gpointer kept_id = NULL, found = NULL;
+
+        /* The request is answered: its entry goes, and the response shares
+         * its copy of the X-RequestId. */
+        request = NULL;
+        if (request_id != NULL &&
+            wmem_map_lookup_extended(requests_by_id, request_id, (const void **)&kept_id, &found)) {
+            wmem_map_remove(requests_by_id, request_id);
+            request = (request_record_t *)found;
+            message->request_id = (const char *)kept_id;
+        } else {
+            message->request_id = wmem_strdup(wmem_file_scope(), request_id);
+        }
         if (request != NULL && request->response_frame == 0)
             request->response_frame = pinfo->num;
         if (request != NULL &&
