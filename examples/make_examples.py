@@ -202,7 +202,7 @@ NEW_MESSAGE_IDS = (0x4F00000000000E01, 0x4F00000000000E02)
 
 class RpcSessionExample(Example):
     """An Example that also records, as it writes them, the session's calls,
-    its signals and its fetches, with the links SPEC.md sections 1-3 give
+    its signals and its fetches, with the links the README's "What you see" gives
     them (one session, so the rules are short):
 
     - the session's frame is the EcDoConnectEx response (the first frame

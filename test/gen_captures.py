@@ -72,7 +72,7 @@ def _drep(little_endian):
     return "le" if little_endian else "be"
 
 
-# EMSMDB opnums whose stubs the plugin reads (SPEC.md section 1): the
+# EMSMDB opnums whose stubs the plugin reads (README: "Sessions over RPC"): the
 # connects (no handle in the request), the fetches (2, 11), the calls that
 # carry a session's handle first.
 SESSION_OPNUMS = frozenset({
@@ -108,7 +108,7 @@ def _public(value):
 class Expectations:
     """What a correct dissector makes of a capture, from the frames written.
 
-    Registrations (PROTOCOL.md, SPEC.md section 0): a registration is
+    Registrations (README: "UDP notifications and push registrations"): a registration is
     learned when its request is well formed (``nm.parse_register_request``)
     and the response returns 0; it is keyed by callback address and port,
     the address being the IP source of the request when the callback's is
@@ -120,7 +120,7 @@ class Expectations:
     anyone.  An ICMP error quoting a notification is NEWMAIL but not a
     notification: a refusal.
 
-    Sessions (SPEC.md sections 1-3): a session is named by its CXH; its
+    Sessions (README: "Sessions over RPC", "Asynchronous waits", "Signals"): a session is named by its CXH; its
     frame is the first frame in which the CXH appears (the EcDoConnect(Ex)
     response when the capture holds it).  EcDoAsyncConnectEx issues an ACXH
     tied to the session of its cxh.  A signal is a notification (mechanism
@@ -1065,7 +1065,7 @@ def mapi_opnums(cap):
 
 
 # --------------------------------------------------------------------------
-# Sessions, asynchronous waits, signals and fetches (issue 11, SPEC.md 1-3)
+# Sessions, asynchronous waits, signals and fetches (issue 11)
 # --------------------------------------------------------------------------
 
 NAT_CLIENT = "10.0.0.5"          # the client's own address behind a NAT
@@ -1751,7 +1751,7 @@ class _LoadClient:
         self.wait_serial = 0
         self.fetch_due = False       # a fetch (or a repeat) is on its way
         # The source's last signal has had no fetch since: the next one
-        # from that source gets newmail.not_fetched (SPEC.md section 3).
+        # from that source gets newmail.not_fetched (README: "Signals and the fetch that answers them").
         self.udp_unfetched = self.async_unfetched = False
 
 

@@ -36,10 +36,10 @@ connections with the silences between them. ``PcapPlayer`` writes a script
 into a pcap with virtual time (test/newmail_pcap.py framing), and
 test/tls_capture.py plays the same kind of script over real TLS sockets.
 While a script is built, every MAPI/HTTP message records what a correct
-dissector must show (SPEC.md section 5): fields, meta-tags, the ROP buffer's
+dissector must show (README: "MAPI over HTTP", "Fields"): fields, meta-tags, the ROP buffer's
 RPC_HEADER_EXT blocks, RopNotify/RopPending contents, and the session,
 signal and fetch links, derived from the traffic as written by the rules of
-SPEC.md section 3, never typed in by hand. Standard library only; all
+the README's "Signals and the fetch that answers them", never typed in by hand. Standard library only; all
 output is deterministic. Addresses are documentation prefixes (RFC 5737),
 names are example.com.
 """
@@ -320,7 +320,7 @@ class MapiHttpSession:
             context_cookie=self.context, fields=dict(fields or {}), rop=rop,
             experts=[], body_length=len(body), **_entity(body))
         if request_type in (CONNECT, BIND):
-            # SPEC.md section 5: session_frame is the Connect request's frame; on
+            # README "MAPI over HTTP": session_frame is the Connect request's frame; on
             # /mapi/nspi/ the Bind request creates the Session Context
             # (MS-OXCMAPIHTTP 3.1.5.1, "by Using the Connect or Bind Request Type").
             self.script.sessions[self.name] = model
@@ -554,7 +554,7 @@ class PcapPlayer:
 
 
 # --------------------------------------------------------------------------
-# The model: sessions, signals, fetches (SPEC.md sections 3 and 5)
+# The model: sessions, signals, fetches (README: "Signals", "MAPI over HTTP")
 # --------------------------------------------------------------------------
 
 def _public(message):
@@ -607,7 +607,7 @@ def resolve(script, frames, times):
             fetches.append({"frame": message["frame"], "signal_frames": message["signal_frames"]})
             if "response" in message:
                 message["response"]["answered_signal_frames"] = message["signal_frames"]
-    # -z newmail,tree (SPEC.md section 4): a signal counts at its frame for its
+    # -z newmail,tree (README: "Statistics"): a signal counts at its frame for its
     # client; "Fetched" and one "Fetch delay (ms)" value (from the first signal
     # answered) per fetch request answering at least one, for the requester.
     stats = {}

@@ -252,7 +252,7 @@ ROP_REGISTER_NOTIFICATION = 0x29
 ROP_NOTIFY = 0x2A
 ROP_PENDING = 0x6E
 
-# The ROPs whose response the plugin sizes (SPEC.md section 5 and issue 12):
+# The ROPs whose response the plugin sizes (README: "ROP buffers and RopNotify"; issue 12):
 # these, any failure response (RopId, handle index, non-zero ReturnValue),
 # RopNotify and RopPending. Anything else stops the walk.
 SIZED_ROPS = frozenset({ROP_OPEN_FOLDER, ROP_GET_HIERARCHY_TABLE, ROP_GET_CONTENTS_TABLE,
@@ -378,7 +378,7 @@ NF_MESSAGE = 0x8000         # M
 
 TABLE_CHANGED = 0x0001
 
-# Booleans of newmail.notify.type (SPEC.md section 5), by mask.
+# Booleans of newmail.notify.type (README: "Fields"), by mask.
 TYPE_BOOLEANS = {
     "newmail": 0x0002, "object_created": 0x0004, "object_deleted": 0x0008,
     "object_modified": 0x0010, "object_moved": 0x0020, "object_copied": 0x0040,

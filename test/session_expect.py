@@ -1,16 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""What the session, async and signal fields (SPEC.md sections 0-4) must be,
+"""What the session, async and signal fields (README: "What you see" and "Statistics") must be,
 frame by frame, from the manifest test/gen_captures.py writes; and tshark's
 output read back in one form on every Wireshark version.
 
 Shared by test_sessions.py, test_async.py and test_sealed.py.  Nothing here
 runs the plugin's logic: every expected value is the generator's record of
-what it wrote (frames, handles, times) and the rules of SPEC.md that its
+what it wrote (frames, handles, times) and the rules of the README's "What you see" that its
 Expectations class applies.
 
 expected_table(entry, two_pass) -> {frame: {field: value or None}}
     the value of each field in OWNED on each frame: a tuple (one element per
-    occurrence, () when the field must be absent), or None where SPEC.md
+    occurrence, () when the field must be absent), or None where the README
     leaves the field open.  In one pass the forward links (FORWARD) are ().
 rows(capture, two_pass, extra_args) -> {frame: {field: tuple}}
     tshark -T fields with every registered field this module knows, each
@@ -22,7 +22,7 @@ import re
 
 import tshark_harness as tshark
 
-# Every field and expert info of SPEC.md sections 0-3 these tests look at.
+# Every field and expert info of the README's "What you see" these tests look at.
 SESSION_FIELDS = [
     "newmail.session", "newmail.cxh", "newmail.session_frame",
     "newmail.signal_frame", "newmail.signals_answered", "newmail.return_code",
@@ -42,7 +42,7 @@ ASYNC_FIELDS = [
     "newmail.request_frame", "newmail.response_frame",
 ]
 OWNED = SESSION_FIELDS + SIGNAL_FIELDS + ASYNC_FIELDS
-# Expert infos among them, with the severity SPEC.md gives each.
+# Expert infos among them, with the severity the README gives each.
 EXPERTS = {
     "newmail.not_fetched": "warning",
     "newmail.notification_refused": "warning",
@@ -50,7 +50,7 @@ EXPERTS = {
     "newmail.async.unknown_handle": "note",
 }
 # Links to later frames: filled in only once the whole file was read (two
-# passes, the GUI).  The first three are SPEC.md's; the others are forward
+# passes, the GUI).  The first three are the README's; the others are forward
 # by nature (a request cannot know its response, nor a registration its end).
 FORWARD = ("newmail.fetch_frame", "newmail.fetch_delay", "newmail.refused_frame",
            "newmail.response_frame", "newmail.end_frame",
@@ -59,7 +59,7 @@ MODES = [("one pass", False), ("two passes", True)]
 
 SESSION_OPNUMS = {0, 1, 2, 4, 5, 10, 11, 14}
 CONNECT_OPNUMS = {0, 10}
-# Responses whose leading pcxh SPEC.md shows as newmail.cxh.
+# Responses whose leading pcxh the README shows as newmail.cxh.
 CXH_RESPONSE_OPNUMS = {0, 2, 10, 11}
 OPNUM_NAMES = {10: "EcDoConnectEx", 11: "EcDoRpcExt2", 14: "EcDoAsyncConnectEx"}
 SIGNAL_NAMES = {"UDP push notification": 1,
@@ -239,7 +239,7 @@ def expected_table(entry, two_pass):
         row = table[refusal["frame"]]
         row["newmail.refused_notification_frame"] = (refusal["notification_frame"],)
         row["newmail.notification_refused"] = (1,)
-        row["newmail.session_frame"] = None     # SPEC.md says nothing of it
+        row["newmail.session_frame"] = None     # the README says nothing of it
     for registration in entry["registrations"]:
         row = table[registration["request_frame"]]
         row["newmail.callback_not_source"] = (1,) if registration["callback_not_source"] else ()
@@ -261,10 +261,9 @@ def _session_call(call, table, two_pass):
     opnum = call["opnum"]
     request = table[call["request_frame"]]
     session_subtree = (1,) if opnum not in (4, 5) else ()
-    # A 0/10 request carries nothing the plugin reads: SPEC.md's "a subtree
-    # on every frame" is not held against an empty one.  Inside the
-    # register/unregister subtrees newmail.cxh is optional (SPEC.md lists
-    # the request's pcxh, but for the subtrees "as today").
+    # A 0/10 request carries nothing the plugin reads, so its subtree may be
+    # absent.  Inside the register/unregister subtrees newmail.cxh is
+    # optional: those subtrees show what they showed before sessions existed.
     request["newmail.session"] = None if opnum in CONNECT_OPNUMS else session_subtree
     request["newmail.session_frame"] = _frames(call["request_session_frame"])
     if opnum in CONNECT_OPNUMS:
@@ -317,7 +316,7 @@ def _async_call(call, table, two_pass):
     response["newmail.async.wait_time"] = (seconds(call["wait_time_us"]),)
     response["newmail.async.connect_frame"] = _frames(call["connect_frame"])
     response["newmail.session_frame"] = _frames(call["response_session_frame"])
-    response["newmail.async.acxh"] = None      # SPEC.md: on the request
+    response["newmail.async.acxh"] = None      # README: on the request
 
 
 def compare(test, capture, fields, two_pass, extra_args=(), entry=None):
@@ -395,7 +394,7 @@ def stats(capture, two_pass=False, extra_args=()):
 
 
 def expected_signal_stats(entry):
-    """{client: {child: count, DELAY: [delays in ms]}} per SPEC.md section 4:
+    """{client: {child: count, DELAY: [delays in ms]}} per the README's "Statistics":
     a signal counts under its mechanism and, when not fetched, under Not
     fetched, for its client (its destination address); a fetch request that
     answers signals counts once under Fetched, for its client (the request's

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """AsyncEMSMDB: EcDoAsyncWaitEx and the signals it carries (issue 11;
-SPEC.md sections 2 and 3).
+README: "Asynchronous waits", "Signals and the fetch that answers them").
 
 Expectations come from the manifest test/gen_captures.py writes (the async
 handles EcDoAsyncConnectEx issued, every wait's request and response frames,

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """MAPI over HTTP, RopNotify and the fetch that answers a NotificationWait.
 
-What the plugin must show is SPEC.md section 5 (and sections 3-4 for the
+What the plugin must show is the README's "MAPI over HTTP" and "ROP buffers and RopNotify" (and "Signals" and "Statistics" for the
 signal, fetch and statistics links). Every expectation comes from the
 manifests the generators write while they write the traffic:
   test/mapihttp_gen.py  plain-HTTP captures (TLS offloaded) and EcDoRpcExt2
@@ -58,7 +58,7 @@ MAPIHTTP_DIR = os.environ.get("NEWMAIL_MAPIHTTP_CAPTURES") or _beside_captures("
 TLS_DIR = os.environ.get("NEWMAIL_TLS_CAPTURES") or _beside_captures("captures-tls")
 EXAMPLES_DIR = os.path.join(_source_dir(), "examples")
 
-# --- Field names (SPEC.md section 5) ---------------------------------------------
+# --- Field names (README: "MAPI over HTTP", "Fields") ---------------------------------------------
 
 MAPIHTTP_FIELDS = [
     "mapihttp.request_type", "mapihttp.request_id", "mapihttp.client_info",
@@ -311,7 +311,7 @@ def check_notifications(test, rop, packet, where, signal_frame=None):
 
 def check_fetch(test, packet, answered, where):
     """A fetch request links the first signal it answers and counts them
-    (SPEC.md section 3); anything else carries neither field."""
+    (README: "Signals and the fetch that answers them"); anything else carries neither field."""
     test.assertEqual([as_int(v) for v in shows(packet, "newmail.signal_frame")],
                      answered[:1], f"{where}: signal_frame")
     test.assertEqual([as_int(v) for v in shows(packet, "newmail.signals_answered")],
@@ -572,7 +572,7 @@ class BadInputs(unittest.TestCase):
 
 class Statistics(unittest.TestCase):
     """-z newmail,tree: per client, MAPI over HTTP NotificationWaits, Fetched,
-    Not fetched, Fetch delay (ms) (SPEC.md section 4: Fetched and one delay
+    Not fetched, Fetch delay (ms) (README "Statistics": Fetched and one delay
     per fetch request that answers at least one signal)."""
 
     def test_signals_by_client(self):

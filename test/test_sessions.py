@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Sessions, signals and fetches (issue 11; SPEC.md sections 0-4).
+"""Sessions, signals and fetches (issue 11; the README's "What you see" and "Statistics").
 
 Every expectation comes from the manifest test/gen_captures.py writes (which
 frames are calls of which session, signals, fetches, refusals; the handles
@@ -18,7 +18,7 @@ or value is typed in here.
   Experts           not_fetched, notification_refused, callback_not_source
                     with their severity and item (PDML)
   OnePassTwoPass    every newmail.* field agrees but the forward links
-  Statistics        -z newmail,tree: "Signals by client" per SPEC.md 4
+  Statistics        -z newmail,tree: "Signals by client" per the README
   StockUnchanged    the stock dcerpc and mapi trees of EMSMDB frames are what
                     stock tshark shows; Info names opnums 10, 11, 14 where
                     stock cannot
@@ -212,7 +212,7 @@ class Filters(unittest.TestCase):
                     self.assertEqual(se.frames_matching(name, "newmail", two_pass), expected)
 
     def test_unspecified_callback_is_the_request_source(self):
-        # SPEC.md section 0: 0.0.0.0 means the host that registered.
+        # README, "How a datagram becomes NEWMAIL": 0.0.0.0 means the host that registered.
         entry = se.model("unspecified_address")
         [registration] = entry["registrations"]
         self.assertEqual(registration["callback"]["address"], "0.0.0.0")
@@ -341,7 +341,7 @@ class OnePassTwoPass(unittest.TestCase):
 
 
 class Statistics(unittest.TestCase):
-    """-z newmail,tree: "Signals by client" (SPEC.md section 4)."""
+    """-z newmail,tree: "Signals by client" (README: "Statistics")."""
 
     def check(self, name, two_pass):
         entry = se.model(name)
