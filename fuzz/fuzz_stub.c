@@ -17,54 +17,10 @@
 #include "newmail-parse.h"
 
 #include "fuzz_invariants.h"
+#include "stub_layouts.h" /* test/: the layouts from MS-OXCRPC */
 
 #define SELECT_BIG_ENDIAN 0x04
 #define SELECT_SOCKADDR 0x08
-
-/* The stub layouts again, written from MS-OXCRPC rather than copied from the
- * parser, so that the fuzzer checks the parser against the specification. */
-static const newmail_field_t req4[] = {
-    NEWMAIL_F_CONTEXT_HANDLE,  NEWMAIL_F_RPC,         NEWMAIL_F_CONTEXT_COUNT,  NEWMAIL_F_CONTEXT,
-    NEWMAIL_F_CONTEXT_LENGTH,  NEWMAIL_F_ADVISE_BITS, NEWMAIL_F_CALLBACK_COUNT, NEWMAIL_F_CALLBACK,
-    NEWMAIL_F_CALLBACK_LENGTH,
-};
-static const newmail_field_t resp4[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTIFICATION_HANDLE,
-                                        NEWMAIL_F_RETURN_VALUE};
-static const newmail_field_t req5[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTIFICATION_HANDLE};
-static const newmail_field_t resp5[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RETURN_VALUE};
-static const newmail_field_t pcxh_only[] = {NEWMAIL_F_CONTEXT_HANDLE};
-static const newmail_field_t req11[] = {
-    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,   NEWMAIL_F_ROP_COUNT, NEWMAIL_F_ROP,
-    NEWMAIL_F_ROP_LENGTH,     NEWMAIL_F_ROP_MAX_OUT, NEWMAIL_F_AUX_COUNT, NEWMAIL_F_AUX,
-    NEWMAIL_F_AUX_LENGTH,     NEWMAIL_F_AUX_MAX_OUT,
-};
-static const newmail_field_t resp11[] = {
-    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,  NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,
-    NEWMAIL_F_ROP_ACTUAL,     NEWMAIL_F_ROP,        NEWMAIL_F_ROP_LENGTH, NEWMAIL_F_AUX_COUNT,
-    NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
-    NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
-};
-static const newmail_field_t resp14[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE};
-static const newmail_field_t wait_req[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_FLAGS_IN};
-static const newmail_field_t wait_resp[] = {NEWMAIL_F_FLAGS_OUT, NEWMAIL_F_RETURN_VALUE};
-#define LAYOUT(a) {(a), sizeof(a) / sizeof((a)[0])}
-static const struct {
-    const newmail_field_t *fields;
-    size_t count;
-} layouts[NEWMAIL_STUB_KIND_COUNT] = {
-    [NEWMAIL_REGISTER_REQUEST] = LAYOUT(req4),
-    [NEWMAIL_REGISTER_RESPONSE] = LAYOUT(resp4),
-    [NEWMAIL_UNREGISTER_REQUEST] = LAYOUT(req5),
-    [NEWMAIL_UNREGISTER_RESPONSE] = LAYOUT(resp5),
-    [NEWMAIL_HANDLE_REQUEST] = LAYOUT(pcxh_only),
-    [NEWMAIL_CONNECT_RESPONSE] = LAYOUT(pcxh_only), /* and the return value last, see below */
-    [NEWMAIL_DISCONNECT_RESPONSE] = LAYOUT(resp5),
-    [NEWMAIL_RPC_EXT2_REQUEST] = LAYOUT(req11),
-    [NEWMAIL_RPC_EXT2_RESPONSE] = LAYOUT(resp11),
-    [NEWMAIL_ASYNC_CONNECT_RESPONSE] = LAYOUT(resp14),
-    [NEWMAIL_ASYNC_WAIT_REQUEST] = LAYOUT(wait_req),
-    [NEWMAIL_ASYNC_WAIT_RESPONSE] = LAYOUT(wait_resp),
-};
 
 static size_t
 field_align(newmail_field_t f)
@@ -160,8 +116,8 @@ check_stub(newmail_stub_kind_t kind, bool big_endian, const uint8_t *b, size_t s
 {
     uint8_t handle[NEWMAIL_CONTEXT_HANDLE_LEN];
     bool trailing_return = false;
-    const newmail_field_t *fields = layouts[kind].fields;
-    size_t count = layouts[kind].count, end = 0, i;
+    const newmail_field_t *fields = stub_layouts[kind].fields;
+    size_t count = stub_layouts[kind].count, end = 0, i;
     uint32_t mask = 0;
     unsigned sockaddr_problems =
         s->problems &

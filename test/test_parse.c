@@ -18,57 +18,11 @@
 #include "newmail-parse.h"
 
 #include "checks.h"
+#include "stub_layouts.h"
 
 #define BIT(f) (1u << (f))
 
-/* ---- the stubs, from MS-OXCRPC ------------------------------------------------ */
-
-static const newmail_field_t req4_fields[] = {
-    NEWMAIL_F_CONTEXT_HANDLE,  NEWMAIL_F_RPC,         NEWMAIL_F_CONTEXT_COUNT,  NEWMAIL_F_CONTEXT,
-    NEWMAIL_F_CONTEXT_LENGTH,  NEWMAIL_F_ADVISE_BITS, NEWMAIL_F_CALLBACK_COUNT, NEWMAIL_F_CALLBACK,
-    NEWMAIL_F_CALLBACK_LENGTH,
-};
-static const newmail_field_t resp4_fields[] = {
-    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_NOTIFICATION_HANDLE, NEWMAIL_F_RETURN_VALUE};
-static const newmail_field_t req5_fields[] = {NEWMAIL_F_CONTEXT_HANDLE,
-                                              NEWMAIL_F_NOTIFICATION_HANDLE};
-static const newmail_field_t resp5_fields[] = {NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RETURN_VALUE};
-static const newmail_field_t pcxh_fields[] = {NEWMAIL_F_CONTEXT_HANDLE};
-static const newmail_field_t req11_fields[] = {
-    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,   NEWMAIL_F_ROP_COUNT, NEWMAIL_F_ROP,
-    NEWMAIL_F_ROP_LENGTH,     NEWMAIL_F_ROP_MAX_OUT, NEWMAIL_F_AUX_COUNT, NEWMAIL_F_AUX,
-    NEWMAIL_F_AUX_LENGTH,     NEWMAIL_F_AUX_MAX_OUT,
-};
-static const newmail_field_t resp11_fields[] = {
-    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_RPC_FLAGS,  NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,
-    NEWMAIL_F_ROP_ACTUAL,     NEWMAIL_F_ROP,        NEWMAIL_F_ROP_LENGTH, NEWMAIL_F_AUX_COUNT,
-    NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
-    NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
-};
-static const newmail_field_t resp14_fields[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE};
-static const newmail_field_t wait_req_fields[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_FLAGS_IN};
-static const newmail_field_t wait_resp_fields[] = {NEWMAIL_F_FLAGS_OUT, NEWMAIL_F_RETURN_VALUE};
-static const struct {
-    const char *name;
-    const newmail_field_t *fields;
-    size_t count;
-} layouts[] = {
-    [NEWMAIL_REGISTER_REQUEST] = {"opnum 4 request", req4_fields, COUNT_OF(req4_fields)},
-    [NEWMAIL_REGISTER_RESPONSE] = {"opnum 4 response", resp4_fields, COUNT_OF(resp4_fields)},
-    [NEWMAIL_UNREGISTER_REQUEST] = {"opnum 5 request", req5_fields, COUNT_OF(req5_fields)},
-    [NEWMAIL_UNREGISTER_RESPONSE] = {"opnum 5 response", resp5_fields, COUNT_OF(resp5_fields)},
-    [NEWMAIL_HANDLE_REQUEST] = {"pcxh-only request", pcxh_fields, COUNT_OF(pcxh_fields)},
-    [NEWMAIL_CONNECT_RESPONSE] = {"connect response", pcxh_fields, COUNT_OF(pcxh_fields)},
-    [NEWMAIL_DISCONNECT_RESPONSE] = {"opnum 1 response", resp5_fields, COUNT_OF(resp5_fields)},
-    [NEWMAIL_RPC_EXT2_REQUEST] = {"opnum 11 request", req11_fields, COUNT_OF(req11_fields)},
-    [NEWMAIL_RPC_EXT2_RESPONSE] = {"opnum 11 response", resp11_fields, COUNT_OF(resp11_fields)},
-    [NEWMAIL_ASYNC_CONNECT_RESPONSE] = {"opnum 14 response", resp14_fields,
-                                        COUNT_OF(resp14_fields)},
-    [NEWMAIL_ASYNC_WAIT_REQUEST] = {"EcDoAsyncWaitEx request", wait_req_fields,
-                                    COUNT_OF(wait_req_fields)},
-    [NEWMAIL_ASYNC_WAIT_RESPONSE] = {"EcDoAsyncWaitEx response", wait_resp_fields,
-                                     COUNT_OF(wait_resp_fields)},
-};
+/* ---- the stub layouts (stub_layouts.h, from MS-OXCRPC) -------------------------- */
 
 static uint32_t
 layout_mask(newmail_stub_kind_t kind, size_t fields)
@@ -76,7 +30,7 @@ layout_mask(newmail_stub_kind_t kind, size_t fields)
     uint32_t mask = 0;
 
     for (size_t i = 0; i < fields; i++)
-        mask |= BIT(layouts[kind].fields[i]);
+        mask |= BIT(stub_layouts[kind].fields[i]);
     return mask;
 }
 
@@ -311,7 +265,7 @@ test_small_stubs(void)
             writer_t w = {.be = be};
             newmail_stub_t s;
 
-            snprintf(where, sizeof(where), "%s case %zu, %s", layouts[kind].name, i,
+            snprintf(where, sizeof(where), "%s case %zu, %s", stub_layouts[kind].name, i,
                      be ? "BE" : "LE");
             put_bytes(&w, pcxh, sizeof(pcxh));
             if (has_handle)
@@ -320,7 +274,7 @@ test_small_stubs(void)
                 put_u32(&w, cases[i].ret);
             CHECK_EQ(parse(kind, &w, &s), 0);
             CHECK_EQ(s.kind, kind);
-            CHECK_EQ(s.fields_read, layout_mask(kind, layouts[kind].count));
+            CHECK_EQ(s.fields_read, layout_mask(kind, stub_layouts[kind].count));
             CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_COUNT);
             CHECK(!newmail_stub_is_valid_registration(&s));
             CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
@@ -337,7 +291,7 @@ test_small_stubs(void)
             /* Trailing bytes (say, the next PDU's) are not the stub's business. */
             put_u32(&w, 0xdeadbeef);
             CHECK_EQ(parse(kind, &w, &s), 0);
-            CHECK_EQ(s.fields_read, layout_mask(kind, layouts[kind].count));
+            CHECK_EQ(s.fields_read, layout_mask(kind, stub_layouts[kind].count));
         }
     }
     where[0] = 0;
@@ -439,8 +393,8 @@ test_problems(void)
 static void
 check_every_cut(newmail_stub_kind_t kind, const writer_t *w, const char *name)
 {
-    const newmail_field_t *fields = layouts[kind].fields;
-    size_t count = layouts[kind].count;
+    const newmail_field_t *fields = stub_layouts[kind].fields;
+    size_t count = stub_layouts[kind].count;
     newmail_stub_t full, s;
 
     newmail_parse_stub(kind, w->b, w->len, w->be, &full);
@@ -536,9 +490,9 @@ test_truncation(void)
             writer_t w = {.be = be};
 
             put_bytes(&w, pcxh, sizeof(pcxh));
-            for (size_t f = 1; f < layouts[kind].count; f++)
+            for (size_t f = 1; f < stub_layouts[kind].count; f++)
                 put_u32(&w, 0x01020304u * (uint32_t)f);
-            check_every_cut(kind, &w, layouts[kind].name);
+            check_every_cut(kind, &w, stub_layouts[kind].name);
         }
     }
 }
@@ -616,7 +570,7 @@ test_null_and_empty(void)
     newmail_sockaddr_t sa;
     const newmail_sockaddr_t zero = {0};
 
-    for (newmail_stub_kind_t kind = 0; kind < COUNT_OF(layouts); kind++) {
+    for (newmail_stub_kind_t kind = 0; kind < COUNT_OF(stub_layouts); kind++) {
         const struct {
             const char *name;
             const uint8_t *bytes;
@@ -627,13 +581,13 @@ test_null_and_empty(void)
             for (int be = 0; be <= 1; be++) {
                 newmail_stub_t s;
 
-                snprintf(where, sizeof(where), "%s, %s, %s", layouts[kind].name, inputs[i].name,
+                snprintf(where, sizeof(where), "%s, %s, %s", stub_layouts[kind].name, inputs[i].name,
                          be ? "BE" : "LE");
                 CHECK_EQ(newmail_parse_stub(kind, inputs[i].bytes, inputs[i].len, be, &s),
                          NEWMAIL_PROBLEM_TRUNCATED);
                 CHECK_EQ(s.kind, kind);
                 CHECK_EQ(s.fields_read, 0);
-                CHECK_EQ(newmail_stub_first_missing(&s), layouts[kind].fields[0]);
+                CHECK_EQ(newmail_stub_first_missing(&s), stub_layouts[kind].fields[0]);
                 CHECK(!newmail_stub_is_valid_registration(&s));
             }
         }
@@ -887,7 +841,7 @@ test_first_missing(void)
     for (size_t i = 0; i < COUNT_OF(cases); i++) {
         newmail_stub_t s = {.kind = cases[i].kind, .fields_read = cases[i].fields_read};
 
-        snprintf(where, sizeof(where), "%s, fields %#x", layouts[cases[i].kind].name,
+        snprintf(where, sizeof(where), "%s, fields %#x", stub_layouts[cases[i].kind].name,
                  cases[i].fields_read);
         CHECK_EQ(newmail_stub_first_missing(&s), cases[i].first_missing);
     }
