@@ -120,8 +120,9 @@ class Expectations:
     anyone.  An ICMP error quoting a notification is NEWMAIL but not a
     notification: a refusal.
 
-    Sessions (README: "Sessions over RPC", "Asynchronous waits", "Signals"): a session is named by its CXH; its
-    frame is the first frame in which the CXH appears (the EcDoConnect(Ex)
+    Sessions (README: "Sessions over RPC", "Asynchronous waits", "Signals"):
+    a session is named by its CXH; its frame is the first frame in which the
+    CXH appears (the EcDoConnect(Ex)
     response when the capture holds it).  EcDoAsyncConnectEx issues an ACXH
     tied to the session of its cxh.  A signal is a notification (mechanism
     1) or an EcDoAsyncWaitEx response with NotificationPending (2).  An
@@ -1751,7 +1752,8 @@ class _LoadClient:
         self.wait_serial = 0
         self.fetch_due = False       # a fetch (or a repeat) is on its way
         # The source's last signal has had no fetch since: the next one
-        # from that source gets newmail.not_fetched (README: "Signals and the fetch that answers them").
+        # from that source gets newmail.not_fetched (README: "Signals and the
+        # fetch that answers them").
         self.udp_unfetched = self.async_unfetched = False
 
 

@@ -36,12 +36,13 @@ connections with the silences between them. ``PcapPlayer`` writes a script
 into a pcap with virtual time (test/newmail_pcap.py framing), and
 test/tls_capture.py plays the same kind of script over real TLS sockets.
 While a script is built, every MAPI/HTTP message records what a correct
-dissector must show (README: "MAPI over HTTP", "Fields"): fields, meta-tags, the ROP buffer's
-RPC_HEADER_EXT blocks, RopNotify/RopPending contents, and the session,
-signal and fetch links, derived from the traffic as written by the rules of
-the README's "Signals and the fetch that answers them", never typed in by hand. Standard library only; all
-output is deterministic. Addresses are documentation prefixes (RFC 5737),
-names are example.com.
+dissector must show (README: "MAPI over HTTP", "Fields"): fields,
+meta-tags, the ROP buffer's RPC_HEADER_EXT blocks, RopNotify/RopPending
+contents, and the session, signal and fetch links, derived from the traffic
+as written by the rules of the README's "Signals and the fetch that answers
+them", never typed in by hand. Standard library only; all output is
+deterministic. Addresses are documentation prefixes (RFC 5737), names are
+example.com.
 """
 
 import argparse

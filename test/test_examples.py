@@ -167,8 +167,9 @@ def _frames(value):
 
 def rpc_session_table(example, two_pass):
     """{frame: {field: expected tuple}} for every frame of rpc-session.pcap,
-    from what make_examples.py recorded while writing it (the README's "What you see"): () where a field must be absent. newmail.fetch_frame is a
-    link forward, shown only when tshark reads the file twice."""
+    from what make_examples.py recorded while writing it (the README's "What
+    you see"): () where a field must be absent. newmail.fetch_frame is a link
+    forward, shown only when tshark reads the file twice."""
     table = {frame: {field: () for field in RPC_SESSION_FIELDS}
              for frame in range(1, example.net.frames + 1)}
     for call in example.calls:

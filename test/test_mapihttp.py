@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """MAPI over HTTP, RopNotify and the fetch that answers a NotificationWait.
 
-What the plugin must show is the README's "MAPI over HTTP" and "ROP buffers and RopNotify" (and "Signals" and "Statistics" for the
-signal, fetch and statistics links). Every expectation comes from the
+What the plugin must show is the README's "MAPI over HTTP" and "ROP buffers
+and RopNotify" (and "Signals" and "Statistics" for the signal, fetch and
+statistics links). Every expectation comes from the
 manifests the generators write while they write the traffic:
   test/mapihttp_gen.py  plain-HTTP captures (TLS offloaded) and EcDoRpcExt2
                         captures, with a manifest.json of frames and values
@@ -58,7 +59,7 @@ MAPIHTTP_DIR = os.environ.get("NEWMAIL_MAPIHTTP_CAPTURES") or _beside_captures("
 TLS_DIR = os.environ.get("NEWMAIL_TLS_CAPTURES") or _beside_captures("captures-tls")
 EXAMPLES_DIR = os.path.join(_source_dir(), "examples")
 
-# --- Field names (README: "MAPI over HTTP", "Fields") ---------------------------------------------
+# --- Field names (README: "MAPI over HTTP", "Fields") -----------------------------
 
 MAPIHTTP_FIELDS = [
     "mapihttp.request_type", "mapihttp.request_id", "mapihttp.client_info",

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Sessions, signals and fetches (issue 11; the README's "What you see" and "Statistics").
+"""Sessions, signals and fetches (issue 11; README: "What you see", "Statistics").
 
 Every expectation comes from the manifest test/gen_captures.py writes (which
 frames are calls of which session, signals, fetches, refusals; the handles
