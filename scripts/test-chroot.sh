@@ -30,8 +30,10 @@
 # and left mounted). One run per chroot at a time (flock on
 # <chroot>.lock). The source tree goes to <chroot>/root/newmail (build
 # folders, .git and fuzzing output left out), where scripts/test.sh builds in
-# build-test/ and runs CTest. The exit status is CTest's; its summary is
-# printed last.
+# build-test/ and runs CTest; then scripts/check-quickstart.sh runs the
+# README's first command there and uninstalls what it installed. The exit
+# status is CTest's, or the quick start's when only that failed; CTest's
+# summary is printed last.
 set -euo pipefail
 
 usage() {
@@ -210,6 +212,10 @@ log=$(mktemp "/tmp/newmail-$suite-test.XXXXXX")
 set +e
 in_chroot bash /root/newmail/scripts/test.sh </dev/null 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+
+# --- 5. The README's first command, as a new user runs it ---------------------------
+in_chroot bash /root/newmail/scripts/check-quickstart.sh </dev/null
+quick_status=$?
 set -e
 
 echo
@@ -222,4 +228,8 @@ else
     echo "CTest did not run (exit status $status); the build output is above."
 fi
 rm -f "$log"
+if [ "$quick_status" -ne 0 ]; then
+    echo "scripts/quickstart.sh failed its check (see === check-quickstart === above)"
+    [ "$status" -ne 0 ] || status=$quick_status
+fi
 exit "$status"
