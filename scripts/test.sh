@@ -17,4 +17,6 @@ rm -rf build-test
 # shellcheck disable=SC2086
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo ${NEWMAIL_CMAKE_ARGS:-}
 cmake --build build-test --parallel "$(nproc)"
-exec ctest --test-dir build-test --output-on-failure
+# One test per core: each runs its own tshark processes in its own sandbox,
+# and the longest (test_sessions, memcheck) no longer wait for the rest.
+exec ctest --test-dir build-test --output-on-failure --parallel "$(nproc)"
