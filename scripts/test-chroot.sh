@@ -18,6 +18,9 @@
 #                        non-security Debian URI in this machine's APT
 #                        sources, /etc/apt/sources.list.d/*.sources or
 #                        /etc/apt/sources.list)
+#   NEWMAIL_CHROOT_PREPARE_ONLY  when set, make (or update) the chroot and its
+#                        packages, then stop before building (.ci/run does
+#                        this while the fuzzer runs)
 #
 # First run: debootstrap --variant=minbase SUITE (marker
 # .newmail-debootstrapped), then the packages of scripts/deps.sh, test
@@ -200,6 +203,10 @@ if [ ! -f "$ready_marker" ]; then
 else
     # Still install anything scripts/deps.sh has gained since (usually nothing).
     in_chroot bash -c "$install_packages" </dev/null
+fi
+if [ -n "${NEWMAIL_CHROOT_PREPARE_ONLY:-}" ]; then
+    echo "The $suite chroot is ready in $chroot_dir"
+    exit 0
 fi
 tshark_version=$(in_chroot tshark --version | head -n 1)
 # shellcheck disable=SC2016  # expanded inside the chroot
