@@ -135,6 +135,7 @@ typedef struct {
     newmail_session_t *session;
     newmail_async_handle_t *async;
     guint32 previous_signal; /* an async wait's response: the handle's signal before */
+    uint32_t rop_max_out;    /* EcDoRpcExt2: the request's pcbOut, 0 when not seen */
 } call_record_t;
 
 static wmem_map_t *call_records; /* dcerpc_call_value * -> call_record_t */
@@ -463,15 +464,30 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
                const newmail_stub_t *stub, const newmail_session_t *session, gboolean request)
 {
     const newmail_fetch_t *fetch = NULL;
+    call_record_t *record = call_record(pinfo, di);
+    uint32_t max_decoded = NEWMAIL_ROP_BUFFER_MAX_DECODED;
+    const char *limit_name = "the protocol";
 
     if (stub->problems & (NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_ROP_VARYING))
         expert_add_info(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length);
+    /* The request's pcbOut bounds the answer (MS-OXCRPC 3.1.4.2; MS-OXCROPS
+     * 2.2.15.1: a RopBufferTooSmall's SizeNeeded, the decoded size, is what
+     * pcbOut must reach). */
+    if (request && record != NULL && !PINFO_FD_VISITED(pinfo) &&
+        newmail_stub_has(stub, NEWMAIL_F_ROP_MAX_OUT))
+        record->rop_max_out = stub->rop_max_out;
+    if (!request && record != NULL && record->rop_max_out != 0 &&
+        record->rop_max_out < NEWMAIL_ROP_BUFFER_MAX_DECODED) {
+        max_decoded = record->rop_max_out;
+        limit_name = "the request's pcbOut";
+    }
     if (!newmail_stub_has(stub, NEWMAIL_F_ROP))
         return;
     if (!request && di->call_data != NULL)
         fetch = newmail_session_fetch_in(session, di->call_data->req_frame);
     newmail_dissect_rop_buffer(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
-                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch);
+                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch,
+                               max_decoded, limit_name);
 }
 
 static void
@@ -569,7 +585,11 @@ dissect_emsmdb_stub(guint16 opnum, gboolean request, tvbuff_t *tvb, int offset, 
         add_session_call(subtree, tvb, offset, pinfo, di, opnum, &stub, encoding, request);
         break;
     }
-    add_truncation(pinfo, ti, &stub, kind == NEWMAIL_REGISTER_REQUEST ? "; no port learned" : "");
+    /* A stub cut by the capture's snap length is not the sender's fault:
+     * wrap_stock() reports it as Wireshark reports any cut packet. */
+    if (tvb_captured_length_remaining(tvb, offset) >= tvb_reported_length_remaining(tvb, offset))
+        add_truncation(pinfo, ti, &stub,
+                       kind == NEWMAIL_REGISTER_REQUEST ? "; no port learned" : "");
 }
 
 /* ---- The hook ------------------------------------------------------------------------ */
@@ -629,6 +649,11 @@ wrap_stock(gboolean request, tvbuff_t *tvb, int offset, packet_info *pinfo, prot
         dissect_emsmdb_stub(hook->opnum, request, tvb, offset, pinfo, tree, di, drep);
     }
     ENDTRY;
+    /* Where stock read less than a stub the snap length cut, throw what any
+     * dissector reading on would: Wireshark then marks the frame "Packet
+     * size limited during capture". */
+    if (tvb_captured_length_remaining(tvb, offset) < tvb_reported_length_remaining(tvb, offset))
+        tvb_ensure_bytes_exist(tvb, offset, tvb_reported_length_remaining(tvb, offset));
     return end;
 }
 

@@ -77,6 +77,7 @@ static expert_field ei_mapihttp_failure = EI_INIT;
 typedef struct {
     guint32 frame;
     newmail_mh_request_type_t type;
+    uint32_t max_rop_out; /* an Execute request's MaxRopOut, 0 when not read */
     newmail_session_t *session;
     guint32 response_frame;
 } request_record_t;
@@ -284,8 +285,11 @@ add_body_problems(packet_info *pinfo, proto_item *item, const newmail_mh_body_t 
 static void
 add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
          newmail_mh_request_type_t type, gboolean response, const newmail_fetch_t *fetch,
-         newmail_mh_body_t *body)
+         const request_record_t *request, newmail_mh_body_t *body)
 {
+    /* The request's MaxRopOut bounds the answer's ROP buffer. */
+    uint32_t max_decoded = NEWMAIL_ROP_BUFFER_MAX_DECODED;
+    const char *limit_name = "the protocol";
     gint length = tvb_captured_length_remaining(tvb, offset);
     newmail_mh_body_kind_t kind;
     proto_item *ti;
@@ -302,6 +306,11 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
         return;
     }
     body_tree = proto_item_add_subtree(ti, ett_mapihttp_body);
+    if (response && request != NULL && request->max_rop_out != 0 &&
+        request->max_rop_out < NEWMAIL_ROP_BUFFER_MAX_DECODED) {
+        max_decoded = request->max_rop_out;
+        limit_name = "the request's MaxRopOut";
+    }
     newmail_mh_parse_body(kind, tvb_get_ptr(tvb, offset, length), (size_t)length, body);
     for (size_t i = 0; i < array_length(body_fields); i++) {
         newmail_span_t span = body->span[body_fields[i].field];
@@ -319,7 +328,7 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
             newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER)) {
             span = body->span[NEWMAIL_MHF_ROP_BUFFER];
             newmail_dissect_rop_buffer(tvb, offset + (int)span.offset, (int)span.length, pinfo,
-                                       body_tree, response, fetch);
+                                       body_tree, response, fetch, max_decoded, limit_name);
         }
     }
     if (body->problems & NEWMAIL_MH_BODY_TRAILING)
@@ -561,7 +570,10 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         if (body_offset < 0)
             return tvb_captured_length(tvb);
     }
-    add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, &body);
+    add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, request, &body);
+    if (!response && request != NULL && !PINFO_FD_VISITED(pinfo) &&
+        newmail_mh_body_has(&body, NEWMAIL_MHF_MAX_ROP_OUT))
+        request->max_rop_out = body.value[NEWMAIL_MHF_MAX_ROP_OUT];
 
     /* A NotificationWait answered with EventPending: the client should now
      * Execute to collect the events. */
