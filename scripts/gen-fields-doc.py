@@ -179,6 +179,9 @@ def collect(plugin_fields, stock_fields, plugin_values, experts_in_source):
     protocols, field_list = parse_fields(plugin_fields)
     stock_lines = {f["line"] for f in stock_list}
     new = [f for f in field_list if f["line"] not in stock_lines]
+    if not new:
+        raise RuntimeError("tshark lists no field with the plugin that it does not list "
+                           "without it: was newmail.so built for this Wireshark?")
     own_protocols = sorted({f["protocol"] for f in new} |
                            {p for p in protocols if p not in stock_protocols})
     mine = [f for f in field_list if f["protocol"] in own_protocols]
