@@ -40,7 +40,9 @@
 #       removed afterwards. NEWMAIL_SNAP_TARGETS (default "host trixie sid")
 #       picks where: this machine and the chroots' suites.
 #
-# Comparing: diff -r BASE/4.0 NEW/4.0 (and 4.4, 4.6); empty means identical.
+# Comparing: diff -r BASE NEW (or BASE/4.0 NEW/4.0, ...); empty means every
+# decode is byte-identical. _glossary.txt also changes when a field's name,
+# type or blurb does, which is not a decode change.
 #
 # options.tsv: one decode per line, tab-separated: an id (the output's name,
 # "<folder>/<capture>[+<variant>]"), the capture's path relative to
