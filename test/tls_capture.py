@@ -21,9 +21,14 @@ connection (TLS 1.2), the Execute whose response carries RopNotify NewMail
 and RopPending, Disconnect. The client's SSLContext.keylog_filename writes
 the key log. Nothing leaves the namespace, which has no other interface.
 
-A missing tool (unshare, dumpcap, openssl, ip) or a namespace that cannot be
-made is an error with a message and exit status 1: the tests that need this
-capture must fail, never skip. The frame numbers of a live capture are not
+A missing tool (unshare, dumpcap, openssl, ip) is an error with a message
+and exit status 1 (scripts/deps.sh installs them all). Where Linux refuses
+the namespace itself (a non-root user where unprivileged user namespaces
+are off, e.g. in a chroot: ``unshare: Operation not permitted``), nothing
+can be captured: with --out the script writes DIR/unavailable.txt with the
+reason, says so and exits with status 77, which CTest reports as a skip;
+the tests that read the capture skip with that reason (docs/testing.md,
+"What is skipped where"). The frame numbers of a live capture are not
 known in advance, so the manifest describes the messages by X-RequestId,
 and the tests find them that way.
 """
@@ -52,8 +57,16 @@ INSIDE = "NEWMAIL_TLS_CAPTURE_INSIDE_NETNS"
 NAME = "mapihttp_tls"
 
 
+SKIPPED = 77  # CTest's SKIP_RETURN_CODE for capture_tls (test/CMakeLists.txt)
+UNAVAILABLE = "unavailable.txt"
+
+
 class CaptureError(Exception):
     """Something this capture needs is missing: say what, exit 1."""
+
+
+class NamespaceRefused(Exception):
+    """Linux refuses this user a network namespace: nothing to capture, exit 77."""
 
 
 def build_script():
@@ -126,6 +139,13 @@ def run_in_namespace(argv):
     for tool in ("unshare", "dumpcap", "openssl", "ip"):
         _need(tool)
     unshare = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-r", "-n"]
+    # Ask first, with a command that cannot fail by itself: a refusal here is
+    # the system's policy, not a broken capture.
+    probe = subprocess.run(unshare + ["true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        raise NamespaceRefused("`%s true` failed (exit status %d): %s"
+                               % (" ".join(unshare), probe.returncode,
+                                  probe.stderr.strip() or "no message"))
     env = dict(os.environ, **{INSIDE: "1"})
     command = unshare + [sys.executable, "-E", "-B", os.path.abspath(__file__)] + argv
     done = subprocess.run(command, env=env, check=False)
@@ -294,6 +314,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if not os.environ.get(INSIDE):
+            if args.out:
+                os.makedirs(args.out, exist_ok=True)
+                for stale in (UNAVAILABLE, "manifest.json"):
+                    if os.path.exists(os.path.join(args.out, stale)):
+                        os.unlink(os.path.join(args.out, stale))
             run_in_namespace(argv)
         elif args.out:
             capture(args.out, NAME, True)
@@ -302,6 +327,14 @@ def main(argv=None):
     except CaptureError as error:
         print("tls_capture.py: %s" % error, file=sys.stderr)
         return 1
+    except NamespaceRefused as error:
+        reason = ("no live TLS capture: this user may not make a network namespace "
+                  "(%s); the tests that need it skip" % error)
+        if args.out:
+            with open(os.path.join(args.out, UNAVAILABLE), "w", encoding="utf-8") as handle:
+                handle.write(reason + "\n")
+        print("tls_capture.py: SKIPPED: %s" % reason)
+        return SKIPPED
     return 0
 
 
