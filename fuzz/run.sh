@@ -32,7 +32,8 @@ for target in "${targets[@]}"; do
         if [ -z "${NEWMAIL_EXTRA_SEEDS:-}" ] && [ -x /usr/bin/python3 ]; then
             # Every stub the generated captures hold, each kind in both byte orders.
             rm -rf "$build/stubs"
-            /usr/bin/python3 -B "$(dirname "$here")/test/gen_captures.py" --stubs "$build/stubs" >/dev/null
+            PYTHONPATH=$(dirname "$here") PYTHONHOME= /usr/bin/python3 -s -B \
+                -m newmail_gen.captures --stubs "$build/stubs" >/dev/null
             export NEWMAIL_EXTRA_SEEDS=$build/stubs
         fi
         bash "$here/seed-corpus.sh" "$corpus"

@@ -2,7 +2,7 @@
 """AsyncEMSMDB: EcDoAsyncWaitEx and the signals it carries (issue 11;
 README: "Asynchronous waits", "Signals and the fetch that answers them").
 
-Expectations come from the manifest test/gen_captures.py writes (the async
+Expectations come from the manifest newmail_gen/captures.py writes (the async
 handles EcDoAsyncConnectEx issued, every wait's request and response frames,
 flags and times), through session_expect.
 

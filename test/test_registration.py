@@ -7,7 +7,7 @@ decodes as NEWMAIL exactly the datagrams sent to a registered callback, tied
 to their registration; EcRUnregisterPushNotification (opnum 5) ends it. Bad
 registrations are flagged and teach nothing.
 
-Every expectation comes from the manifest test/gen_captures.py writes with
+Every expectation comes from the manifest newmail_gen/captures.py writes with
 the captures (which datagrams are notifications, of which registration, in
 which order, with which payload), from the captures' own frame times, or
 from the tables below, which follow the issue text; no frame number is typed

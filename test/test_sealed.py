@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Sealed RPC (issue 11, section 4): NTLM packet privacy, decrypted by tshark.
 
-test/gen_captures.py writes each sealed scenario twice: sealed with NTLM
-(test/ntlm_seal.py, impacket: NTLMv2, key exchange, RC4 seal and signature
+newmail_gen/captures.py writes each sealed scenario twice: sealed with NTLM
+(newmail_gen/ntlm_seal.py, impacket: NTLMv2, key exchange, RC4 seal and signature
 on every request and response) and in the clear, frame for frame alike (a
 bare TCP ACK stands where the sealed one has its AUTH3).  The manifest entry
 of a sealed capture says what a dissector sees without the password
@@ -37,7 +37,7 @@ def password_args(name):
 class Available(unittest.TestCase):
     def test_sealed_captures_were_written(self):
         unavailable = tshark.manifest().get("unavailable", {})
-        self.assertEqual(unavailable, {}, "gen_captures.py could not write the sealed "
+        self.assertEqual(unavailable, {}, "newmail_gen/captures.py could not write the sealed "
                                           "captures; install python3-impacket")
         for name in SEALED:
             with self.subTest(capture=name):

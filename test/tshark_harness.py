@@ -27,7 +27,7 @@ sandbox, which is removed when the process exits.
 Environment (CTest sets it, see test/CMakeLists.txt):
     NEWMAIL_PLUGIN      the built newmail.so (needed for plugin=True runs,
                         unless use_plugin() named one)
-    NEWMAIL_CAPTURES    folder written by test/gen_captures.py (pcaps + manifest.json)
+    NEWMAIL_CAPTURES    folder written by newmail_gen/captures.py (pcaps + manifest.json)
     NEWMAIL_WS_VERSION  Wireshark major.minor the plugin was built for
     NEWMAIL_TSHARK      tshark to run (default: /usr/bin/tshark)
     NEWMAIL_WS_GLOBAL_PLUGIN_DIR  Wireshark's global plugin folder, whose
@@ -360,7 +360,7 @@ _manifest = None
 
 
 def manifest():
-    """test/gen_captures.py's manifest.json, parsed."""
+    """newmail_gen/captures.py's manifest.json, parsed."""
     global _manifest
     if _manifest is None:
         path = os.path.join(_env_path("NEWMAIL_CAPTURES"), "manifest.json")

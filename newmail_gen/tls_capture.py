@@ -3,10 +3,13 @@
 """Capture a MAPI over HTTP session over real TLS, with its key log.
 
 Usage:
-  tls_capture.py --out DIR      DIR/mapihttp_tls.pcapng, DIR/mapihttp_tls.keys
-                                (SSLKEYLOGFILE format) and DIR/manifest.json
-  tls_capture.py --example DIR  the same, as DIR/mapihttp-tls.pcapng and
-                                DIR/mapihttp-tls.keys (examples/), no manifest
+  python3 -m newmail_gen.tls_capture --out DIR
+      DIR/mapihttp_tls.pcapng, DIR/mapihttp_tls.keys (SSLKEYLOGFILE
+      format) and DIR/manifest.json
+  python3 -m newmail_gen.tls_capture --example DIR
+      the same, as DIR/mapihttp-tls.pcapng and DIR/mapihttp-tls.keys
+      (examples/), no manifest
+(PYTHONPATH: the source tree, which holds the package newmail_gen/.)
 
 How: the script re-runs itself in a new network namespace (``unshare -n``
 as root, ``unshare -rn`` otherwise; not ``ip netns add``, so it also works
@@ -14,7 +17,7 @@ in a chroot with /proc mounted). There it brings lo up, gives lo the
 documentation addresses of the client (192.0.2.10) and the server
 (198.51.100.20), makes a throwaway certificate for mail.example.com with
 ``openssl req`` in a temporary folder, starts ``dumpcap -i lo``, and plays
-a MAPI/HTTP session (test/mapihttp_gen.py's builders) between a Python
+a MAPI/HTTP session (newmail_gen/mapihttp.py's builders) between a Python
 ``ssl`` server and client: Connect and Execute on one TLS 1.3 connection, a
 NotificationWait answered with EventPending after a keep-alive on a second
 connection (TLS 1.2), the Execute whose response carries RopNotify NewMail
@@ -46,11 +49,8 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import mapihttp_gen as mg  # noqa: E402  (needs the path above)
-import rop_build as rb  # noqa: E402
+from newmail_gen import mapihttp as mg
+from newmail_gen import rop as rb
 
 TLS_PORT = 443
 INSIDE = "NEWMAIL_TLS_CAPTURE_INSIDE_NETNS"
@@ -146,8 +146,10 @@ def run_in_namespace(argv):
         raise NamespaceRefused("`%s true` failed (exit status %d): %s"
                                % (" ".join(unshare), probe.returncode,
                                   probe.stderr.strip() or "no message"))
-    env = dict(os.environ, **{INSIDE: "1"})
-    command = unshare + [sys.executable, "-E", "-B", os.path.abspath(__file__)] + argv
+    # The same module again, inside: found through the package's folder.
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, **{INSIDE: "1", "PYTHONPATH": package_root, "PYTHONHOME": ""})
+    command = unshare + [sys.executable, "-s", "-B", "-m", __spec__.name] + argv
     done = subprocess.run(command, env=env, check=False)
     if done.returncode != 0:
         raise CaptureError("the capture in a new network namespace failed (exit status %d): "
@@ -325,7 +327,7 @@ def main(argv=None):
         else:
             capture(args.example, "mapihttp-tls", False)
     except CaptureError as error:
-        print("tls_capture.py: %s" % error, file=sys.stderr)
+        print("newmail_gen/tls_capture.py: %s" % error, file=sys.stderr)
         return 1
     except NamespaceRefused as error:
         reason = ("no live TLS capture: this user may not make a network namespace "
@@ -333,7 +335,7 @@ def main(argv=None):
         if args.out:
             with open(os.path.join(args.out, UNAVAILABLE), "w", encoding="utf-8") as handle:
                 handle.write(reason + "\n")
-        print("tls_capture.py: SKIPPED: %s" % reason)
+        print("newmail_gen/tls_capture.py: SKIPPED: %s" % reason)
         return SKIPPED
     return 0
 
