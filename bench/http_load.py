@@ -5,8 +5,8 @@
 Usage (Debian's /usr/bin/python3, standard library only):
   http_load.py --kind http FRAMES [--seed S] --out FILE
       ordinary web traffic: HTTP/1.1 GETs and POSTs of HTML and JSON on
-      keep-alive connections, no MAPI (issue 12: the plugin must cost nothing
-      there)
+      keep-alive connections, no MAPI (BENCHMARKS.md: the plugin must cost
+      nothing there)
   http_load.py --kind mapi FRAMES [--sessions N] [--event-interval S]
       [--sync-interval S] [--wait-timeout S] [--seed S] --out FILE
       a MAPI/HTTP-heavy capture: many Outlook sessions (Connect, Execute,

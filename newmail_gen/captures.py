@@ -1067,7 +1067,7 @@ def mapi_opnums(cap):
 
 
 # --------------------------------------------------------------------------
-# Sessions, asynchronous waits, signals and fetches (issue 11)
+# Sessions, asynchronous waits, signals and fetches (README: "What you see")
 # --------------------------------------------------------------------------
 
 NAT_CLIENT = "10.0.0.5"          # the client's own address behind a NAT

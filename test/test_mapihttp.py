@@ -523,7 +523,7 @@ class Messages(unittest.TestCase):
         self.assertGreaterEqual(checked, 4)
 
     def test_not_vacuous(self):
-        """The model has what the issue asks for: the checks above saw it."""
+        """The model has what the README's "MAPI over HTTP" shows: the checks above saw it."""
         entries = scenarios()
         notes = [n for e in entries.values() for m in mapi_messages(e) if m.get("rop")
                  and not m.get("bad") for n in m["rop"]["notifications"]]
