@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Sealed RPC (issue 11, section 4): NTLM packet privacy, decrypted by tshark.
+"""Sealed RPC (README: "Sessions over RPC"): NTLM packet privacy, decrypted by tshark.
 
 newmail_gen/captures.py writes each sealed scenario twice: sealed with NTLM
 (newmail_gen/ntlm_seal.py, impacket: NTLMv2, key exchange, RC4 seal and signature
@@ -96,8 +96,18 @@ class WithPassword(unittest.TestCase):
 
     def test_frame_by_frame(self):
         for name in SEALED:
+            checked = present = 0
             for _, two_pass in se.MODES:
-                se.compare(self, name, se.OWNED, two_pass, password_args(name))
+                done, found = se.compare(self, name, se.OWNED, two_pass, password_args(name))
+                checked += done
+                present += found
+            # Not vacuous: most fields of every frame in both passes (the
+            # table leaves a few open), and values really shown: 92 and 96
+            # of the two captures' expected values are present.
+            with self.subTest(capture=name):
+                frames = se.model(name)["frames"]
+                self.assertGreaterEqual(checked, frames * len(se.OWNED))
+                self.assertGreater(present, 50)
 
     def test_signals_and_fetches(self):
         for name in SEALED:
