@@ -387,6 +387,12 @@ _WRITES_FILES = ("-w", "--export-objects", "--export-tls-session-keys", "-W")
 _PATH = re.compile(r"/[^\s:,;=]+")
 
 
+# Raised when what _cache_write stores changes, so that no process reads an
+# entry another format wrote.
+_CACHE_FORMAT = 2
+_ROOT = "\x00root\x00"
+
+
 def _cache_dir():
     return os.environ.get("NEWMAIL_TSHARK_CACHE", "")
 
@@ -440,7 +446,7 @@ def _cache_key(argv, plugin):
         for index, path in _longest_first(argv):
             arg = arg.replace(path, f"@{index}:{_file_digest(path)}@")
         canonical.append(arg)
-    material = _json.dumps([tshark, info.st_size, info.st_mtime_ns, plugin_id, ws_version(),
+    material = _json.dumps([_CACHE_FORMAT, tshark, info.st_size, info.st_mtime_ns, plugin_id, ws_version(),
                             _Sandbox._global_plugin_dir(), runs_unprivileged(), canonical])
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
@@ -451,15 +457,18 @@ def _cache_read(key, argv):
         return None
     with open(path, encoding="utf-8") as handle:
         stdout = _json.load(handle)["stdout"]
-    # The files' names as this process's argv gives them (PDML names the capture).
+    # The files' names as this process's argv gives them (PDML names the
+    # capture), and this process's sandbox (-G folders and -G plugins name
+    # the HOME tshark ran with).
     for index, name in _longest_first(argv):
         stdout = stdout.replace(f"\x00{index}\x00", name)
-    return stdout
+    return stdout.replace(_ROOT, _box().root)
 
 
 def _cache_write(key, argv, stdout):
     for index, name in _longest_first(argv):
         stdout = stdout.replace(name, f"\x00{index}\x00")
+    stdout = stdout.replace(_box().root, _ROOT)
     path = os.path.join(_cache_dir(), key + ".json")
     with open(path + ".tmp", "w", encoding="utf-8") as handle:
         _json.dump({"argv": argv, "stdout": stdout}, handle)
