@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Performance benchmark of the NEWMAIL plugin against stock tshark.
 
-Usage (Debian's /usr/bin/python3, standard library only):
-  /usr/bin/python3 bench/bench.py --plugin BUILD/newmail.so [--runs 5]
+Usage (Debian's /usr/bin/python3, standard library only; from the source
+tree, with the generators and the harness on the path; or through the bench
+target, bench/CMakeLists.txt):
+  PYTHONPATH=.:test /usr/bin/python3 bench/bench.py --plugin BUILD/newmail.so [--runs 5]
       [--secondary-runs 3] [--frames 1000000] [--registrations 10000]
       [--sizes 100000,1000000] [--registration-counts 1000,10000,50000]
       [--async-shares 0,30,100] [--http-frames 500000] [--mapi-frames 300000]
@@ -14,7 +16,7 @@ What it does
   1. Writes the load captures once into OUT_DIR (default build/bench/); a
      capture is named by its parameters and by a hash of its generator and
      is reused while both are unchanged:
-       rpc     test/gen_captures.py --large: Outlook clients in EMSMDB
+       rpc     newmail_gen/captures.py --large: Outlook clients in EMSMDB
                sessions over DCE/RPC, each registered for UDP notifications,
                30 % also waiting on AsyncEMSMDB; signals fetched with
                EcDoRpcExt2; unrelated UDP and TCP ("The load file" there
@@ -86,23 +88,23 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-TEST = os.path.join(ROOT, "test")
 # tshark runs in test/tshark_harness.py's sandbox, as in the tests; only its
 # public API is used, which needs no CTest environment (use_plugin() names the
-# plugin).
-sys.path.insert(0, TEST)
-import tshark_harness as harness  # noqa: E402
+# plugin). PYTHONPATH holds the source tree (newmail_gen) and test/ (the
+# harness): the bench target sets it (bench/CMakeLists.txt).
+import tshark_harness as harness
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+GEN = os.path.join(ROOT, "newmail_gen")
 PYTHON = "/usr/bin/python3"
-RPC_GENERATOR = os.path.join(TEST, "gen_captures.py")
 HTTP_GENERATOR = os.path.join(HERE, "http_load.py")
 GENERATOR_FILES = {
-    "rpc": (RPC_GENERATOR, os.path.join(TEST, "newmail_pcap.py"),
-            os.path.join(TEST, "rop_build.py")),
-    "http": (HTTP_GENERATOR, os.path.join(TEST, "newmail_pcap.py")),
-    "mapi": (HTTP_GENERATOR, os.path.join(TEST, "newmail_pcap.py"),
-             os.path.join(TEST, "mapihttp_gen.py"), os.path.join(TEST, "rop_build.py")),
+    "rpc": (os.path.join(GEN, "captures.py"), os.path.join(GEN, "pcap.py"),
+            os.path.join(GEN, "rop.py")),
+    "http": (HTTP_GENERATOR, os.path.join(GEN, "pcap.py")),
+    "mapi": (HTTP_GENERATOR, os.path.join(GEN, "pcap.py"), os.path.join(GEN, "mapihttp.py"),
+             os.path.join(GEN, "rop.py")),
 }
 # The last commit whose load generator wrote registrations and notifications
 # only (the traffic of the earlier BENCHMARKS.md figures).
@@ -190,12 +192,14 @@ def parse_counts(stdout):
 
 
 def legacy_generator(out_dir, commit):
-    """test/gen_captures.py of ``commit``, written next to the captures (it
-    imports today's test/newmail_pcap.py, whose framing it used)."""
+    """test/gen_captures.py of ``commit``, written next to the captures, with
+    today's newmail_gen/pcap.py beside it as the newmail_pcap it imports
+    (whose framing it used)."""
     folder = os.path.join(out_dir, "legacy-generator-" + commit)
     path = os.path.join(folder, "gen_captures.py")
+    os.makedirs(folder, exist_ok=True)
+    shutil.copyfile(os.path.join(GEN, "pcap.py"), os.path.join(folder, "newmail_pcap.py"))
     if not os.path.exists(path):
-        os.makedirs(folder, exist_ok=True)
         text = subprocess.run(["git", "-C", ROOT, "show", commit + ":test/gen_captures.py"],
                               capture_output=True, text=True, check=True).stdout
         with open(path + ".tmp", "w", encoding="utf-8") as handle:
@@ -223,21 +227,21 @@ def make_capture(out_dir, kind, frames, seed, **params):
         info["path"] = path
         return info
     if kind in ("rpc", "legacy"):
-        # The legacy generator imports test/newmail_pcap.py through
-        # PYTHONPATH, which -E would ignore.
-        argv = [PYTHON, "-E", "-B", RPC_GENERATOR] if kind == "rpc" else [PYTHON, "-B", generator]
+        # The legacy generator imports the newmail_pcap beside it.
+        argv = ([PYTHON, "-s", "-B", "-m", "newmail_gen.captures"] if kind == "rpc"
+                else [PYTHON, "-E", "-B", generator])
         argv += ["--large", str(frames), "--registrations", str(params["sessions"]),
                  "--seed", str(seed), "--out", path + ".tmp"]
         if kind == "rpc":
             argv += ["--async-share", str(params["async"])]
     else:
-        argv = [PYTHON, "-E", "-B", HTTP_GENERATOR, "--kind", kind, str(frames),
+        argv = [PYTHON, "-s", "-B", HTTP_GENERATOR, "--kind", kind, str(frames),
                 "--seed", str(seed), "--out", path + ".tmp"]
         for key, value in sorted(params.items()):
             argv += [f"--{key}", str(value)]
     log(f"generating {path} ...")
     started = time.perf_counter()
-    env = dict(os.environ, PYTHONPATH=TEST)
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHONHOME="")
     done = subprocess.run(argv, capture_output=True, text=True, check=False, env=env,
                           cwd=ROOT)
     if done.returncode != 0:
@@ -784,7 +788,7 @@ def report(data):
     if data.get("legacy"):
         add("## The earlier traffic (legacy generator, one pass)")
         add("")
-        add(f"`test/gen_captures.py --large` of commit {data['legacy_commit']}: registrations "
+        add(f"`newmail_gen/captures.py --large` of commit {data['legacy_commit']}: registrations "
             "and UDP notifications only, no sessions, no fetches; the traffic of the earlier "
             "figures (b/a 0.80 one pass).")
         add("")

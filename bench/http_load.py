@@ -5,8 +5,8 @@
 Usage (Debian's /usr/bin/python3, standard library only):
   http_load.py --kind http FRAMES [--seed S] --out FILE
       ordinary web traffic: HTTP/1.1 GETs and POSTs of HTML and JSON on
-      keep-alive connections, no MAPI (issue 12: the plugin must cost nothing
-      there)
+      keep-alive connections, no MAPI (BENCHMARKS.md: the plugin must cost
+      nothing there)
   http_load.py --kind mapi FRAMES [--sessions N] [--event-interval S]
       [--sync-interval S] [--wait-timeout S] [--seed S] --out FILE
       a MAPI/HTTP-heavy capture: many Outlook sessions (Connect, Execute,
@@ -17,12 +17,12 @@ which bench/bench.py reads. The output is deterministic (same arguments,
 same bytes) and written as a stream: memory grows with the sessions and
 connections open, not with the frames.
 
-Framing is test/newmail_pcap.py's (Ethernet, IPv4, TCP with consistent
+Framing is newmail_gen/pcap.py's (Ethernet, IPv4, TCP with consistent
 sequence numbers: Wireshark sees no loss, retransmission or full window).
-Plain HTTP is built here; MAPI/HTTP messages are test/mapihttp_gen.py's
+Plain HTTP is built here; MAPI/HTTP messages are newmail_gen/mapihttp.py's
 (MapiHttpSession: headers, cookies, request ids, chunked responses with
 PROCESSING/PENDING/DONE, the body builders of MS-OXCMAPIHTTP 2.2.4) and the
-ROP buffers test/rop_build.py's. Instead of mapihttp_gen's Script and player,
+ROP buffers newmail_gen/rop.py's. Instead of mapihttp_gen's Script and player,
 which keep a whole scenario in memory to build a test manifest, StreamScript
 below writes each message as it is made.
 
@@ -67,11 +67,11 @@ import struct
 import sys
 import time
 
+from newmail_gen import mapihttp as mh
+from newmail_gen import pcap as nm
+from newmail_gen import rop as rb
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "test"))
-import newmail_pcap as nm  # noqa: E402
-import mapihttp_gen as mh  # noqa: E402
-import rop_build as rb  # noqa: E402
 
 MSS = 1460
 STEP_US = 200                 # virtual time between frames when nothing waits

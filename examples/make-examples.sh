@@ -8,4 +8,6 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec /usr/bin/python3 -E -B "$here/make_examples.py" --out "${1:-$here}"
+# make_examples.py imports the generators (newmail_gen/) from the source tree.
+export PYTHONPATH="$(dirname "$here")" PYTHONHOME=
+exec /usr/bin/python3 -s -B "$here/make_examples.py" --out "${1:-$here}"

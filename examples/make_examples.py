@@ -6,15 +6,17 @@ Usage:
   make_examples.py [--out DIR]      write every example into DIR (default:
                                     this script's folder, examples/)
   make_examples.py --list           print each example's NEWMAIL frames
+(examples/make-examples.sh runs it with the source tree, which holds the
+generators newmail_gen/, on PYTHONPATH.)
 
 The examples are what a user opens first (scripts/quickstart.sh decodes
 newmail-ipv4.pcap, the README shows it, docs/screenshot-newmail.png is taken
-from it); the test captures of test/gen_captures.py are for the tests and may
+from it); the test captures of newmail_gen/captures.py are for the tests and may
 change with them. These are built here, from the frame builders of
-test/newmail_pcap.py only, so they change only when this file does; the MAPI
-over HTTP example (mapihttp-newmail.pcap) comes from test/mapihttp_gen.py's
+newmail_gen/pcap.py only, so they change only when this file does; the MAPI
+over HTTP example (mapihttp-newmail.pcap) comes from newmail_gen/mapihttp.py's
 example_script() and changes when that does, and the ROP buffers of
-rpc-session.pcap come from test/rop_build.py (whose layouts the specifications
+rpc-session.pcap come from newmail_gen/rop.py (whose layouts the specifications
 fix).
 test/test_examples.py checks that running this again gives byte-identical
 files and that tshark with the plugin shows exactly the NEWMAIL frames
@@ -32,12 +34,11 @@ import struct
 import sys
 import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "test"))
+from newmail_gen import mapihttp as mapihttp_gen  # the MAPI over HTTP example
+from newmail_gen import pcap as nm
+from newmail_gen import rop as rb  # rgbOut with RopNotify
 
-import mapihttp_gen  # noqa: E402  (test/mapihttp_gen.py: the MAPI over HTTP example)
-import newmail_pcap as nm  # noqa: E402  (needs the path above)
-import rop_build as rb  # noqa: E402  (test/rop_build.py: rgbOut with RopNotify)
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 CLIENT = "192.0.2.10"
 SERVER = "198.51.100.20"

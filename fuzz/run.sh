@@ -3,15 +3,16 @@
 #
 # run.sh [SECONDS]: builds the libFuzzer targets with clang in build-fuzz/ (no
 # Wireshark needed) and fuzzes each for its share of SECONDS (default 120,
-# split evenly): fuzz_stub (newmail-parse.c) on fuzz/corpus, seeded from
-# fuzz/seeds and the stubs of the generated captures (or $NEWMAIL_EXTRA_SEEDS,
-# see seed-corpus.sh); fuzz_rop
-# (newmail-rop.c) and fuzz_mapihttp (newmail-mapihttp-parse.c) on
-# build-fuzz/corpus-rop and build-fuzz/corpus-mapihttp, seeded from
-# fuzz/seeds-rop and fuzz/seeds-mapihttp. NEWMAIL_FUZZ_TARGETS="fuzz_rop"
-# picks targets. Prints, per target, the executions reached, libFuzzer's
-# coverage figure and the corpus size. Exits non-zero on any finding; the
-# input that triggered it stays in fuzz/findings/<target>-*.
+# split evenly), all three the same way: fuzz_stub (newmail-parse.c),
+# fuzz_rop (newmail-rop.c) and fuzz_mapihttp (newmail-mapihttp-parse.c),
+# each on build-fuzz/corpus-<target>, seeded by seed-corpus.sh from
+# fuzz/seeds-<target> (fuzz_stub also from the stubs of the generated
+# captures, or $NEWMAIL_EXTRA_SEEDS). NEWMAIL_FUZZ_TARGETS="fuzz_rop" picks
+# targets; NEWMAIL_FUZZ_BUILD names another build folder, and
+# NEWMAIL_FUZZ_PREBUILT=1 uses the targets already built there (the fuzz-run
+# target of fuzz/CMakeLists.txt). Prints, per target, the executions reached,
+# libFuzzer's coverage figure and the corpus size. Exits non-zero on any
+# finding; the input that triggered it stays in fuzz/findings/<target>-*.
 set -euo pipefail
 seconds=${1:-120}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,26 +22,24 @@ read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp}
 share=$((seconds / ${#targets[@]}))
 ((share > 0)) || share=1
 
-cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$build" --target "${targets[@]}" >/dev/null
+if [ -z "${NEWMAIL_FUZZ_PREBUILT:-}" ]; then
+    cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$build" --target "${targets[@]}" >/dev/null
+fi
 mkdir -p "$here/findings"
+
+# Every stub the generated captures hold, each kind in both byte orders.
+if [ -z "${NEWMAIL_EXTRA_SEEDS:-}" ] && [ -x /usr/bin/python3 ]; then
+    rm -rf "$build/stubs"
+    PYTHONPATH=$(dirname "$here") PYTHONHOME= /usr/bin/python3 -s -B \
+        -m newmail_gen.captures --stubs "$build/stubs" >/dev/null
+    export NEWMAIL_EXTRA_SEEDS=$build/stubs
+fi
 
 failed=()
 for target in "${targets[@]}"; do
-    if [ "$target" = fuzz_stub ]; then
-        corpus=$here/corpus
-        if [ -z "${NEWMAIL_EXTRA_SEEDS:-}" ] && [ -x /usr/bin/python3 ]; then
-            # Every stub the generated captures hold, each kind in both byte orders.
-            rm -rf "$build/stubs"
-            /usr/bin/python3 -B "$(dirname "$here")/test/gen_captures.py" --stubs "$build/stubs" >/dev/null
-            export NEWMAIL_EXTRA_SEEDS=$build/stubs
-        fi
-        bash "$here/seed-corpus.sh" "$corpus"
-    else
-        corpus=$build/corpus-${target#fuzz_}
-        mkdir -p "$corpus"
-        cp "$here/seeds-${target#fuzz_}"/*.bin "$corpus"/
-    fi
+    corpus=$build/corpus-${target#fuzz_}
+    bash "$here/seed-corpus.sh" "${target#fuzz_}" "$corpus"
     log="$build/$target.log"
 
     set +e

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# seed-corpus.sh CORPUS: copies fuzz/seeds/*.bin into the corpus folder CORPUS,
-# and, when NEWMAIL_EXTRA_SEEDS names a folder, the raw stubs found there
-# (e.g. from the capture generator's --stubs DIR). Those are named
-# <scenario>-f<frame>-[a]<req|resp><opnum>-<le|be>.bin ("a" for AsyncEMSMDB)
-# and carry no selector byte: it is prefixed here from the name, as
-# fuzz_stub.c reads it (the stub kind's low two bits in bits 0-1, its high two
-# in bits 4-5, big-endian in bit 2). Stubs the plugin does not read (the
-# EcDoConnect(Ex) requests) and other names are skipped.
+# seed-corpus.sh TARGET CORPUS: seeds the libFuzzer corpus folder CORPUS of
+# fuzz_TARGET (stub, rop or mapihttp) with the committed seeds
+# fuzz/seeds-TARGET/*.bin (written by fuzz/make_seeds.py), the same way for
+# the three targets. For stub, when NEWMAIL_EXTRA_SEEDS names a folder, the
+# raw stubs found there (python3 -m newmail_gen.captures --stubs DIR) are
+# added too. Those are named <scenario>-f<frame>-[a]<req|resp><opnum>-<le|be>.bin
+# ("a" for AsyncEMSMDB) and carry no selector byte: it is prefixed here from
+# the name, as fuzz_stub.c reads it (the stub kind's low two bits in bits
+# 0-1, its high two in bits 4-5, big-endian in bit 2). Stubs the plugin does
+# not read (the EcDoConnect(Ex) requests) and other names are skipped.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-corpus=${1:?usage: seed-corpus.sh CORPUS}
+target=${1:?usage: seed-corpus.sh TARGET CORPUS}
+corpus=${2:?usage: seed-corpus.sh TARGET CORPUS}
+[ -d "$here/seeds-$target" ] || { echo "seed-corpus.sh: no $here/seeds-$target" >&2; exit 2; }
 mkdir -p "$corpus"
-cp "$here"/seeds/*.bin "$corpus"/
+cp "$here/seeds-$target"/*.bin "$corpus"/
 
-[ -n "${NEWMAIL_EXTRA_SEEDS:-}" ] || exit 0
+[ "$target" = stub ] && [ -n "${NEWMAIL_EXTRA_SEEDS:-}" ] || exit 0
 added=0
 for f in "$NEWMAIL_EXTRA_SEEDS"/*.bin; do
     [ -e "$f" ] || continue

@@ -6,8 +6,8 @@
 #
 #   1. Builds newmail.so with -fsanitize=address,undefined in its own build
 #      folder (default build-asan/, gcc unless CC says otherwise).
-#   2. Writes the generators' captures (test/gen_captures.py and
-#      test/mapihttp_gen.py --out).
+#   2. Writes the generators' captures (newmail_gen/captures.py and
+#      newmail_gen/mapihttp.py --out).
 #   3. Runs fuzz/tshark_fuzz.py: per iteration, every capture plus a fresh
 #      --random-stubs capture (new seed each iteration) is corrupted with
 #      `editcap -E RATE` at each rate, and the stock /usr/bin/tshark, with the
@@ -46,6 +46,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(dirname "$here")
 python=${PYTHON:-/usr/bin/python3}
+# The generators (newmail_gen/) and the harness (test/), for the Python below.
+export PYTHONPATH="$source_dir:$source_dir/test" PYTHONHOME=
 iterations=1
 seconds=0
 rates=0.001,0.005,0.02,0.05
@@ -139,13 +141,13 @@ export NEWMAIL_PLUGIN="$plugin" NEWMAIL_WS_VERSION="$ws_version"
 # --- 2. The base captures ----------------------------------------------------------
 captures="$build/fuzz-captures"
 rm -rf "$captures" "$captures-mapihttp"
-"$python" -B "$source_dir/test/gen_captures.py" --out "$captures" >/dev/null
+"$python" -s -B -m newmail_gen.captures --out "$captures" >/dev/null
 # MAPI over HTTP and the ROP buffers of EcDoRpcExt2 (plain HTTP: no key log needed).
-"$python" -B "$source_dir/test/mapihttp_gen.py" --out "$captures-mapihttp" >/dev/null
+"$python" -s -B -m newmail_gen.mapihttp --out "$captures-mapihttp" >/dev/null
 
 if [ -n "$replay" ]; then
     # The sanity check (plugin loaded, sanitizer preloaded) runs first.
-    exec "$python" -B "$here/tshark_fuzz.py" --runner "$runner" --preload "$preload" \
+    exec "$python" -s -B "$here/tshark_fuzz.py" --runner "$runner" --preload "$preload" \
         --captures "$captures" --replay "$replay" --findings "$findings" -- "${tshark_options[@]}"
 fi
 
@@ -156,4 +158,4 @@ args=(--captures "$captures" --more-captures "$captures-mapihttp" --iterations "
 if [ "$runner" = valgrind ]; then
     args+=(--timeout 900)
 fi
-exec "$python" -B "$here/tshark_fuzz.py" "${args[@]}"
+exec "$python" -s -B "$here/tshark_fuzz.py" "${args[@]}"

@@ -33,10 +33,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCE = os.path.dirname(HERE)
-sys.path.insert(0, os.path.join(SOURCE, "test"))
-
-import tshark_harness as harness  # noqa: E402  (needs the path above)
+# PYTHONPATH: the source tree and test/ (fuzz/tshark-fuzz.sh sets it).
+import tshark_harness as harness
 
 MODES = (
     ("1pass-V", ["-V"]),
@@ -59,9 +57,9 @@ BAD_STDERR = re.compile(
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--captures",
-                        help="folder of test/gen_captures.py --out (the base captures)")
+                        help="folder of newmail_gen/captures.py --out (the base captures)")
     parser.add_argument("--more-captures", action="append", default=[], metavar="FOLDER",
-                        help="another folder of base captures (test/mapihttp_gen.py --out);"
+                        help="another folder of base captures (newmail_gen/mapihttp.py --out);"
                              " may be given again")
     parser.add_argument("--replay", metavar="CAPTURE",
                         help="run tshark once on CAPTURE (options after --, default -2 -V) "
@@ -93,7 +91,8 @@ def parse_args(argv):
                         help="space-separated sanitizer runtimes for LD_PRELOAD (asan runner)")
     parser.add_argument("--symbolizer", default=shutil.which("llvm-symbolizer") or "",
                         help="llvm-symbolizer for sanitizer stack traces")
-    parser.add_argument("--generator", default=os.path.join(SOURCE, "test", "gen_captures.py"))
+    parser.add_argument("--generator", default="newmail_gen.captures",
+                        help="the module that writes the --random-stubs captures")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     options = []
     if "--" in argv:
@@ -267,7 +266,7 @@ class Fuzzer:
 
     def random_capture(self, seed):
         out = os.path.join(self.fuzz_dir, f"random{seed}.pcap")
-        subprocess.run([sys.executable, "-B", self.args.generator, "--random-stubs", str(seed),
+        subprocess.run([sys.executable, "-s", "-B", "-m", self.args.generator, "--random-stubs", str(seed),
                         "--count", str(self.args.random_count), "--out", out],
                        check=True, stdout=subprocess.DEVNULL)
         return out

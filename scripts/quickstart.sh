@@ -37,9 +37,9 @@ fi
 example=examples/newmail-ipv4.pcap
 if [ ! -f "$example" ]; then
     echo
-    echo "$example is not in this tree; generating example captures with test/gen_captures.py"
+    echo "$example is not in this tree; generating example captures with newmail_gen.captures"
     echo "into build/example-captures/ and using basic_ipv4.pcap instead."
-    /usr/bin/python3 -B test/gen_captures.py --out build/example-captures
+    PYTHONPATH=. /usr/bin/python3 -s -B -m newmail_gen.captures --out build/example-captures
     example=build/example-captures/basic_ipv4.pcap
 fi
 

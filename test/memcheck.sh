@@ -27,9 +27,9 @@
 #                    [--only "NAME ..."] [--merged] [-j JOBS] [--logs DIR]
 #
 #   --plugin SO      plugin to load (default: build it -O1 -g in build-memcheck/)
-#   --captures DIR   test/gen_captures.py --out folder (default: generate
+#   --captures DIR   newmail_gen/captures.py --out folder (default: generate
 #                    into the build folder)
-#   --more-captures DIR  another folder of captures (test/mapihttp_gen.py
+#   --more-captures DIR  another folder of captures (newmail_gen/mapihttp.py
 #                    --out); may be given again
 #   --only "A B"     only these captures (names without .pcap)
 #   --merged         also one capture holding every selected capture back to
@@ -44,6 +44,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(dirname "$here")
 python=${PYTHON:-/usr/bin/python3}
+# The generators (newmail_gen/) and the harness (test/), for the Python below.
+export PYTHONPATH="$source_dir:$here" PYTHONHOME=
 plugin=
 captures=
 more_captures=()
@@ -86,7 +88,7 @@ fi
 if [ -z "$captures" ]; then
     captures="$build/memcheck-captures"
     rm -rf "$captures"
-    "$python" -B "$here/gen_captures.py" --out "$captures" >/dev/null
+    "$python" -s -B -m newmail_gen.captures --out "$captures" >/dev/null
 fi
 logs=${logs:-$build/memcheck-logs}
 rm -rf "$logs"
@@ -96,7 +98,7 @@ export NEWMAIL_PLUGIN="$plugin"
 export NEWMAIL_CAPTURES="$captures"
 export NEWMAIL_WS_VERSION=${NEWMAIL_WS_VERSION:-$(pkg-config --modversion wireshark | cut -d. -f1,2)}
 
-exec "$python" -B - "$here" "$source_dir" "$captures" "$logs" "$jobs" "$merged" "$only" \
+exec "$python" -s -B - "$here" "$source_dir" "$captures" "$logs" "$jobs" "$merged" "$only" \
     "${more_captures[@]}" <<'PY'
 import concurrent.futures
 import os
@@ -107,8 +109,7 @@ import time
 
 here, source_dir, captures, logs, jobs, merged, only = sys.argv[1:8]
 folders = [captures] + sys.argv[8:]
-sys.path.insert(0, here)
-import tshark_harness as harness  # noqa: E402
+import tshark_harness as harness
 
 VALGRIND = ["valgrind", "--tool=memcheck", "--error-exitcode=99", "--leak-check=full",
             "--show-leak-kinds=definite", "--errors-for-leak-kinds=none",

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """What the session, async and signal fields (README: "What you see" and
-"Statistics") must be, frame by frame, from the manifest test/gen_captures.py
+"Statistics") must be, frame by frame, from the manifest newmail_gen/captures.py
 writes; and tshark's output read back in one form on every Wireshark version.
 
 Shared by test_sessions.py, test_async.py and test_sealed.py.  Nothing here

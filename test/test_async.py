@@ -1,15 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""AsyncEMSMDB: EcDoAsyncWaitEx and the signals it carries (issue 11;
-README: "Asynchronous waits", "Signals and the fetch that answers them").
+"""AsyncEMSMDB: EcDoAsyncWaitEx and the signals it carries (README:
+"Asynchronous waits (AsyncEMSMDB)", "Signals and the fetch that answers them").
 
-Expectations come from the manifest test/gen_captures.py writes (the async
+Expectations come from the manifest newmail_gen/captures.py writes (the async
 handles EcDoAsyncConnectEx issued, every wait's request and response frames,
 flags and times), through session_expect.
 
   FrameByFrame   every frame of every capture, one pass and two: the async
                  fields (acxh, flags, pending, connect_frame, wait_time,
                  unknown_handle, call links) exactly as the table says
-  Waits          the cases the issue names: completed with the flag and
+  Waits          the README's cases: completed with the flag and
                  fetched, completed without it after 300 s, cancelled by a
                  fault, an unknown ACXH; both byte orders
   Decode         the interface: protocol column, Info, asyncemsmdb.opnum,

@@ -29,9 +29,9 @@ import struct
 import subprocess
 import unittest
 
-import mapihttp_gen as mh
-import newmail_pcap as nm
 import tshark_harness as tshark
+from newmail_gen import mapihttp as mh
+from newmail_gen import pcap as nm
 
 COMPRESSED, LAST = 0x0001, 0x0004
 CLIENT, SERVER = "192.0.2.10", "192.0.2.1"

@@ -12,7 +12,7 @@ import unittest
 
 import tshark_harness as tshark
 
-# test/gen_captures.py's "payloads" capture: UDP 198.51.100.20:60000 ->
+# newmail_gen/captures.py's "payloads" capture: UDP 198.51.100.20:60000 ->
 # 192.0.2.10:40001, one datagram per payload length, in this frame order.
 PAYLOADS = "payloads"
 PAYLOAD_LENGTHS = {  # frame number: payload length

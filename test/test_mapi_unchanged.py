@@ -14,7 +14,7 @@ Compared per frame through PDML: name, showname, show, value, pos and size of
 every element, in tree order. Each capture is read once with the plugin and
 once without (one pass; mapi_opnums also in two passes), cached per process.
 Which frames are calls, notifications or other datagrams comes from the
-manifest test/gen_captures.py writes.
+manifest newmail_gen/captures.py writes.
 """
 
 import difflib

@@ -19,6 +19,7 @@
 #include "newmail-mapihttp-parse.h"
 
 #include "checks.h"
+#include "writer.h"
 
 /* The text of a span, for comparisons. */
 static bool
@@ -365,47 +366,6 @@ test_next_line(void)
 }
 
 /* ---- bodies ----------------------------------------------------------------------------- */
-
-typedef struct {
-    uint8_t b[4096];
-    size_t len;
-} writer_t;
-
-static size_t
-put32(writer_t *w, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        w->b[w->len++] = (uint8_t)(v >> (8 * i));
-    return w->len - 4;
-}
-
-static size_t
-put_bytes(writer_t *w, const void *p, size_t n)
-{
-    memcpy(w->b + w->len, p, n);
-    w->len += n;
-    return w->len - n;
-}
-
-static size_t
-put_asciiz(writer_t *w, const char *s)
-{
-    return put_bytes(w, s, strlen(s) + 1);
-}
-
-static size_t
-put_utf16z(writer_t *w, const char *s)
-{
-    size_t at = w->len;
-
-    for (; *s; s++) {
-        w->b[w->len++] = (uint8_t)*s;
-        w->b[w->len++] = 0;
-    }
-    w->b[w->len++] = 0;
-    w->b[w->len++] = 0;
-    return at;
-}
 
 #define MF(f) (1u << NEWMAIL_MHF_##f)
 

@@ -19,6 +19,7 @@
 
 #include "checks.h"
 #include "stub_layouts.h"
+#include "writer.h"
 
 #define BIT(f) (1u << (f))
 
@@ -71,47 +72,6 @@ static const uint8_t sa_fam28[28] = {0x1c, 0x00, 0x17, 0x71};
 static const uint8_t sa_fam_be[16] = {0x00, 0x02, 0xd4, 0x38, 192, 0, 2, 10};
 static const uint8_t sa_fam_ffff[2] = {0xff, 0xff};
 
-/* A stub being written, with NDR alignment counted from its start. Padding
- * bytes are 0xEE: NDR leaves them undefined, and the reader must skip them. */
-typedef struct {
-    uint8_t b[1024];
-    size_t len;
-    bool be;
-} writer_t;
-
-static void
-put_pad(writer_t *w, size_t align)
-{
-    while (w->len % align)
-        w->b[w->len++] = 0xee;
-}
-
-static size_t
-put_u16(writer_t *w, uint16_t v)
-{
-    put_pad(w, 2);
-    w->b[w->len++] = (uint8_t)(w->be ? v >> 8 : v);
-    w->b[w->len++] = (uint8_t)(w->be ? v : v >> 8);
-    return w->len - 2;
-}
-
-static size_t
-put_u32(writer_t *w, uint32_t v)
-{
-    put_pad(w, 4);
-    for (int i = 0; i < 4; i++)
-        w->b[w->len++] = (uint8_t)(v >> (w->be ? 24 - 8 * i : 8 * i));
-    return w->len - 4;
-}
-
-static size_t
-put_bytes(writer_t *w, const void *p, size_t n)
-{
-    memcpy(w->b + w->len, p, n);
-    w->len += n;
-    return w->len - n;
-}
-
 /* What an opnum 4 request says; the counts travel as given, so they can lie. */
 typedef struct {
     uint32_t rpc;
@@ -150,14 +110,14 @@ static void
 write_req4(writer_t *w, const req4_t *r, size_t off[NEWMAIL_F_COUNT])
 {
     off[NEWMAIL_F_CONTEXT_HANDLE] = put_bytes(w, pcxh, sizeof(pcxh));
-    off[NEWMAIL_F_RPC] = put_u32(w, r->rpc);
-    off[NEWMAIL_F_CONTEXT_COUNT] = put_u32(w, r->context_count);
+    off[NEWMAIL_F_RPC] = put_ndr32(w, r->rpc);
+    off[NEWMAIL_F_CONTEXT_COUNT] = put_ndr32(w, r->context_count);
     off[NEWMAIL_F_CONTEXT] = put_bytes(w, r->context, r->context_len);
-    off[NEWMAIL_F_CONTEXT_LENGTH] = put_u16(w, r->context_length);
-    off[NEWMAIL_F_ADVISE_BITS] = put_u32(w, r->advise_bits);
-    off[NEWMAIL_F_CALLBACK_COUNT] = put_u32(w, r->callback_count);
+    off[NEWMAIL_F_CONTEXT_LENGTH] = put_ndr16(w, r->context_length);
+    off[NEWMAIL_F_ADVISE_BITS] = put_ndr32(w, r->advise_bits);
+    off[NEWMAIL_F_CALLBACK_COUNT] = put_ndr32(w, r->callback_count);
     off[NEWMAIL_F_CALLBACK] = put_bytes(w, r->callback, r->callback_len);
-    off[NEWMAIL_F_CALLBACK_LENGTH] = put_u16(w, r->callback_length);
+    off[NEWMAIL_F_CALLBACK_LENGTH] = put_ndr16(w, r->callback_length);
 }
 
 static unsigned
@@ -269,9 +229,9 @@ test_small_stubs(void)
                      be ? "BE" : "LE");
             put_bytes(&w, pcxh, sizeof(pcxh));
             if (has_handle)
-                put_u32(&w, cases[i].handle);
+                put_ndr32(&w, cases[i].handle);
             if (has_ret)
-                put_u32(&w, cases[i].ret);
+                put_ndr32(&w, cases[i].ret);
             CHECK_EQ(parse(kind, &w, &s), 0);
             CHECK_EQ(s.kind, kind);
             CHECK_EQ(s.fields_read, layout_mask(kind, stub_layouts[kind].count));
@@ -289,7 +249,7 @@ test_small_stubs(void)
             CHECK_EQ(s.sockaddr.family, 0);
 
             /* Trailing bytes (say, the next PDU's) are not the stub's business. */
-            put_u32(&w, 0xdeadbeef);
+            put_ndr32(&w, 0xdeadbeef);
             CHECK_EQ(parse(kind, &w, &s), 0);
             CHECK_EQ(s.fields_read, layout_mask(kind, stub_layouts[kind].count));
         }
@@ -491,7 +451,7 @@ test_truncation(void)
 
             put_bytes(&w, pcxh, sizeof(pcxh));
             for (size_t f = 1; f < stub_layouts[kind].count; f++)
-                put_u32(&w, 0x01020304u * (uint32_t)f);
+                put_ndr32(&w, 0x01020304u * (uint32_t)f);
             check_every_cut(kind, &w, stub_layouts[kind].name);
         }
     }
@@ -516,8 +476,8 @@ test_huge_counts(void)
 
             snprintf(where, sizeof(where), "rgbContext count %#x, %s", counts[i], be ? "BE" : "LE");
             put_bytes(&w, pcxh, sizeof(pcxh));
-            put_u32(&w, 0);
-            put_u32(&w, counts[i]);
+            put_ndr32(&w, 0);
+            put_ndr32(&w, counts[i]);
             put_bytes(&w, filler, sizeof(filler));
             CHECK_EQ(parse(NEWMAIL_REGISTER_REQUEST, &w, &s), NEWMAIL_PROBLEM_TRUNCATED);
             CHECK_EQ(s.context_count, counts[i]);
@@ -550,8 +510,8 @@ test_huge_counts(void)
 
         where[0] = 0;
         put_bytes(&w, pcxh, sizeof(pcxh));
-        put_u32(&w, 0);
-        put_u32(&w, 40);
+        put_ndr32(&w, 0);
+        put_ndr32(&w, 40);
         put_bytes(&w, context_bytes, 40);
         CHECK_EQ(parse(NEWMAIL_REGISTER_REQUEST, &w, &s), NEWMAIL_PROBLEM_TRUNCATED);
         CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_CONTEXT_LENGTH);
@@ -863,15 +823,15 @@ test_session_stubs(void)
         /* EcDoRpcExt2 request: rgbIn and rgbAuxIn are conformant arrays. */
         snprintf(where, sizeof(where), "opnum 11 request, %s", be ? "BE" : "LE");
         put_bytes(&w, pcxh, sizeof(pcxh));
-        put_u32(&w, 0x00000003);              /* pulFlags */
-        put_u32(&w, sizeof(rop_bytes));       /* rgbIn: max_count at 24 */
+        put_ndr32(&w, 0x00000003);              /* pulFlags */
+        put_ndr32(&w, sizeof(rop_bytes));       /* rgbIn: max_count at 24 */
         put_bytes(&w, rop_bytes, sizeof(rop_bytes)); /* 28..38 */
-        put_u32(&w, sizeof(rop_bytes));       /* cbIn at 40 */
-        put_u32(&w, 0x00040000);              /* pcbOut */
-        put_u32(&w, sizeof(aux_bytes));       /* rgbAuxIn at 48 */
+        put_ndr32(&w, sizeof(rop_bytes));       /* cbIn at 40 */
+        put_ndr32(&w, 0x00040000);              /* pcbOut */
+        put_ndr32(&w, sizeof(aux_bytes));       /* rgbAuxIn at 48 */
         put_bytes(&w, aux_bytes, sizeof(aux_bytes)); /* 52..56 */
-        put_u32(&w, sizeof(aux_bytes));       /* cbAuxIn at 60 */
-        put_u32(&w, 0x00001008);              /* pcbAuxOut at 64 */
+        put_ndr32(&w, sizeof(aux_bytes));       /* cbAuxIn at 60 */
+        put_ndr32(&w, 0x00001008);              /* pcbAuxOut at 64 */
         CHECK_EQ(parse(NEWMAIL_RPC_EXT2_REQUEST, &w, &s), 0);
         CHECK_EQ(s.fields_read, layout_mask(NEWMAIL_RPC_EXT2_REQUEST, COUNT_OF(req11_fields)));
         CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
@@ -887,7 +847,7 @@ test_session_stubs(void)
 
         /* cbIn that disagrees with rgbIn's count is flagged. */
         w.len = 40;
-        put_u32(&w, 99);
+        put_ndr32(&w, 99);
         CHECK_EQ(parse(NEWMAIL_RPC_EXT2_REQUEST, &w, &s),
                  NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_TRUNCATED);
         CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_ROP_MAX_OUT);
@@ -896,18 +856,18 @@ test_session_stubs(void)
         snprintf(where, sizeof(where), "opnum 11 response, %s", be ? "BE" : "LE");
         w.len = 0;
         put_bytes(&w, pcxh, sizeof(pcxh));
-        put_u32(&w, 0);                       /* pulFlags */
-        put_u32(&w, 0x00040000);              /* rgbOut: max_count */
-        put_u32(&w, 0);                       /* offset */
-        put_u32(&w, sizeof(rop_bytes));       /* actual_count at 32 */
+        put_ndr32(&w, 0);                       /* pulFlags */
+        put_ndr32(&w, 0x00040000);              /* rgbOut: max_count */
+        put_ndr32(&w, 0);                       /* offset */
+        put_ndr32(&w, sizeof(rop_bytes));       /* actual_count at 32 */
         put_bytes(&w, rop_bytes, sizeof(rop_bytes)); /* 36..46 */
-        put_u32(&w, sizeof(rop_bytes));       /* pcbOut at 48 */
-        put_u32(&w, 0x1008);                  /* rgbAuxOut: max_count */
-        put_u32(&w, 0);
-        put_u32(&w, 0);                       /* nothing */
-        put_u32(&w, 0);                       /* pcbAuxOut at 64 */
-        put_u32(&w, 17);                      /* pulTransTime */
-        put_u32(&w, 0);                       /* return value at 72 */
+        put_ndr32(&w, sizeof(rop_bytes));       /* pcbOut at 48 */
+        put_ndr32(&w, 0x1008);                  /* rgbAuxOut: max_count */
+        put_ndr32(&w, 0);
+        put_ndr32(&w, 0);                       /* nothing */
+        put_ndr32(&w, 0);                       /* pcbAuxOut at 64 */
+        put_ndr32(&w, 17);                      /* pulTransTime */
+        put_ndr32(&w, 0);                       /* return value at 72 */
         CHECK_EQ(parse(NEWMAIL_RPC_EXT2_RESPONSE, &w, &s), 0);
         CHECK_EQ(s.fields_read, layout_mask(NEWMAIL_RPC_EXT2_RESPONSE, COUNT_OF(resp11_fields)));
         CHECK_SPAN(s.span[NEWMAIL_F_ROP], 36, sizeof(rop_bytes));
@@ -926,7 +886,7 @@ test_session_stubs(void)
         snprintf(where, sizeof(where), "opnum 14 response, %s", be ? "BE" : "LE");
         w.len = 0;
         put_bytes(&w, pcxh, sizeof(pcxh));
-        put_u32(&w, 0x80040111);
+        put_ndr32(&w, 0x80040111);
         CHECK_EQ(parse(NEWMAIL_ASYNC_CONNECT_RESPONSE, &w, &s), 0);
         CHECK(memcmp(s.async_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
         CHECK_EQ(s.return_value, 0x80040111);
@@ -935,13 +895,13 @@ test_session_stubs(void)
         snprintf(where, sizeof(where), "EcDoAsyncWaitEx, %s", be ? "BE" : "LE");
         w.len = 0;
         put_bytes(&w, pcxh, sizeof(pcxh));
-        put_u32(&w, 0);
+        put_ndr32(&w, 0);
         CHECK_EQ(parse(NEWMAIL_ASYNC_WAIT_REQUEST, &w, &s), 0);
         CHECK(memcmp(s.async_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
         CHECK_SPAN(s.span[NEWMAIL_F_FLAGS_IN], 20, 4);
         w.len = 0;
-        put_u32(&w, 0x00000001);
-        put_u32(&w, 0);
+        put_ndr32(&w, 0x00000001);
+        put_ndr32(&w, 0);
         CHECK_EQ(parse(NEWMAIL_ASYNC_WAIT_RESPONSE, &w, &s), 0);
         CHECK_EQ(s.flags_out, 1);
         CHECK_SPAN(s.span[NEWMAIL_F_RETURN_VALUE], 4, 4);
@@ -953,9 +913,9 @@ test_session_stubs(void)
         snprintf(where, sizeof(where), "connect response, %s", be ? "BE" : "LE");
         w.len = 0;
         put_bytes(&w, pcxh, sizeof(pcxh));
-        put_u32(&w, 0x0000ea60);              /* pcmsPollsMax ... and the rest */
-        put_u32(&w, 6);
-        put_u32(&w, 0x000004b6);              /* the return value, at 28 */
+        put_ndr32(&w, 0x0000ea60);              /* pcmsPollsMax ... and the rest */
+        put_ndr32(&w, 6);
+        put_ndr32(&w, 0x000004b6);              /* the return value, at 28 */
         CHECK_EQ(parse(NEWMAIL_CONNECT_RESPONSE, &w, &s), 0);
         CHECK(memcmp(s.context_handle, PCXH_KEPT(be), sizeof(pcxh)) == 0);
         CHECK_EQ(s.return_value, 0x4b6);

@@ -7,10 +7,11 @@ decodes as NEWMAIL exactly the datagrams sent to a registered callback, tied
 to their registration; EcRUnregisterPushNotification (opnum 5) ends it. Bad
 registrations are flagged and teach nothing.
 
-Every expectation comes from the manifest test/gen_captures.py writes with
+Every expectation comes from the manifest newmail_gen/captures.py writes with
 the captures (which datagrams are notifications, of which registration, in
 which order, with which payload), from the captures' own frame times, or
-from the tables below, which follow the issue text; no frame number is typed
+from the tables below, which follow the README's "UDP notifications and push
+registrations" and "Fields"; no frame number is typed
 in here.
 
 tshark runs, each cached for the process:
@@ -35,8 +36,9 @@ import tshark_harness as tshark
 TWO_PASS_ONLY = ("newmail.notification_count", "newmail.first_notification_frame",
                  "newmail.fetch_frame", "newmail.fetch_delay", "newmail.refused_frame")
 
-# Every field and expert info the issue names; all must be registered.
-ISSUE_FIELDS = [
+# Every field and expert info the README's "Fields" names for registrations and
+# notifications; all must be registered.
+README_FIELDS = [
     "newmail.register", "newmail.unregister", "newmail.context", "newmail.context_length",
     "newmail.advise_bits", "newmail.callback.family", "newmail.callback.port",
     "newmail.callback.ipv4", "newmail.callback.ipv6", "newmail.callback.flowinfo",
@@ -259,8 +261,8 @@ def hex_value(text):
 # --- Tests -------------------------------------------------------------------
 
 class FieldsRegistered(unittest.TestCase):
-    def test_every_field_the_issue_names(self):
-        missing = [name for name in ISSUE_FIELDS + MALFORMED_EXPERTS
+    def test_every_field_the_readme_names(self):
+        missing = [name for name in README_FIELDS + MALFORMED_EXPERTS
                    if name not in registered_fields()]
         self.assertEqual(missing, [])
 
@@ -450,8 +452,8 @@ class RegistrationDecode(unittest.TestCase):
                                  str(registration["response_frame"]))
 
     def test_malformed_request_links_its_response_in_two_passes(self):
-        # The issue lists newmail.response_frame among the request's fields
-        # without exception; a malformed request has a response too.
+        # The README ("Fields") lists newmail.response_frame among the request's
+        # fields without exception; a malformed request has a response too.
         for name in sorted(MALFORMED):
             for registration in scenarios()[name]["registrations"]:
                 frame = registration["request_frame"]

@@ -22,52 +22,7 @@
 #include "newmail-rop.h"
 
 #include "checks.h"
-
-/* ---- a little-endian writer ------------------------------------------------------ */
-
-typedef struct {
-    uint8_t b[70000];
-    size_t len;
-} writer_t;
-
-static size_t
-put8(writer_t *w, uint8_t v)
-{
-    w->b[w->len++] = v;
-    return w->len - 1;
-}
-
-static size_t
-put16(writer_t *w, uint16_t v)
-{
-    put8(w, (uint8_t)v);
-    put8(w, (uint8_t)(v >> 8));
-    return w->len - 2;
-}
-
-static size_t
-put32(writer_t *w, uint32_t v)
-{
-    put16(w, (uint16_t)v);
-    put16(w, (uint16_t)(v >> 16));
-    return w->len - 4;
-}
-
-static size_t
-put64(writer_t *w, uint64_t v)
-{
-    put32(w, (uint32_t)v);
-    put32(w, (uint32_t)(v >> 32));
-    return w->len - 8;
-}
-
-static size_t
-put_bytes(writer_t *w, const void *p, size_t n)
-{
-    memcpy(w->b + w->len, p, n);
-    w->len += n;
-    return w->len - n;
-}
+#include "writer.h"
 
 /* MS-OXCRPC 3.1.4.1.1.3: every byte XOR 0xA5, in place (its own inverse). */
 static void

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Sessions, signals and fetches (issue 11; README: "What you see", "Statistics").
+"""Sessions, signals and fetches (README: "What you see", "Statistics").
 
-Every expectation comes from the manifest test/gen_captures.py writes (which
+Every expectation comes from the manifest newmail_gen/captures.py writes (which
 frames are calls of which session, signals, fetches, refusals; the handles
 and times it wrote), through session_expect.expected_table; no frame number
 or value is typed in here.
@@ -10,7 +10,7 @@ or value is typed in here.
                     session and signal fields are exactly the table's
                     (absent where the table says absent; the forward links
                     only in two passes)
-  Sessions          the cases the issue names, as readable guards: connect in
+  Sessions          the README's cases, as readable guards: connect in
                     the capture or not, EcDoConnect, a refused connect,
                     EcDoDisconnect, two sessions of one client
   Filters           -Y newmail.signal lists the signals, -Y newmail the
@@ -31,7 +31,7 @@ import unittest
 import session_expect as se
 import tshark_harness as tshark
 
-# The captures of issue 11 this module relies on (gen_captures.py).
+# The session captures this module relies on (newmail_gen/captures.py).
 SESSION_SCENARIOS = [
     "session_connect_ex", "session_connect_ex_be", "session_mid", "session_mid_be",
     "session_connect_old", "session_disconnect", "session_connect_failed",

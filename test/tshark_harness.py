@@ -27,7 +27,7 @@ sandbox, which is removed when the process exits.
 Environment (CTest sets it, see test/CMakeLists.txt):
     NEWMAIL_PLUGIN      the built newmail.so (needed for plugin=True runs,
                         unless use_plugin() named one)
-    NEWMAIL_CAPTURES    folder written by test/gen_captures.py (pcaps + manifest.json)
+    NEWMAIL_CAPTURES    folder written by newmail_gen/captures.py (pcaps + manifest.json)
     NEWMAIL_WS_VERSION  Wireshark major.minor the plugin was built for
     NEWMAIL_TSHARK      tshark to run (default: /usr/bin/tshark)
     NEWMAIL_WS_GLOBAL_PLUGIN_DIR  Wireshark's global plugin folder, whose
@@ -63,14 +63,19 @@ failure, with the command line and stderr).
 """
 
 import atexit
+import fcntl
+import hashlib
 import json as _json
 import os
 import re
+import resource
 import shutil
 import stat
 import subprocess
 import sys
 import tempfile
+import time
+import traceback
 import xml.etree.ElementTree as ET
 
 UNPRIVILEGED_ID = 65534
@@ -258,6 +263,8 @@ class _Sandbox:
 
 
 _sandbox = None
+# Results kept for the process: cached() and fields().
+_results = {}
 
 
 def _box():
@@ -308,11 +315,14 @@ def run_program(argv, plugin=True, check=True):
     """Run argv in the sandbox (clean env, uid 65534 when root) -> (stdout, stderr, rc)."""
     box = _box()
     full_argv, env = box.command(argv, plugin)
+    started = time.monotonic()
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(full_argv, env=env, cwd=box.work_dir, stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=TIMEOUT_SECONDS, check=False)
     except subprocess.TimeoutExpired as exc:
         raise TsharkError(f"timed out after {TIMEOUT_SECONDS} s: {_show(argv, plugin)}") from exc
+    _log_run(argv, plugin, time.monotonic() - started, cpu)
     stdout = done.stdout.decode("utf-8", errors="replace")
     stderr = done.stderr.decode("utf-8", errors="replace")
     if check and (done.returncode != 0 or stderr):
@@ -322,13 +332,147 @@ def run_program(argv, plugin=True, check=True):
     return stdout, stderr, done.returncode
 
 
+def _log_run(argv, plugin, seconds, cpu_before):
+    """With NEWMAIL_TSHARK_LOG=FILE, append one JSON line per run: what ran, how
+    long it took, and which test asked (docs/testing.md, "Where the time goes")."""
+    log = os.environ.get("NEWMAIL_TSHARK_LOG")
+    if not log:
+        return
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime + cpu_after.ru_stime) - (cpu_before.ru_utime + cpu_before.ru_stime)
+    test = ""
+    for frame in traceback.extract_stack():
+        if os.path.basename(frame.filename).startswith("test_"):
+            test = f"{os.path.basename(frame.filename)}:{frame.name}"
+            break
+    with open(log, "a", encoding="utf-8") as handle:
+        handle.write(_json.dumps({"argv": list(argv), "plugin": plugin,
+                                  "seconds": round(seconds, 3), "cpu": round(cpu, 3),
+                                  "test": test, "pid": os.getpid()}) + "\n")
+
+
 def run(args, plugin=True, check=True):
     """Run tshark with args -> (stdout, stderr, returncode).
 
     plugin=False runs stock tshark (a HOME without newmail.so). With check=True
     the test fails unless the return code is 0 and stderr is empty.
+
+    A clean run (exit status 0, empty stderr) that writes no file is kept in
+    $NEWMAIL_TSHARK_CACHE, when set, under the hash of everything its output
+    depends on (see _cache_key), and handed to any later run, in any test
+    process, with the same key: the tests read each capture with each option
+    set once per build, not once per module.
     """
-    return run_program([tshark_path()] + list(args), plugin=plugin, check=check)
+    argv = [tshark_path()] + list(args)
+    key = _cache_key(argv, plugin)
+    if key is None:
+        return run_program(argv, plugin=plugin, check=check)
+    lock_path = os.path.join(_cache_dir(), key + ".lock")
+    with open(lock_path, "a+", encoding="utf-8") as lock:
+        # One process runs it; one running the same key meanwhile waits, then reads.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stored = _cache_read(key, argv)
+        if stored is not None:
+            return stored, "", 0
+        stdout, stderr, returncode = run_program(argv, plugin=plugin, check=check)
+        if returncode == 0 and not stderr:
+            _cache_write(key, argv, stdout)
+        return stdout, stderr, returncode
+
+
+# --- The cache of tshark runs shared by the test processes ---------------------
+
+# Options that make tshark write files: such runs are never taken from the cache.
+_WRITES_FILES = ("-w", "--export-objects", "--export-tls-session-keys", "-W")
+_PATH = re.compile(r"/[^\s:,;=]+")
+
+
+# Raised when what _cache_write stores changes, so that no process reads an
+# entry another format wrote.
+_CACHE_FORMAT = 2
+_ROOT = "\x00root\x00"
+
+
+def _cache_dir():
+    return os.environ.get("NEWMAIL_TSHARK_CACHE", "")
+
+
+def _file_digest(path, _digests={}):
+    info = os.stat(path)
+    key = (path, info.st_mtime_ns, info.st_size)
+    if key not in _digests:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _digests[key] = digest.hexdigest()
+    return _digests[key]
+
+
+def _paths(argv):
+    """The files argv names (a whole argument, or the value of -o name:PATH)."""
+    found = []
+    for arg in argv[1:]:
+        for match in _PATH.finditer(arg):
+            if os.path.isfile(match.group(0)) and match.group(0) not in found:
+                found.append(match.group(0))
+    return found
+
+
+def _longest_first(argv):
+    """(index, path) of every file argv names, the longest path first, so that
+    no path is replaced inside a longer one."""
+    return sorted(enumerate(_paths(argv)), key=lambda item: -len(item[1]))
+
+
+def _cache_key(argv, plugin):
+    """The hash of what a tshark run's output depends on: tshark itself, the
+    plugin's bytes (or stock), the Wireshark plugins beside it, the user it
+    runs as, and argv with every file it names replaced by its content's
+    hash. None when the run must not be cached."""
+    folder = _cache_dir()
+    if not folder or any(arg.split("=")[0] in _WRITES_FILES for arg in argv[1:]):
+        return None
+    os.makedirs(folder, exist_ok=True)
+    tshark = os.path.realpath(argv[0])
+    info = os.stat(tshark)
+    if plugin:
+        box = _box()
+        plugin_id = _file_digest(box.plugin_source or _env_path("NEWMAIL_PLUGIN"))
+    else:
+        plugin_id = "stock"
+    canonical = []
+    for arg in argv[1:]:
+        for index, path in _longest_first(argv):
+            arg = arg.replace(path, f"@{index}:{_file_digest(path)}@")
+        canonical.append(arg)
+    material = _json.dumps([_CACHE_FORMAT, tshark, info.st_size, info.st_mtime_ns, plugin_id, ws_version(),
+                            _Sandbox._global_plugin_dir(), runs_unprivileged(), canonical])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _cache_read(key, argv):
+    path = os.path.join(_cache_dir(), key + ".json")
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        stdout = _json.load(handle)["stdout"]
+    # The files' names as this process's argv gives them (PDML names the
+    # capture), and this process's sandbox (-G folders and -G plugins name
+    # the HOME tshark ran with).
+    for index, name in _longest_first(argv):
+        stdout = stdout.replace(f"\x00{index}\x00", name)
+    return stdout.replace(_ROOT, _box().root)
+
+
+def _cache_write(key, argv, stdout):
+    for index, name in _longest_first(argv):
+        stdout = stdout.replace(name, f"\x00{index}\x00")
+    stdout = stdout.replace(_box().root, _ROOT)
+    path = os.path.join(_cache_dir(), key + ".json")
+    with open(path + ".tmp", "w", encoding="utf-8") as handle:
+        _json.dump({"argv": argv, "stdout": stdout}, handle)
+    os.replace(path + ".tmp", path)
 
 
 def _show(argv, plugin):
@@ -360,7 +504,7 @@ _manifest = None
 
 
 def manifest():
-    """test/gen_captures.py's manifest.json, parsed."""
+    """newmail_gen/captures.py's manifest.json, parsed."""
     global _manifest
     if _manifest is None:
         path = os.path.join(_env_path("NEWMAIL_CAPTURES"), "manifest.json")
@@ -385,26 +529,64 @@ def _read_args(capture_or_path, display_filter, extra_args, two_pass):
 
 
 def fields(capture, fields, display_filter=None, extra_args=(), plugin=True, two_pass=False):
-    """`tshark -T fields` rows: [[frame.number, fields[0], ...], ...], all strings.
+    """`tshark -T fields` rows: [[frame.number, field1, ...], ...], all strings.
 
     Every occurrence of a field is printed, joined by ","; a missing field is "".
     Bytes fields come out as plain lowercase hex (no colons), FT_NONE fields
     (such as an expert info's own field) as "1" when present.
+
+    With the plugin, when every field asked for is among common_fields(),
+    tshark prints all of those and the columns asked for are picked out: the
+    tests' many views of one capture, option set and filter are one tshark
+    run (a field's value does not depend on which other fields are printed).
     """
+    fields = list(fields)
+    common = common_fields() if plugin else []
+    printed = common if fields and set(fields) <= set(common) else fields
     args = _read_args(capture, display_filter, extra_args, two_pass) + _FIELDS_OPTIONS
-    for name in ["frame.number"] + list(fields):
+    for name in ["frame.number"] + printed:
         args += ["-e", name]
-    stdout, _, _ = run(args, plugin=plugin)
-    width = 1 + len(fields)
-    rows = []
-    for line in stdout.split("\n"):
-        if not line:
-            continue
-        row = line.split("\t")
-        if len(row) != width:
-            raise TsharkError(f"expected {width} tab-separated columns, got {len(row)}: {line!r}")
-        rows.append(row)
-    return rows
+    key = ("fields", tuple(args), plugin)
+    if key not in _results:
+        stdout, _, _ = run(args, plugin=plugin)
+        width = 1 + len(printed)
+        rows = []
+        for line in stdout.split("\n"):
+            if not line:
+                continue
+            row = line.split("\t")
+            if len(row) != width:
+                raise TsharkError(f"expected {width} tab-separated columns, got {len(row)}: "
+                                  f"{line!r}")
+            rows.append(row)
+        _results[key] = rows
+    columns = [0] + [1 + printed.index(name) for name in fields]
+    return [[row[i] for i in columns] for row in _results[key]]
+
+
+# Besides every field of the plugin's protocols: the frame and column fields
+# the tests print with them.
+_COMMON_EXTRA = ["frame.protocols", "frame.time_epoch", "_ws.col.No.", "_ws.col.Time",
+                 "_ws.col.Source", "_ws.col.Destination", "_ws.col.Protocol",
+                 "_ws.col.Length", "_ws.col.Info"]
+_PLUGIN_PROTOCOLS = ("newmail", "asyncemsmdb", "mapihttp")
+
+
+def common_fields():
+    """The fields fields() prints at once with the plugin: _COMMON_EXTRA, then
+    every field and protocol of newmail, asyncemsmdb and mapihttp that
+    `tshark -G fields` lists, sorted."""
+    def make():
+        stdout, _, _ = run(["-G", "fields"])
+        names = set()
+        for line in stdout.splitlines():
+            row = line.split("\t")
+            if len(row) >= 5 and row[0] == "F" and row[4] in _PLUGIN_PROTOCOLS:
+                names.add(row[2])
+            elif len(row) >= 3 and row[0] == "P" and row[2] in _PLUGIN_PROTOCOLS:
+                names.add(row[2])
+        return _COMMON_EXTRA + sorted(names)
+    return cached("common fields", make)
 
 
 def pdml(capture, display_filter=None, extra_args=(), plugin=True, two_pass=False):
@@ -419,9 +601,6 @@ def json(capture, display_filter=None, extra_args=(), plugin=True, two_pass=Fals
     args = _read_args(capture, display_filter, extra_args, two_pass) + ["-T", "json"]
     stdout, _, _ = run(args, plugin=plugin)
     return _json.loads(stdout) if stdout.strip() else []
-
-
-_results = {}
 
 
 def cached(key, make):

@@ -3,9 +3,12 @@
 """Write MAPI over HTTP test captures (and EcDoRpcExt2 ones) with their manifest.
 
 Usage:
-  mapihttp_gen.py --out DIR       every scenario as DIR/<name>.pcap, plus
-                                  DIR/manifest.json (what a correct dissector shows)
-  mapihttp_gen.py --list          the scenarios and their MAPI/HTTP frames
+  python3 -m newmail_gen.mapihttp --out DIR
+      every scenario as DIR/<name>.pcap, plus DIR/manifest.json (what a
+      correct dissector shows)
+  python3 -m newmail_gen.mapihttp --list
+      the scenarios and their MAPI/HTTP frames
+(PYTHONPATH: the source tree, which holds the package newmail_gen/.)
 
 Specifications written from:
   MS-OXCMAPIHTTP 2.2.2.1/2.2.2.2  common request/response format (Content-Type
@@ -33,8 +36,8 @@ Specifications written from:
 The traffic is plain HTTP on TCP port 80, as a capture behind TLS offload
 sees it. Each scenario is played by a ``Script``: a list of writes on TCP
 connections with the silences between them. ``PcapPlayer`` writes a script
-into a pcap with virtual time (test/newmail_pcap.py framing), and
-test/tls_capture.py plays the same kind of script over real TLS sockets.
+into a pcap with virtual time (newmail_gen/pcap.py framing), and
+newmail_gen/tls_capture.py plays the same kind of script over real TLS sockets.
 While a script is built, every MAPI/HTTP message records what a correct
 dissector must show (README: "MAPI over HTTP", "Fields"): fields,
 meta-tags, the ROP buffer's RPC_HEADER_EXT blocks, RopNotify/RopPending
@@ -56,8 +59,8 @@ import sys
 import uuid
 from dataclasses import dataclass
 
-import newmail_pcap as nm
-import rop_build as rb
+from newmail_gen import pcap as nm
+from newmail_gen import rop as rb
 
 CLIENT = "192.0.2.10"
 CLIENT2 = "192.0.2.11"
@@ -961,7 +964,7 @@ def scenario_bad_truncated():
 
 
 # --- EcDoRpcExt2 over DCE/RPC (MS-OXCRPC 3.1.4.2) ---------------------------
-# Built here because test/newmail_pcap.py has no EcDoRpcExt2 builders yet;
+# Built here because newmail_gen/pcap.py has no EcDoRpcExt2 builders yet;
 # MapiSession.call() carries them as opnum 11.
 
 OPNUM_RPC_EXT2 = 11
@@ -991,7 +994,7 @@ def rpc_ext2_response_stub(handle, rgb_out, little_endian=True, flags=0, trans_t
 
 def scenario_rpc_ext2(fileobj):
     """EcDoRpcExt2 calls whose rgbOut carries RopNotify; played straight into
-    a pcap (DCE/RPC framing from test/newmail_pcap.py)."""
+    a pcap (DCE/RPC framing from newmail_gen/pcap.py)."""
     net = nm.Network(fileobj)
     calls = []
     outs = [

@@ -3,18 +3,19 @@
 """Write the NEWMAIL plugin's test captures, their manifest and fuzz seeds.
 
 Usage:
-  gen_captures.py --out DIR
+  python3 -m newmail_gen.captures --out DIR
       every named scenario as DIR/<name>.pcap, plus DIR/manifest.json
-  gen_captures.py --large FRAMES [--registrations R] [--async-share P]
-                  [--seed S] --out FILE
+  python3 -m newmail_gen.captures --large FRAMES [--registrations R]
+                  [--async-share P] [--seed S] --out FILE
       a streaming load file of exactly FRAMES frames (see "The load file")
-  gen_captures.py --random-stubs SEED --count N --out FILE
+  python3 -m newmail_gen.captures --random-stubs SEED --count N --out FILE
       N registrations with randomised opnum 4 stubs, plus FILE's manifest
       next to it (FILE with the suffix .json)
-  gen_captures.py --stubs DIR [--random-stubs SEED] [--count N]
+  python3 -m newmail_gen.captures --stubs DIR [--random-stubs SEED] [--count N]
       the raw stubs the plugin reads (EMSMDB opnums 0-2, 4, 5, 10, 11, 14,
       AsyncEMSMDB opnum 0) of every scenario and of the randomised
       registrations, as a libFuzzer seed corpus (may be combined with --out)
+(PYTHONPATH: the source tree, which holds the package newmail_gen/.)
 
 All output is deterministic: the same arguments give byte-identical files.
 The manifest is derived from the frames as they are written, and whether a
@@ -34,7 +35,7 @@ import sys
 import time
 import uuid
 
-import newmail_pcap as nm
+from newmail_gen import pcap as nm
 
 SERVER = "198.51.100.20"
 SERVER6 = "2001:db8::20"
@@ -500,7 +501,7 @@ class RecordingNetwork(nm.Network):
 
 
 # How a scenario's connections are protected: in the clear, sealed with
-# NTLM (test/ntlm_seal.py), or in the clear with a bare TCP ACK where the
+# NTLM (newmail_gen/ntlm_seal.py), or in the clear with a bare TCP ACK where the
 # sealed twin's AUTH3 is, so that both captures number their frames alike.
 CLEAR, SEALED, CLEAR_TWIN = "clear", "sealed", "clear_twin"
 
@@ -527,7 +528,7 @@ class Capture:
                     interface, version):
         security = None
         if self.sealing == SEALED:
-            import ntlm_seal     # only sealed captures need impacket
+            from newmail_gen import ntlm_seal     # only sealed captures need impacket
             security = ntlm_seal.NtlmSecurity(
                 "connection-%d" % self._connections)
         conn = nm.MapiSession(self.net, client,
@@ -1066,7 +1067,7 @@ def mapi_opnums(cap):
 
 
 # --------------------------------------------------------------------------
-# Sessions, asynchronous waits, signals and fetches (issue 11)
+# Sessions, asynchronous waits, signals and fetches (README: "What you see")
 # --------------------------------------------------------------------------
 
 NAT_CLIENT = "10.0.0.5"          # the client's own address behind a NAT
@@ -1402,7 +1403,7 @@ def run_scenario(name, fileobj):
 
 def sealing_unavailable():
     """Why the sealed scenarios cannot be written here, or None."""
-    import ntlm_seal
+    from newmail_gen import ntlm_seal
     ok, why = ntlm_seal.available()
     return None if ok else why
 
@@ -1428,7 +1429,7 @@ def sealed_view(entry, clear_twin):
     if _without_sealed_flags(model) != _without_sealed_flags(twin):
         raise AssertionError("%s does not match its clear twin frame for "
                              "frame" % entry["file"])
-    import ntlm_seal
+    from newmail_gen import ntlm_seal
     hidden = [{"frame": n["frame"], "address": n["address"],
                "port": n["port"], "length": n["length"],
                "reason": "registration_sealed"} for n in entry["newmail"]]
@@ -1725,8 +1726,8 @@ def _tcp_chatter(stream, rng):
 def _fetch_replies(count=8):
     """rgbOut buffers a fetch returns: RopNotify NewMail and RopPending
     (MS-OXCROPS 2.2.14.2/2.2.14.3), some XOR-obfuscated as Exchange sends
-    them; built once (test/rop_build.py), picked at random."""
-    import rop_build as rb
+    them; built once (newmail_gen/rop.py), picked at random."""
+    from newmail_gen import rop as rb
     inbox = 0x0D00000000000001
     replies = []
     for i in range(count):

@@ -3,10 +3,13 @@
 """Capture a MAPI over HTTP session over real TLS, with its key log.
 
 Usage:
-  tls_capture.py --out DIR      DIR/mapihttp_tls.pcapng, DIR/mapihttp_tls.keys
-                                (SSLKEYLOGFILE format) and DIR/manifest.json
-  tls_capture.py --example DIR  the same, as DIR/mapihttp-tls.pcapng and
-                                DIR/mapihttp-tls.keys (examples/), no manifest
+  python3 -m newmail_gen.tls_capture --out DIR
+      DIR/mapihttp_tls.pcapng, DIR/mapihttp_tls.keys (SSLKEYLOGFILE
+      format) and DIR/manifest.json
+  python3 -m newmail_gen.tls_capture --example DIR
+      the same, as DIR/mapihttp-tls.pcapng and DIR/mapihttp-tls.keys
+      (examples/), no manifest
+(PYTHONPATH: the source tree, which holds the package newmail_gen/.)
 
 How: the script re-runs itself in a new network namespace (``unshare -n``
 as root, ``unshare -rn`` otherwise; not ``ip netns add``, so it also works
@@ -14,16 +17,21 @@ in a chroot with /proc mounted). There it brings lo up, gives lo the
 documentation addresses of the client (192.0.2.10) and the server
 (198.51.100.20), makes a throwaway certificate for mail.example.com with
 ``openssl req`` in a temporary folder, starts ``dumpcap -i lo``, and plays
-a MAPI/HTTP session (test/mapihttp_gen.py's builders) between a Python
+a MAPI/HTTP session (newmail_gen/mapihttp.py's builders) between a Python
 ``ssl`` server and client: Connect and Execute on one TLS 1.3 connection, a
 NotificationWait answered with EventPending after a keep-alive on a second
 connection (TLS 1.2), the Execute whose response carries RopNotify NewMail
 and RopPending, Disconnect. The client's SSLContext.keylog_filename writes
 the key log. Nothing leaves the namespace, which has no other interface.
 
-A missing tool (unshare, dumpcap, openssl, ip) or a namespace that cannot be
-made is an error with a message and exit status 1: the tests that need this
-capture must fail, never skip. The frame numbers of a live capture are not
+A missing tool (unshare, dumpcap, openssl, ip) is an error with a message
+and exit status 1 (scripts/deps.sh installs them all). Where Linux refuses
+the namespace itself (a non-root user where unprivileged user namespaces
+are off, e.g. in a chroot: ``unshare: Operation not permitted``), nothing
+can be captured: with --out the script writes DIR/unavailable.txt with the
+reason, says so and exits with status 77, which CTest reports as a skip;
+the tests that read the capture skip with that reason (docs/testing.md,
+"What is skipped where"). The frame numbers of a live capture are not
 known in advance, so the manifest describes the messages by X-RequestId,
 and the tests find them that way.
 """
@@ -41,19 +49,24 @@ import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import mapihttp_gen as mg  # noqa: E402  (needs the path above)
-import rop_build as rb  # noqa: E402
+from newmail_gen import mapihttp as mg
+from newmail_gen import rop as rb
 
 TLS_PORT = 443
 INSIDE = "NEWMAIL_TLS_CAPTURE_INSIDE_NETNS"
 NAME = "mapihttp_tls"
 
 
+SKIPPED = 77  # CTest's SKIP_RETURN_CODE for capture_tls (test/CMakeLists.txt)
+UNAVAILABLE = "unavailable.txt"
+
+
 class CaptureError(Exception):
     """Something this capture needs is missing: say what, exit 1."""
+
+
+class NamespaceRefused(Exception):
+    """Linux refuses this user a network namespace: nothing to capture, exit 77."""
 
 
 def build_script():
@@ -126,8 +139,17 @@ def run_in_namespace(argv):
     for tool in ("unshare", "dumpcap", "openssl", "ip"):
         _need(tool)
     unshare = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-r", "-n"]
-    env = dict(os.environ, **{INSIDE: "1"})
-    command = unshare + [sys.executable, "-E", "-B", os.path.abspath(__file__)] + argv
+    # Ask first, with a command that cannot fail by itself: a refusal here is
+    # the system's policy, not a broken capture.
+    probe = subprocess.run(unshare + ["true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        raise NamespaceRefused("`%s true` failed (exit status %d): %s"
+                               % (" ".join(unshare), probe.returncode,
+                                  probe.stderr.strip() or "no message"))
+    # The same module again, inside: found through the package's folder.
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, **{INSIDE: "1", "PYTHONPATH": package_root, "PYTHONHOME": ""})
+    command = unshare + [sys.executable, "-s", "-B", "-m", __spec__.name] + argv
     done = subprocess.run(command, env=env, check=False)
     if done.returncode != 0:
         raise CaptureError("the capture in a new network namespace failed (exit status %d): "
@@ -294,14 +316,27 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         if not os.environ.get(INSIDE):
+            if args.out:
+                os.makedirs(args.out, exist_ok=True)
+                for stale in (UNAVAILABLE, "manifest.json"):
+                    if os.path.exists(os.path.join(args.out, stale)):
+                        os.unlink(os.path.join(args.out, stale))
             run_in_namespace(argv)
         elif args.out:
             capture(args.out, NAME, True)
         else:
             capture(args.example, "mapihttp-tls", False)
     except CaptureError as error:
-        print("tls_capture.py: %s" % error, file=sys.stderr)
+        print("newmail_gen/tls_capture.py: %s" % error, file=sys.stderr)
         return 1
+    except NamespaceRefused as error:
+        reason = ("no live TLS capture: this user may not make a network namespace "
+                  "(%s); the tests that need it skip" % error)
+        if args.out:
+            with open(os.path.join(args.out, UNAVAILABLE), "w", encoding="utf-8") as handle:
+                handle.write(reason + "\n")
+        print("newmail_gen/tls_capture.py: SKIPPED: %s" % reason)
+        return SKIPPED
     return 0
 
 

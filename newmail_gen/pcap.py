@@ -1138,7 +1138,7 @@ class MapiSession:
 
     ``interface`` and ``version`` name the interface bound to (AsyncEMSMDB
     runs on a connection of its own).  With ``security`` (an object with
-    the tokens and the seal of test/ntlm_seal.py) the bind, bind_ack and an
+    the tokens and the seal of newmail_gen/ntlm_seal.py) the bind, bind_ack and an
     AUTH3 carry its tokens and every request and response stub is sealed
     and signed (packet privacy).
     """

@@ -252,7 +252,7 @@ ROP_REGISTER_NOTIFICATION = 0x29
 ROP_NOTIFY = 0x2A
 ROP_PENDING = 0x6E
 
-# The ROPs whose response the plugin sizes (README: "ROP buffers and RopNotify"; issue 12):
+# The ROPs whose response the plugin sizes (README: "ROP buffers and RopNotify"):
 # these, any failure response (RopId, handle index, non-zero ReturnValue),
 # RopNotify and RopPending. Anything else stops the walk.
 SIZED_ROPS = frozenset({ROP_OPEN_FOLDER, ROP_GET_HIERARCHY_TABLE, ROP_GET_CONTENTS_TABLE,

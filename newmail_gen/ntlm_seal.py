@@ -9,7 +9,7 @@ response stub is RC4-encrypted and followed by a 16-byte NTLM signature
 NTLMv2, key exchange, 128-bit keys).  Wireshark decrypts such a connection
 when it is given the user's password (``-o ntlmssp.nt_password:...``).
 
-``NtlmSecurity`` plays both sides of one connection: test/newmail_pcap.py's
+``NtlmSecurity`` plays both sides of one connection: newmail_gen/pcap.py's
 MapiSession asks it for the three tokens in order and for the seal of every
 PDU.  The NTLM cryptography is impacket's (Debian python3-impacket):
 NTOWFv2, the NTLMv2 response, KXKEY, the session key exchange, SIGNKEY,
@@ -47,7 +47,7 @@ RPC_C_AUTHN_WINNT = 10                # NTLMSSP (MS-RPCE 2.2.1.1.7)
 RPC_C_AUTHN_LEVEL_PKT_PRIVACY = 6     # sign and seal (2.2.1.1.8)
 
 # 2026-01-01 00:00:00 UTC as a FILETIME, the capture epoch of
-# test/newmail_pcap.py: the server's MsvAvTimestamp.
+# newmail_gen/pcap.py: the server's MsvAvTimestamp.
 FILETIME_2026 = 116444736000000000 + 1767225600 * 10000000
 
 

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Writes the committed seed corpora of fuzz_rop and fuzz_mapihttp.
+"""Writes the committed seed corpora of the three fuzz targets.
 
-    /usr/bin/python3 fuzz/make_seeds_rop.py
+    /usr/bin/python3 fuzz/make_seeds.py
 
-Deterministic: rerunning it rewrites the same bytes into fuzz/seeds-rop/ and
-fuzz/seeds-mapihttp/. Each file is the selector byte the target reads (see
-the comment at the top of fuzz_rop.c and fuzz_mapihttp.c) followed by bytes
-built here field by field from MS-OXCRPC 2.2.2.1, MS-XCA 2.4, MS-OXCROPS 2.2,
-MS-OXCNOTIF 2.2.1.4.1.2 and MS-OXCMAPIHTTP 2.2.4 / 2.2.7.
+Deterministic: rerunning it rewrites the same bytes into fuzz/seeds-<target>/
+for fuzz_stub, fuzz_rop and fuzz_mapihttp (docs/testing.md, "Fuzzing"). Each
+file is the selector byte the target reads (see the comment at the top of
+fuzz_<target>.c) followed by bytes built here field by field from MS-OXCRPC
+3.1.4.1-3.1.4.5 (the EMSMDB stubs, NDR), 2.2.2.1, MS-XCA 2.4, MS-OXCROPS
+2.2, MS-OXCNOTIF 2.2.1.4.1.2 and MS-OXCMAPIHTTP 2.2.4 / 2.2.7.
 """
 import os
 import struct
@@ -177,6 +178,63 @@ def mapihttp_seeds():
         write(d, "request-type-" + name, 0x10, name.encode())
 
 
+class Stub:
+    """An NDR stub being built, aligned from its own start, in either byte order."""
+
+    def __init__(self, big_endian=False):
+        self.data = b""
+        self.order = ">" if big_endian else "<"
+
+    def pad(self, size):
+        self.data += b"\0" * (-len(self.data) % size)
+        return self
+
+    def u16(self, v):
+        self.pad(2).data += struct.pack(self.order + "H", v)
+        return self
+
+    def u32(self, v):
+        self.pad(4).data += struct.pack(self.order + "I", v)
+        return self
+
+    def raw(self, text):
+        self.data += bytes.fromhex(text)
+        return self
+
+
+PCXH = "00000000a4f1db00ca471067b31f00dd010662da"  # attributes, then a UUID
+SA_IN = "0200d438c000020a0000000000000000"  # AF_INET 192.0.2.10:54328
+SA_IN6 = "1700177112345678200100db0000000000000000000000010d0c0b0a"  # [2001:db8::1]:6001
+# fuzz_stub.c's selector: bits 0-1 the stub kind, bit 2 big-endian, bit 3 a bare SOCKADDR.
+BIG_ENDIAN, SOCKADDR = 0x04, 0x08
+
+
+def stub_seeds():
+    d = "seeds-stub"
+
+    def req4(name, be, context, sockaddr, advise=0xFFFFFFFF):
+        """An opnum 4 request: the context and callback with their counts."""
+        stub = Stub(be).raw(PCXH).u32(0)  # iRpc
+        stub.u32(len(context) // 2).raw(context).u16(len(context) // 2)
+        stub.u32(advise)
+        stub.u32(len(sockaddr) // 2).raw(sockaddr).u16(len(sockaddr) // 2)
+        write(d, name, BIG_ENDIAN if be else 0, stub.data)
+
+    for order, be in (("le", False), ("be", True)):
+        sel = BIG_ENDIAN if be else 0
+        req4(f"req4-in-ctx8-{order}", be, "0102030405060708", SA_IN)
+        req4(f"req4-in6-ctx5-{order}", be, "0102030405", SA_IN6)
+        req4(f"req4-in-ctx7-{order}", be, "01020304050607", SA_IN)
+        req4(f"req4-in6-ctx1-advise0-{order}", be, "01", SA_IN6, 0)
+        write(d, f"resp4-ok-{order}", sel | 1, Stub(be).raw(PCXH).u32(0x1234).u32(0).data)
+        write(d, f"resp4-err-{order}", sel | 1, Stub(be).raw(PCXH).u32(0).u32(0x80040111).data)
+        write(d, f"req5-{order}", sel | 2, Stub(be).raw(PCXH).u32(0x1234).data)
+        write(d, f"resp5-{order}", sel | 3, Stub(be).raw(PCXH).u32(0).data)
+    write(d, "sockaddr-in", SOCKADDR, bytes.fromhex(SA_IN))
+    write(d, "sockaddr-in6", SOCKADDR, bytes.fromhex(SA_IN6))
+
+
 if __name__ == "__main__":
+    stub_seeds()
     rop_seeds()
     mapihttp_seeds()
