@@ -111,6 +111,30 @@ put_utf16z(writer_t *w, const char *s)
     return at;
 }
 
+/* ---- seeds for fuzz/fuzz_rop_request.c (test_rop_request --write-seeds DIR) ---- */
+
+static const char *seed_dir;
+static unsigned seed_count;
+
+/* Writes bytes as a fuzz input: the mode byte (see fuzz_rop_request.c), a
+ * logon pattern byte, then the bytes. */
+static void
+seed(uint8_t mode, const uint8_t *bytes, size_t n)
+{
+    char path[4096];
+    FILE *f;
+
+    if (seed_dir == NULL)
+        return;
+    snprintf(path, sizeof(path), "%s/%s-%03u.bin", seed_dir, mode & 1 ? "req" : "buf", seed_count++);
+    f = fopen(path, "wb");
+    if (f == NULL || fputc(mode, f) == EOF || fputc(0x55, f) == EOF ||
+        fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
+        perror(path);
+        exit(2);
+    }
+}
+
 /* A ROP input buffer: RopSize, the requests in rops[0, n), handles. */
 static void
 input_buffer(writer_t *w, const uint8_t *rops, size_t n, const uint32_t *handles, size_t nh)
@@ -406,6 +430,14 @@ test_flat_layouts(void)
 
         WHERE("%s (0x%02X)", newmail_rop_name(fc->rop_id), fc->rop_id);
         flat_ids_tested[fc->rop_id]++;
+        seed(0x01, w.b, w.len);
+        {
+            static const uint32_t handles[] = {0x11, 0x22, 0x33};
+            writer_t buf;
+
+            input_buffer(&buf, w.b, w.len, handles, COUNT_OF(handles));
+            seed(0x00, buf.b, buf.len);
+        }
         CHECK_EQ(newmail_rop_request_read(copy, 0, w.len, NULL, &rq), NEWMAIL_RQ_READ);
         CHECK_EQ(rq.rop_id, fc->rop_id);
         CHECK_SPAN(rq.span, 0, w.len);
@@ -486,6 +518,8 @@ read_w(const writer_t *w, const newmail_rq_logons_t *logons, newmail_rop_request
 {
     uint8_t *copy = exact_copy(w->b, w->len);
     newmail_rq_status_t st = newmail_rop_request_read(copy, 0, w->len, logons, rq);
+
+    seed(logons ? 0x03 : 0x01, w->b, w->len);
 
     /* The spans stay meaningful after the copy goes: they are offsets. */
     free(copy);
@@ -938,6 +972,7 @@ test_walk(void)
 
     WHERE("a session's call");
     input_buffer(&w, r.b, r.len, handles, COUNT_OF(handles));
+    seed(0x00, w.b, w.len);
     copy = exact_copy(w.b, w.len);
     newmail_rop_request_walk_init(&walk, copy, w.len);
     while (newmail_rop_request_next(&walk, &rq)) {
@@ -1066,8 +1101,10 @@ test_names(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+        seed_dir = argv[2];
     test_names();
     test_spec_vectors();
     test_flat_layouts();
