@@ -131,7 +131,7 @@ value_read(newmail_cursor_t *c, uint16_t type, newmail_prop_value_t *out, unsign
     type = newmail_prop_value_type(type);
     out->type = type;
     out->span = newmail_span(start, 0);
-    out->data = out->span;
+    out->data = out->count_span = out->span;
 
     fixed = newmail_prop_fixed_size(type);
     if (fixed != 0) {

@@ -8,7 +8,8 @@
 # see seed-corpus.sh); fuzz_rop
 # (newmail-rop.c) and fuzz_mapihttp (newmail-mapihttp-parse.c) on
 # build-fuzz/corpus-rop and build-fuzz/corpus-mapihttp, seeded from
-# fuzz/seeds-rop and fuzz/seeds-mapihttp. NEWMAIL_FUZZ_TARGETS="fuzz_rop"
+# fuzz/seeds-rop and fuzz/seeds-mapihttp; fuzz_props (newmail-props.c) on
+# build-fuzz/corpus-props, seeded from fuzz/seeds-props. NEWMAIL_FUZZ_TARGETS="fuzz_rop"
 # picks targets. Prints, per target, the executions reached, libFuzzer's
 # coverage figure and the corpus size. Exits non-zero on any finding; the
 # input that triggered it stays in fuzz/findings/<target>-*.
@@ -17,7 +18,7 @@ seconds=${1:-120}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${NEWMAIL_FUZZ_BUILD:-$(dirname "$here")/build-fuzz}
 cc=${CC:-$(command -v clang || command -v clang-14)}
-read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp}"
+read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp fuzz_props}"
 share=$((seconds / ${#targets[@]}))
 ((share > 0)) || share=1
 
