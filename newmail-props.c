@@ -685,6 +685,40 @@ newmail_restriction_type_name(uint8_t type)
     return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
 }
 
+/* ---- SortOrderSet (MS-OXCDATA 2.13) ------------------------------------------------------ */
+
+bool
+newmail_sort_order_set_read(newmail_cursor_t *c, newmail_sort_order_set_t *out)
+{
+    size_t start = c->pos;
+    newmail_span_t sp;
+
+    memset(out, 0, sizeof(*out));
+    out->span = out->sort_orders = newmail_span(start, 0);
+    if (!newmail_cursor_take(c, 1, 6, &sp))
+        return false;
+    out->sort_order_count = newmail_le16(c->buf + sp.offset);
+    out->categorized_count = newmail_le16(c->buf + sp.offset + 2);
+    out->expanded_count = newmail_le16(c->buf + sp.offset + 4);
+    if (!newmail_cursor_take(c, 1, (size_t)out->sort_order_count * 5, &out->sort_orders)) {
+        c->pos = start;
+        out->sort_orders = newmail_span(start, 0);
+        return false;
+    }
+    if (out->categorized_count > out->sort_order_count ||
+        out->expanded_count > out->categorized_count)
+        out->problems |= NEWMAIL_SORT_PROBLEM_COUNTS;
+    for (uint16_t i = 0; i < out->sort_order_count; i++) {
+        uint8_t order = c->buf[out->sort_orders.offset + 5 * (size_t)i + 4];
+
+        if (order != NEWMAIL_SORT_ASCENDING && order != NEWMAIL_SORT_DESCENDING &&
+            order != NEWMAIL_SORT_MAXIMUM_CATEGORY)
+            out->problems |= NEWMAIL_SORT_PROBLEM_ORDER;
+    }
+    out->span = newmail_span(start, c->pos - start);
+    return true;
+}
+
 /* ---- Type names (MS-OXCDATA 2.11.1) ---------------------------------------------------- */
 
 const char *

@@ -17,6 +17,7 @@
  *                       TaggedPropertyValue, FlaggedPropertyValue,
  *                       FlaggedPropertyValueWithType
  *   MS-OXCDATA 2.12     restrictions (RestrictType 0x00 to 0x0B)
+ *   MS-OXCDATA 2.13     SortOrder, SortOrderSet
  *   MS-OXORULE 2.2.5    RuleAction (PtypRuleAction values: sized only)
  *   MS-OXPROPS 2        the canonical PidTag names and their property ids
  *
@@ -336,6 +337,29 @@ bool newmail_restriction_walk(newmail_cursor_t *c, newmail_restriction_visit_t v
                               unsigned *problems);
 
 const char *newmail_restriction_type_name(uint8_t type);
+
+/* ---- SortOrderSet (MS-OXCDATA 2.13) ------------------------------------------------------ */
+
+#define NEWMAIL_SORT_ASCENDING 0x00
+#define NEWMAIL_SORT_DESCENDING 0x01
+#define NEWMAIL_SORT_MAXIMUM_CATEGORY 0x04
+
+#define NEWMAIL_SORT_PROBLEM_COUNTS 0x1000 /* CategorizedCount > SortOrderCount, or
+                                              ExpandedCount > CategorizedCount */
+#define NEWMAIL_SORT_PROBLEM_ORDER 0x2000  /* an Order not 0x00, 0x01 or 0x04 */
+
+typedef struct {
+    newmail_span_t span;        /* the whole set */
+    uint16_t sort_order_count, categorized_count, expanded_count;
+    newmail_span_t sort_orders; /* 5 bytes each: PropertyType (2), PropertyId (2), Order (1) */
+    unsigned problems;          /* NEWMAIL_SORT_PROBLEM_*; never fatal */
+} newmail_sort_order_set_t;
+
+/* SortOrderCount, CategorizedCount, ExpandedCount (16 bits each), then the
+ * SortOrders; false, cursor unmoved, when it does not fit. Read SortOrder i
+ * at sort_orders.offset + 5 * i: type newmail_le16(p), id newmail_le16(p + 2),
+ * Order p[4]. */
+bool newmail_sort_order_set_read(newmail_cursor_t *c, newmail_sort_order_set_t *out);
 
 /* ---- Names (MS-OXPROPS, MS-OXCDATA 2.11.1) -------------------------------------------- */
 

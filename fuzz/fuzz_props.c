@@ -14,7 +14,7 @@
  *                 then 4 bytes per column tag
  *              5: a restriction, walked with a visitor
  *              6: a PropertyRowSet, columns as in 4
- *              7: a PropertyTagArray and a PropertyProblemArray
+ *              7: a PropertyTagArray, a PropertyProblemArray and a SortOrderSet
  * Beyond the sanitizers it checks what the dissector relies on and aborts
  * when one breaks: on success the cursor moved by the span read, every span
  * lies inside what was read, values equal the bytes they come from; on
@@ -302,6 +302,7 @@ run(const job_t *j, const uint8_t *b, size_t start, size_t end)
     default: {
         uint16_t count;
         newmail_span_t sp;
+        newmail_sort_order_set_t set;
 
         r.ok = newmail_prop_tag_array_read(&c, &count, &sp);
         if (r.ok) {
@@ -320,6 +321,16 @@ run(const job_t *j, const uint8_t *b, size_t start, size_t end)
                     REQUIRE(p.error_code == le32(b + p.span.offset + 6));
                 }
                 REQUIRE(pc.pos == pc.end && !newmail_prop_problem_read(&pc, &p));
+                r.ok = newmail_sort_order_set_read(&c, &set);
+                if (r.ok) {
+                    REQUIRE(set.span.offset + 6 == set.sort_orders.offset);
+                    REQUIRE(set.span.offset + set.span.length == c.pos);
+                    REQUIRE(set.sort_orders.length == (size_t)set.sort_order_count * 5);
+                    REQUIRE(set.sort_order_count == le16(b + set.span.offset));
+                    REQUIRE(((set.problems & NEWMAIL_SORT_PROBLEM_COUNTS) != 0) ==
+                            (set.categorized_count > set.sort_order_count ||
+                             set.expanded_count > set.categorized_count));
+                }
             }
         }
         r.span = newmail_span(start, c.pos - start);

@@ -746,6 +746,51 @@ test_arrays(void)
     where[0] = 0;
 }
 
+/* ---- SortOrderSet ------------------------------------------------------------------------------ */
+
+static void
+test_sort_orders(void)
+{
+    writer_t w = { .len = 0 };
+    newmail_sort_order_set_t set;
+    newmail_cursor_t c;
+
+    /* Categorized by PidTagConversationTopic, then by delivery time, newest first. */
+    WHERE("SortOrderSet");
+    put16(&w, 2), put16(&w, 1), put16(&w, 1);
+    put16(&w, NEWMAIL_PT_STRING), put16(&w, 0x0070), put8(&w, NEWMAIL_SORT_ASCENDING);
+    put16(&w, NEWMAIL_PT_TIME), put16(&w, 0x0E06), put8(&w, NEWMAIL_SORT_DESCENDING);
+    {
+        uint8_t *b = exact_copy(w.b, w.len);
+
+        c = newmail_cursor(b, 0, w.len);
+        CHECK(newmail_sort_order_set_read(&c, &set));
+        CHECK_EQ(set.sort_order_count, 2);
+        CHECK_EQ(set.categorized_count, 1);
+        CHECK_EQ(set.expanded_count, 1);
+        CHECK_SPAN(set.sort_orders, 6, 10);
+        CHECK_SPAN(set.span, 0, 16);
+        CHECK_EQ(set.problems, 0);
+        CHECK_EQ(newmail_le16(b + set.sort_orders.offset + 5 + 2), 0x0E06);
+        free(b);
+        for (size_t cut = 0; cut < w.len; cut++) {
+            b = exact_copy(w.b, cut);
+            c = newmail_cursor(b, 0, cut);
+            CHECK(!newmail_sort_order_set_read(&c, &set));
+            CHECK_EQ(c.pos, 0);
+            free(b);
+        }
+    }
+
+    WHERE("SortOrderSet problems");
+    w.b[2] = 3; /* CategorizedCount 3 > SortOrderCount 2 */
+    w.b[15] = 0x02; /* TABLE_SORT_COMBINE: not in MS-OXCDATA 2.13.1 */
+    c = newmail_cursor(w.b, 0, w.len);
+    CHECK(newmail_sort_order_set_read(&c, &set));
+    CHECK_EQ(set.problems, NEWMAIL_SORT_PROBLEM_COUNTS | NEWMAIL_SORT_PROBLEM_ORDER);
+    where[0] = 0;
+}
+
 /* ---- restrictions ----------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -1070,6 +1115,7 @@ main(void)
     test_rows();
     test_arrays();
     test_restrictions();
+    test_sort_orders();
     test_names();
     return checks_report();
 }
