@@ -8,7 +8,8 @@
 # see seed-corpus.sh); fuzz_rop
 # (newmail-rop.c) and fuzz_mapihttp (newmail-mapihttp-parse.c) on
 # build-fuzz/corpus-rop and build-fuzz/corpus-mapihttp, seeded from
-# fuzz/seeds-rop and fuzz/seeds-mapihttp; fuzz_rop_request
+# fuzz/seeds-rop and fuzz/seeds-mapihttp; fuzz_props (newmail-props.c) on
+# build-fuzz/corpus-props, seeded from fuzz/seeds-props; fuzz_rop_request
 # (newmail-rop-request.c) on build-fuzz/corpus-rop_request, seeded from
 # fuzz/seeds-rop_request. NEWMAIL_FUZZ_TARGETS="fuzz_rop"
 # picks targets. Prints, per target, the executions reached, libFuzzer's
@@ -19,7 +20,7 @@ seconds=${1:-120}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${NEWMAIL_FUZZ_BUILD:-$(dirname "$here")/build-fuzz}
 cc=${CC:-$(command -v clang || command -v clang-14)}
-read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp fuzz_rop_request}"
+read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp fuzz_props fuzz_rop_request}"
 share=$((seconds / ${#targets[@]}))
 ((share > 0)) || share=1
 
