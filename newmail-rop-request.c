@@ -12,6 +12,7 @@
  */
 #include <string.h>
 
+#include "newmail-props.h"
 #include "newmail-rop-request.h"
 
 /* ---- field names --------------------------------------------------------------------- */
@@ -423,6 +424,44 @@ value_of(const newmail_rop_request_t *rq, unsigned name)
     return 0;
 }
 
+/* RestrictionData holds exactly one restriction (MS-OXCDATA 2.12), read by
+ * the property reader within RestrictionDataSize; anything else, or any
+ * problem the reader reports, sets NEWMAIL_RQ_PROBLEM_RESTRICTION. The size
+ * is known either way, so the request is still read whole. */
+static void
+check_restriction(read_ctx_t *x, const newmail_span_t *sp)
+{
+    newmail_cursor_t sub = newmail_cursor(x->c.buf, sp->offset, sp->offset + sp->length);
+    unsigned problems = 0;
+
+    if (sp->length == 0)
+        return;
+    if (!newmail_restriction_skip(&sub, &problems) || sub.pos != sub.end || problems != 0)
+        x->rq->problems |= NEWMAIL_RQ_PROBLEM_RESTRICTION;
+}
+
+/* count TaggedPropertyValues (MS-OXCDATA 2.11.4, ROP buffer widths) at the
+ * cursor: NEWMAIL_RQ_READ, TRUNCATED when RopsList ends inside one, or
+ * UNREADABLE when one has a type the property reader cannot size. Every
+ * value read takes at least 4 bytes, so the loop is bounded by the bytes. */
+static newmail_rq_status_t
+take_tagged_values(read_ctx_t *x, newmail_cursor_t *c, uint64_t count)
+{
+    for (uint64_t i = 0; i < count; i++) {
+        newmail_tagged_value_t tv;
+
+        if (!newmail_tagged_value_read(c, &tv)) {
+            if (tv.problems & NEWMAIL_PROP_PROBLEM_TRUNCATED)
+                return NEWMAIL_RQ_TRUNCATED;
+            x->rq->problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE;
+            return NEWMAIL_RQ_UNREADABLE;
+        }
+        if (tv.problems)
+            x->rq->problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE;
+    }
+    return NEWMAIL_RQ_READ;
+}
+
 /* Reads one descriptor; false when RopsList ends first. */
 static bool
 read_fd(read_ctx_t *x, const fd_t *d)
@@ -473,7 +512,10 @@ read_fd(read_ctx_t *x, const fd_t *d)
     case OP_BYTES:
         return take_array(x, d->name, NEWMAIL_RQK_BYTES, value_back(rq, d->arg), 1);
     case OP_RESTR:
-        return take_array(x, d->name, NEWMAIL_RQK_RESTRICTION, value_back(rq, d->arg), 1);
+        if (!take_array(x, d->name, NEWMAIL_RQK_RESTRICTION, value_back(rq, d->arg), 1))
+            return false;
+        check_restriction(x, &rq->field[rq->nfields - 1].span);
+        return true;
     case OP_ESSDN:
         count = value_back(rq, d->arg);
         if (!take_array(x, d->name, NEWMAIL_RQK_STRING8_COUNTED, count, 1))
@@ -635,9 +677,14 @@ tail_set_properties(read_ctx_t *x)
     }
     NEED(newmail_cursor_take(&x->c, 1, (size_t)(size - 2), &sp));
     add_field(x->rq, NEWMAIL_RQ_PROPERTY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES, sp, count);
-    /* Each TaggedPropertyValue takes at least 5 bytes (tag and the smallest value). */
-    if ((count == 0) != (sp.length == 0) || count > sp.length / 5)
-        x->rq->problems |= NEWMAIL_RQ_PROBLEM_SIZE;
+    /* The values must fill PropertyValueSize exactly. The size is known
+     * whatever they hold, so the request is read whole either way. */
+    {
+        newmail_cursor_t sub = newmail_cursor(x->c.buf, sp.offset, sp.offset + sp.length);
+
+        if (take_tagged_values(x, &sub, count) != NEWMAIL_RQ_READ || sub.pos != sub.end)
+            x->rq->problems |= NEWMAIL_RQ_PROBLEM_SIZE;
+    }
     return NEWMAIL_RQ_READ;
 }
 
@@ -689,7 +736,7 @@ tail_get_ids_from_names(read_ctx_t *x)
             x->rq->problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_NAME;
             add_field(x->rq, NEWMAIL_RQ_PROPERTY_NAMES, NEWMAIL_RQK_PROPERTY_NAMES,
                       newmail_span(start, x->c.pos - start), i);
-            return NEWMAIL_RQ_UNKNOWN;
+            return NEWMAIL_RQ_UNREADABLE;
         }
     }
     add_field(x->rq, NEWMAIL_RQ_PROPERTY_NAMES, NEWMAIL_RQK_PROPERTY_NAMES,
@@ -711,12 +758,19 @@ tail_midset_deleted(read_ctx_t *x)
     return NEWMAIL_RQ_READ;
 }
 
-/* TaggedPropertyValue lists with only a count: sized by the property reader
- * (not merged yet), so only an empty list is read. */
+/* A TaggedPropertyValue list after its count (the field just read):
+ * RopSynchronizationImportMessageChange (2.2.13.2.1),
+ * RopSynchronizationImportDeletes (2.2.13.5.1). */
 static newmail_rq_status_t
-tail_needs_props(read_ctx_t *x)
+tail_property_values(read_ctx_t *x)
 {
-    return x->rq->field[x->rq->nfields - 1].value == 0 ? NEWMAIL_RQ_READ : NEWMAIL_RQ_NEEDS_PROPS;
+    uint64_t count = x->rq->field[x->rq->nfields - 1].value;
+    size_t start = x->c.pos;
+    newmail_rq_status_t st = take_tagged_values(x, &x->c, count);
+
+    add_field(x->rq, NEWMAIL_RQ_PROPERTY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES,
+              newmail_span(start, x->c.pos - start), count);
+    return st;
 }
 
 /* RopSynchronizationImportHierarchyChange (2.2.13.4.1): HierarchyValues,
@@ -724,11 +778,65 @@ tail_needs_props(read_ctx_t *x)
 static newmail_rq_status_t
 tail_import_hierarchy_change(read_ctx_t *x)
 {
-    if (value_of(x->rq, NEWMAIL_RQ_HIERARCHY_VALUE_COUNT) != 0)
-        return NEWMAIL_RQ_NEEDS_PROPS;
-    NEED(take_array(x, NEWMAIL_RQ_HIERARCHY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES, 0, 1));
+    uint64_t count = value_of(x->rq, NEWMAIL_RQ_HIERARCHY_VALUE_COUNT);
+    size_t start = x->c.pos;
+    newmail_rq_status_t st = take_tagged_values(x, &x->c, count);
+
+    add_field(x->rq, NEWMAIL_RQ_HIERARCHY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES,
+              newmail_span(start, x->c.pos - start), count);
+    if (st != NEWMAIL_RQ_READ)
+        return st;
     NEED(take_int(x, NEWMAIL_RQ_PROPERTY_VALUE_COUNT, NEWMAIL_RQK_U16, 2, NULL));
-    return tail_needs_props(x);
+    return tail_property_values(x);
+}
+
+/* RopModifyPermissions (2.2.10.6.1; MS-OXCPERM 2.2.2 PermissionData) and
+ * RopModifyRules (2.2.11.1.1; MS-OXORULE 2.2.1.3 RuleData): ModifyCount /
+ * RulesCount entries of a flags byte, PropertyValueCount (u16) and that many
+ * TaggedPropertyValues. Reported as one span and the entry count.
+ * RuleData's values are read with ROP buffer widths (16-bit PtypBinary
+ * counts, MS-OXCDATA 2.11.1.1); MAPI Inspector reads them with the 32-bit
+ * counts of extended rules (MS-OXORULE 2.2.4) since its January 2026
+ * refactoring, 16 bits before it. */
+static newmail_rq_status_t
+tail_flagged_value_lists(read_ctx_t *x)
+{
+    uint64_t entries = x->rq->field[x->rq->nfields - 1].value;
+    unsigned name = x->rq->rop_id == 0x40 ? NEWMAIL_RQ_PERMISSIONS_DATA : NEWMAIL_RQ_RULES_DATA;
+    newmail_rq_kind_t kind =
+        x->rq->rop_id == 0x40 ? NEWMAIL_RQK_PERMISSIONS_DATA : NEWMAIL_RQK_RULES_DATA;
+    size_t start = x->c.pos;
+    newmail_rq_status_t st = NEWMAIL_RQ_READ;
+    newmail_span_t sp;
+    uint64_t i;
+
+    /* Each entry takes at least 3 bytes: bounded by the bytes. */
+    for (i = 0; i < entries && st == NEWMAIL_RQ_READ; i++) {
+        if (!newmail_cursor_take(&x->c, 1, 3, &sp)) {
+            st = NEWMAIL_RQ_TRUNCATED;
+            break;
+        }
+        st = take_tagged_values(x, &x->c, newmail_le16(x->c.buf + sp.offset + 1));
+    }
+    add_field(x->rq, name, kind, newmail_span(start, x->c.pos - start), entries);
+    return st;
+}
+
+/* RopSortTable (2.2.5.2.1): the SortOrderSet is sized by its count; the
+ * property reader checks the counts and Order values (MS-OXCDATA 2.13). */
+static newmail_rq_status_t
+tail_sort_table(read_ctx_t *x)
+{
+    const newmail_rq_field_t *f = newmail_rop_request_find(x->rq, NEWMAIL_RQ_SORT_ORDER_COUNT);
+    newmail_cursor_t sub;
+    newmail_sort_order_set_t set;
+
+    if (f == NULL)
+        return NEWMAIL_RQ_READ;
+    sub = newmail_cursor(x->c.buf, f->span.offset, x->c.pos);
+    if (!newmail_sort_order_set_read(&sub, &set) || set.problems != 0)
+        x->rq->problems |= NEWMAIL_RQ_PROBLEM_SORT_ORDERS;
+    return NEWMAIL_RQ_READ;
 }
 
 #undef NEED
@@ -757,7 +865,7 @@ static const layout_t layouts[256] = {
     [0x10] = FLAT(l_reload_cached),
     [0x11] = TAIL(l_set_message_read_flag, tail_set_message_read_flag),
     [0x12] = FLAT(l_set_columns),
-    [0x13] = FLAT(l_sort_table),
+    [0x13] = TAIL(l_sort_table, tail_sort_table),
     [0x14] = FLAT(l_restrict),
     [0x15] = FLAT(l_query_rows),
     [0x16] = FLAT(l_in_only), /* RopGetStatus */
@@ -798,8 +906,8 @@ static const layout_t layouts[256] = {
     [0x3B] = FLAT(l_in_out),             /* RopCloneStream */
     [0x3E] = FLAT(l_in_out_table_flags), /* RopGetPermissionsTable */
     [0x3F] = FLAT(l_in_out_table_flags), /* RopGetRulesTable */
-    [0x40] = TAIL(l_modify_permissions, tail_needs_props),
-    [0x41] = TAIL(l_modify_rules, tail_needs_props),
+    [0x40] = TAIL(l_modify_permissions, tail_flagged_value_lists),
+    [0x41] = TAIL(l_modify_rules, tail_flagged_value_lists),
     [0x42] = FLAT(l_in_folder_id), /* RopGetOwningServers */
     [0x43] = FLAT(l_long_term_id_from_id),
     [0x44] = FLAT(l_in_long_term_id), /* RopIdFromLongTermId */
@@ -843,9 +951,9 @@ static const layout_t layouts[256] = {
     [0x6D] = FLAT(l_in_only), /* RopGetTransportFolder */
     [0x6F] = FLAT(l_options_data),
     [0x70] = FLAT(l_synchronization_configure),
-    [0x72] = TAIL(l_import_message_change, tail_needs_props),
+    [0x72] = TAIL(l_import_message_change, tail_property_values),
     [0x73] = TAIL(l_import_hierarchy_change, tail_import_hierarchy_change),
-    [0x74] = TAIL(l_import_deletes, tail_needs_props),
+    [0x74] = TAIL(l_import_deletes, tail_property_values),
     [0x75] = FLAT(l_upload_state_begin),
     [0x76] = FLAT(l_upload_state_continue),
     [0x77] = FLAT(l_in_only), /* RopSynchronizationUploadStateStreamEnd */

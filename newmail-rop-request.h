@@ -8,7 +8,8 @@
  *
  * Plain C11 with no Wireshark or GLib types, like newmail-rop.h, whose
  * newmail_rop_buffer_split(), NEWMAIL_ROP_* ids and newmail_rop_name() it
- * uses. Every reader takes (buf, pos, end), never reads outside [pos, end),
+ * uses, and newmail-props.h's readers for property values, restrictions and
+ * sort orders. Every reader takes (buf, pos, end), never reads outside [pos, end),
  * never allocates, and does work bounded by the bytes it is given. Each field
  * is reported as a span (offset from buf, length), its kind, and its integer
  * value where it has one (for lists: the element count).
@@ -57,14 +58,29 @@
  *    bytes; a PropertyValueSize below 2 sets NEWMAIL_RQ_PROBLEM_SIZE.
  *  - Restrictions (RopRestrict, RopFindRow, RopSetSearchCriteria,
  *    RopSynchronizationConfigure) are preceded by RestrictionDataSize: sized
- *    by it and reported as one NEWMAIL_RQK_RESTRICTION span (the property
- *    reader walks its contents). TaggedPropertyValue lists that have a byte
- *    count before them (RopSetProperties*) are sized by it
- *    (NEWMAIL_RQK_PROPERTY_VALUES). Lists with only a value count
- *    (RopModifyPermissions, RopModifyRules,
- *    RopSynchronizationImportMessageChange, ...HierarchyChange,
- *    ...ImportDeletes) cannot be sized without reading each value:
- *    NEWMAIL_RQ_NEEDS_PROPS until the property reader is merged.
+ *    by it and reported as one NEWMAIL_RQK_RESTRICTION span, which the
+ *    property reader (newmail-props.h) then reads; a restriction that does
+ *    not fill RestrictionDataSize exactly, or that the property reader
+ *    flags, sets NEWMAIL_RQ_PROBLEM_RESTRICTION (the size is known, so the
+ *    request is still read whole). MAPI Inspector reads the restriction
+ *    without holding it to RestrictionDataSize except in
+ *    RopSynchronizationConfigure.
+ *  - TaggedPropertyValue lists are read with the property reader, ROP buffer
+ *    widths (MS-OXCDATA 2.11.1.1: 16-bit PtypBinary counts, 32-bit
+ *    PtypMultiple* counts). Lists with a byte count before them
+ *    (RopSetProperties*) are sized by it, and values that do not fill it
+ *    exactly set NEWMAIL_RQ_PROBLEM_SIZE. Lists with only a value count
+ *    (RopModifyPermissions' PermissionsData, RopModifyRules' RulesData,
+ *    RopSynchronizationImportMessageChange, ...ImportHierarchyChange,
+ *    ...ImportDeletes) are sized value by value; a value whose type the
+ *    property reader cannot size stops the walk with NEWMAIL_RQ_UNREADABLE.
+ *    MAPI Inspector reads RopModifyRules' RuleData values with 32-bit
+ *    PtypBinary counts (its "extended rules" context) since January 2026;
+ *    MS-OXORULE 2.2.1.3 makes them TaggedPropertyValues of a ROP buffer, so
+ *    16 bits here.
+ *  - RopSortTable's SortOrders: sized by SortOrderCount (5 bytes each);
+ *    counts and Order values the property reader rejects set
+ *    NEWMAIL_RQ_PROBLEM_SORT_ORDERS.
  *  - Strings whose width is chosen by a flag (RopCreateFolder's
  *    DisplayName/Comment by UseUnicodeStrings, RopMoveFolder and
  *    RopCopyFolder's NewFolderName by UseUnicode): nonzero = UTF-16LE, as
@@ -314,6 +330,10 @@ typedef enum {
                                     RecipientRowSize u16, RecipientRow) */
     NEWMAIL_RQK_PROPERTY_NAMES,  /* value x PropertyName (MS-OXCDATA 2.6.1) */
     NEWMAIL_RQK_LONG_TERM_ID_RANGES, /* value x 48-byte LongTermIdRange */
+    NEWMAIL_RQK_PERMISSIONS_DATA,    /* value x PermissionData (PermissionDataFlags u8,
+                                        PropertyValueCount u16, TaggedPropertyValues) */
+    NEWMAIL_RQK_RULES_DATA,          /* value x RuleData (RuleDataFlags u8,
+                                        PropertyValueCount u16, TaggedPropertyValues) */
     NEWMAIL_RQK_COUNT
 } newmail_rq_kind_t;
 
@@ -330,8 +350,8 @@ typedef struct {
 typedef enum {
     NEWMAIL_RQ_READ,         /* every field read; span is the whole request */
     NEWMAIL_RQ_TRUNCATED,    /* RopsList ends inside it; the fields before are valid */
-    NEWMAIL_RQ_NEEDS_PROPS,  /* the next field can only be sized by the property reader
-                                (a TaggedPropertyValue list with no byte count) */
+    NEWMAIL_RQ_UNREADABLE,   /* a property value whose type, or a PropertyName whose Kind,
+                                gives no size: nothing after it can be placed */
     NEWMAIL_RQ_NEEDS_LOGON,  /* the layout depends on the LogonFlags of a logon this buffer
                                 and the caller do not know (RopSetMessageReadFlag,
                                 RopWritePerUserInformation) */
@@ -349,6 +369,12 @@ enum {
     NEWMAIL_RQ_PROBLEM_PROPERTY_NAME = 1u << 5, /* a PropertyName Kind other than 0, 1, 0xFF */
     NEWMAIL_RQ_PROBLEM_HANDLE_INDEX = 1u << 6,  /* a handle index past the handle table
                                                    (set by the walk only) */
+    NEWMAIL_RQ_PROBLEM_RESTRICTION = 1u << 7,   /* RestrictionData is not exactly one
+                                                   restriction the property reader accepts */
+    NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE = 1u << 8, /* a TaggedPropertyValue the property reader
+                                                    flags or cannot read */
+    NEWMAIL_RQ_PROBLEM_SORT_ORDERS = 1u << 9,   /* counts or Order values of RopSortTable's
+                                                   SortOrderSet (MS-OXCDATA 2.13) */
 };
 
 typedef struct {

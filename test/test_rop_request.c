@@ -156,6 +156,10 @@ input_buffer(writer_t *w, const uint8_t *rops, size_t n, const uint32_t *handles
  *   bytes, B bytes, E Essdn, G 48-byte LongTermIdRanges: each as many as the
  *   last count written
  *   s ASCII string "IPM.Note" and its terminator
+ *   z u16 written as 0 (RopSortTable's CategorizedCount, ExpandedCount)
+ * R is an ExistRestriction on PidTagSubject (5 bytes; its count is
+ * rewritten to 5) and each SortOrder sorts PidTagSubject ascending, so that
+ * the property reader accepts them.
  * The writer gives each integer a value of its own (1 + its field number). */
 typedef struct {
     uint8_t rop_id;
@@ -180,8 +184,8 @@ static const flat_case_t flat_cases[] = {
     {0x0F, "InputHandleIndex:h RowId:d Reserved:w"},
     {0x10, "InputHandleIndex:h Reserved:w"},
     {0x12, "InputHandleIndex:h SetColumnsFlags:b PropertyTagCount:c PropertyTags:T"},
-    {0x13, "InputHandleIndex:h SortTableFlags:b SortOrderCount:c CategorizedCount:w "
-           "ExpandedCount:w SortOrders:S"},
+    {0x13, "InputHandleIndex:h SortTableFlags:b SortOrderCount:c CategorizedCount:z "
+           "ExpandedCount:z SortOrders:S"},
     {0x14, "InputHandleIndex:h RestrictFlags:b RestrictionDataSize:c RestrictionData:R"},
     {0x15, "InputHandleIndex:h QueryRowsFlags:b ForwardRead:b RowCount:w"},
     {0x16, "InputHandleIndex:h"},
@@ -305,6 +309,8 @@ build_flat(const flat_case_t *fc, writer_t *w, expect_t *ex, unsigned max)
 {
     const char *p = fc->layout;
     uint64_t count = 0;
+    size_t count_at = 0;
+    unsigned count_field = 0;
     unsigned n = 0;
 
     w->len = 0;
@@ -332,7 +338,22 @@ build_flat(const flat_case_t *fc, writer_t *w, expect_t *ex, unsigned max)
             break;
         case 'c':
             count = 2;
-            e->offset = put16(w, 2), e->length = 2, e->value = 2;
+            count_at = e->offset = put16(w, 2), e->length = 2, e->value = 2;
+            count_field = n;
+            break;
+        case 'z':
+            e->offset = put16(w, 0), e->length = 2, e->value = 0;
+            break;
+        case 'R': /* RES_EXIST (0x08), PidTagSubject */
+            w->b[count_at] = 5;
+            ex[count_field].value = 5;
+            e->offset = put8(w, 0x08), e->length = 5, e->value = 5;
+            put32(w, 0x0037001F);
+            break;
+        case 'S': /* PtypString, PidTagSubject, ascending */
+            e->offset = w->len, e->length = (size_t)count * 5, e->value = count;
+            for (uint64_t k = 0; k < count; k++)
+                put16(w, 0x001F), put16(w, 0x0037), put8(w, 0x00);
             break;
         case 'C':
             count = 2;
@@ -823,7 +844,7 @@ test_sized_lists(void)
     CHECK_EQ(value(&rq, NEWMAIL_RQ_PROPERTY_NAMES), 3);
     check_cuts(w.b, w.len, NULL);
     w.b[at] = 0x02; /* a Kind MS-OXCDATA does not define: nothing sizes the rest */
-    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_UNKNOWN);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_UNREADABLE);
     CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_PROPERTY_NAME);
     CHECK_EQ(value(&rq, NEWMAIL_RQ_PROPERTY_NAMES), 0);
 
@@ -856,30 +877,63 @@ test_sized_lists(void)
     where[0] = 0;
 }
 
+/* The TaggedPropertyValue lists with only a value count, read by the
+ * property reader value by value. */
 static void
-test_needs_props(void)
+test_value_lists(void)
 {
     static const struct {
         uint8_t rop_id;
-        uint8_t prefix; /* bytes after LogonId up to and including the count */
+        uint8_t prefix;  /* bytes after LogonId up to the list (the count included) */
+        bool entries;    /* PermissionData/RuleData entries: flags, count, values */
+        unsigned name;   /* the list's field */
     } cases[] = {
-        {0x40, 4}, /* RopModifyPermissions: In, ModifyFlags, ModifyCount */
-        {0x41, 4}, /* RopModifyRules: In, ModifyRulesFlags, RulesCount */
-        {0x72, 5}, /* RopSynchronizationImportMessageChange: In, Out, ImportFlag, count */
-        {0x74, 4}, /* RopSynchronizationImportDeletes: In, ImportDeleteFlags, count */
-        {0x73, 3}, /* RopSynchronizationImportHierarchyChange: In, HierarchyValueCount */
+        {0x40, 4, true, NEWMAIL_RQ_PERMISSIONS_DATA}, /* In, ModifyFlags, ModifyCount */
+        {0x41, 4, true, NEWMAIL_RQ_RULES_DATA},       /* In, ModifyRulesFlags, RulesCount */
+        {0x72, 5, false, NEWMAIL_RQ_PROPERTY_VALUES}, /* In, Out, ImportFlag, count */
+        {0x74, 4, false, NEWMAIL_RQ_PROPERTY_VALUES}, /* In, ImportDeleteFlags, count */
+        {0x73, 3, false, NEWMAIL_RQ_HIERARCHY_VALUES}, /* In, HierarchyValueCount */
     };
     writer_t w = {0};
     newmail_rop_request_t rq;
 
     for (size_t k = 0; k < COUNT_OF(cases); k++) {
+        size_t list, end, type_at;
+
         WHERE("%s", newmail_rop_name(cases[k].rop_id));
         w.len = 0;
         put8(&w, cases[k].rop_id), put8(&w, 0), put_fill(&w, 0, cases[k].prefix - 2);
         put16(&w, 1);
-        put32(&w, 0x0E070003), put32(&w, 7);
-        CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_NEEDS_PROPS);
-        CHECK_SPAN(rq.span, 0, 2 + cases[k].prefix);
+        list = w.len;
+        if (cases[k].entries)
+            put8(&w, 0x01), put16(&w, 2); /* flags, PropertyValueCount */
+        /* PidTagMemberRights (PtypInteger32) = 7; PidTagDisplayName
+         * (PtypString) or PidTagSubject "" for single lists. */
+        put32(&w, 0x66730003), put32(&w, 7);
+        if (cases[k].entries)
+            type_at = put32(&w, 0x3001001F), put_utf16z(&w, "Al");
+        else
+            type_at = list;
+        end = w.len;
+        if (cases[k].rop_id == 0x73)
+            put16(&w, 1), put32(&w, 0x0E070003), put32(&w, 1); /* PropertyValueCount, value */
+        CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+        CHECK_SPAN(rq.span, 0, w.len);
+        CHECK_SPAN(newmail_rop_request_find(&rq, cases[k].name)->span, list, end - list);
+        CHECK_EQ(value(&rq, cases[k].name), 1);
+        CHECK_EQ(rq.problems, 0);
+        if (cases[k].rop_id == 0x73) {
+            CHECK_SPAN(newmail_rop_request_find(&rq, NEWMAIL_RQ_PROPERTY_VALUES)->span, end + 2, 8);
+            CHECK_EQ(value(&rq, NEWMAIL_RQ_PROPERTY_VALUE_COUNT), 1);
+        }
+        check_cuts(w.b, w.len, NULL);
+
+        /* A type the property reader does not know: nothing after it can
+         * be placed. */
+        w.b[type_at] = 0x99; /* PropertyType 0x0099 */
+        CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_UNREADABLE);
+        CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE);
+
         /* An empty list is read in full. */
         w.len = 2 + cases[k].prefix;
         w.b[w.len - 2] = 0;
@@ -889,6 +943,75 @@ test_needs_props(void)
         CHECK_SPAN(rq.span, 0, w.len);
         flat_ids_tested[cases[k].rop_id]++;
     }
+    where[0] = 0;
+}
+
+/* Restrictions and sort orders, sized by their counts and then checked by
+ * the property reader. */
+static void
+test_checked_by_props(void)
+{
+    writer_t w = {0};
+    newmail_rop_request_t rq;
+    size_t at;
+
+    /* An AndRestriction of an ExistRestriction and a PropertyRestriction
+     * (RelOp RELOP_EQ, PidTagMessageClass = "IPM.Note"). */
+    WHERE("RopRestrict");
+    put8(&w, 0x14), put8(&w, 0), put8(&w, 1), put8(&w, 0x00), put16(&w, 0);
+    at = put8(&w, 0x00), put16(&w, 2);
+    put8(&w, 0x08), put32(&w, 0x0037001F);
+    put8(&w, 0x04), put8(&w, 0x04), put32(&w, 0x001A001E), put32(&w, 0x001A001E);
+    put_bytes(&w, "IPM.Note", 9);
+    w.b[4] = (uint8_t)(w.len - at);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, w.len);
+    CHECK_SPAN(newmail_rop_request_find(&rq, NEWMAIL_RQ_RESTRICTION_DATA)->span, at, w.len - at);
+    CHECK_EQ(rq.problems, 0);
+    check_cuts(w.b, w.len, NULL);
+
+    WHERE("RopRestrict, RestrictionDataSize one byte long");
+    w.b[4]++, put8(&w, 0);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, w.len);
+    CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_RESTRICTION);
+
+    WHERE("RopRestrict, RestrictType 0x0C");
+    w.len = 0;
+    put8(&w, 0x14), put8(&w, 0), put8(&w, 1), put8(&w, 0x00), put16(&w, 1), put8(&w, 0x0C);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_RESTRICTION);
+
+    WHERE("RopRestrict, no restriction");
+    w.len = 0;
+    put8(&w, 0x14), put8(&w, 0), put8(&w, 1), put8(&w, 0x00), put16(&w, 0);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, 6);
+    CHECK_EQ(rq.problems, 0);
+
+    /* CategorizedCount above SortOrderCount; an Order of 0x02. */
+    WHERE("RopSortTable, CategorizedCount 2 of 1");
+    w.len = 0;
+    put8(&w, 0x13), put8(&w, 0), put8(&w, 1), put8(&w, 0), put16(&w, 1), put16(&w, 2);
+    put16(&w, 0), put16(&w, 0x0040), put16(&w, 0x0E06), put8(&w, 0x01);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, w.len);
+    CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_SORT_ORDERS);
+    w.b[6] = 0; /* CategorizedCount 0 */
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_EQ(rq.problems, 0);
+    w.b[w.len - 1] = 0x02;
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_SORT_ORDERS);
+
+    /* PropertyValueSize one byte more than the values. */
+    WHERE("RopSetProperties, values short of PropertyValueSize");
+    w.len = 0;
+    put8(&w, 0x0A), put8(&w, 0), put8(&w, 0), put16(&w, 2 + 8 + 1), put16(&w, 1);
+    put32(&w, 0x0E070003), put32(&w, 1), put8(&w, 0);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, w.len);
+    CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_SIZE);
     where[0] = 0;
 }
 
@@ -1113,7 +1236,8 @@ main(int argc, char **argv)
     test_logon_dependent();
     test_strings();
     test_sized_lists();
-    test_needs_props();
+    test_value_lists();
+    test_checked_by_props();
     test_unknown();
     test_coverage();
     test_walk();
