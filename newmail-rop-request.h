@@ -125,7 +125,7 @@
 
 /* X(enum suffix, MS-OXCROPS field name). The names are those of MS-OXCROPS;
  * the dissector can build filter names from them. */
-#define NEWMAIL_RQ_NAMES(X)                                                                         \
+#define NEWMAIL_RQ_NAMES(X)                                                                        \
     X(ROP_ID, "RopId")                                                                             \
     X(LOGON_ID, "LogonId")                                                                         \
     X(INPUT_HANDLE_INDEX, "InputHandleIndex")                                                      \
@@ -291,12 +291,14 @@
     X(LONG_TERM_ID_RANGE_COUNT, "LongTermIdRangeCount")                                            \
     X(LONG_TERM_ID_RANGES, "LongTermIdRanges")
 
+/* clang-format off */
 typedef enum {
 #define NEWMAIL_RQ_ENUM(sym, str) NEWMAIL_RQ_##sym,
     NEWMAIL_RQ_NAMES(NEWMAIL_RQ_ENUM)
 #undef NEWMAIL_RQ_ENUM
     NEWMAIL_RQ_NAME_COUNT
 } newmail_rq_name_t;
+/* clang-format on */
 
 /* "LogonFlags" for NEWMAIL_RQ_LOGON_FLAGS; NULL out of range. */
 const char *newmail_rq_field_name(unsigned name);
@@ -308,14 +310,14 @@ typedef enum {
     NEWMAIL_RQK_U8,
     NEWMAIL_RQK_U16,
     NEWMAIL_RQK_U32,
-    NEWMAIL_RQK_I32, /* signed 32-bit (value holds its bits) */
-    NEWMAIL_RQK_U64, /* FolderId, MessageId, ... (MS-OXCDATA 2.2.1.1/2 as one u64 LE) */
-    NEWMAIL_RQK_HANDLE_INDEX, /* u8 index into the Server object handle table */
-    NEWMAIL_RQK_GUID,         /* 16 bytes */
-    NEWMAIL_RQK_LONG_TERM_ID, /* 24 bytes: DatabaseGuid, GlobalCounter (6), Pad (2) */
-    NEWMAIL_RQK_BYTES,        /* counted or fixed bytes; value = length */
-    NEWMAIL_RQK_STRING8,      /* null-terminated 8-bit string; span without terminator */
-    NEWMAIL_RQK_UNICODE,      /* null-terminated UTF-16LE; span without terminator */
+    NEWMAIL_RQK_I32,             /* signed 32-bit (value holds its bits) */
+    NEWMAIL_RQK_U64,             /* FolderId, MessageId, ... (MS-OXCDATA 2.2.1.1/2 as one u64 LE) */
+    NEWMAIL_RQK_HANDLE_INDEX,    /* u8 index into the Server object handle table */
+    NEWMAIL_RQK_GUID,            /* 16 bytes */
+    NEWMAIL_RQK_LONG_TERM_ID,    /* 24 bytes: DatabaseGuid, GlobalCounter (6), Pad (2) */
+    NEWMAIL_RQK_BYTES,           /* counted or fixed bytes; value = length */
+    NEWMAIL_RQK_STRING8,         /* null-terminated 8-bit string; span without terminator */
+    NEWMAIL_RQK_UNICODE,         /* null-terminated UTF-16LE; span without terminator */
     NEWMAIL_RQK_STRING8_COUNTED, /* Essdn: counted bytes holding a string and its terminator */
     NEWMAIL_RQK_TAGS,            /* value x u32 property tags */
     NEWMAIL_RQK_IDS,             /* value x u64 ids */
@@ -348,33 +350,33 @@ typedef struct {
 #define NEWMAIL_RQ_MAX_FIELDS 24
 
 typedef enum {
-    NEWMAIL_RQ_READ,         /* every field read; span is the whole request */
-    NEWMAIL_RQ_TRUNCATED,    /* RopsList ends inside it; the fields before are valid */
-    NEWMAIL_RQ_UNREADABLE,   /* a property value whose type, or a PropertyName whose Kind,
-                                gives no size: nothing after it can be placed */
-    NEWMAIL_RQ_NEEDS_LOGON,  /* the layout depends on the LogonFlags of a logon this buffer
-                                and the caller do not know (RopSetMessageReadFlag,
-                                RopWritePerUserInformation) */
-    NEWMAIL_RQ_UNKNOWN,      /* a reserved RopId or one with no request: cannot be sized */
+    NEWMAIL_RQ_READ,        /* every field read; span is the whole request */
+    NEWMAIL_RQ_TRUNCATED,   /* RopsList ends inside it; the fields before are valid */
+    NEWMAIL_RQ_UNREADABLE,  /* a property value whose type, or a PropertyName whose Kind,
+                               gives no size: nothing after it can be placed */
+    NEWMAIL_RQ_NEEDS_LOGON, /* the layout depends on the LogonFlags of a logon this buffer
+                               and the caller do not know (RopSetMessageReadFlag,
+                               RopWritePerUserInformation) */
+    NEWMAIL_RQ_UNKNOWN,     /* a reserved RopId or one with no request: cannot be sized */
 } newmail_rq_status_t;
 
 enum {
-    NEWMAIL_RQ_PROBLEM_UNKNOWN_ID = 1u << 0,    /* RopId reserved in MS-OXCROPS 2.2.2 */
-    NEWMAIL_RQ_PROBLEM_RESPONSE_ONLY = 1u << 1, /* RopNotify, RopPending, RopBackoff,
-                                                   RopBufferTooSmall in an input buffer */
-    NEWMAIL_RQ_PROBLEM_UNTERMINATED = 1u << 2,  /* a string without its terminator */
-    NEWMAIL_RQ_PROBLEM_SIZE = 1u << 3,          /* a byte count that contradicts the counts or
-                                                   rows inside it */
-    NEWMAIL_RQ_PROBLEM_RESERVED = 1u << 4,      /* a Reserved field that MUST be 0 is not */
-    NEWMAIL_RQ_PROBLEM_PROPERTY_NAME = 1u << 5, /* a PropertyName Kind other than 0, 1, 0xFF */
-    NEWMAIL_RQ_PROBLEM_HANDLE_INDEX = 1u << 6,  /* a handle index past the handle table
-                                                   (set by the walk only) */
-    NEWMAIL_RQ_PROBLEM_RESTRICTION = 1u << 7,   /* RestrictionData is not exactly one
-                                                   restriction the property reader accepts */
+    NEWMAIL_RQ_PROBLEM_UNKNOWN_ID = 1u << 0,     /* RopId reserved in MS-OXCROPS 2.2.2 */
+    NEWMAIL_RQ_PROBLEM_RESPONSE_ONLY = 1u << 1,  /* RopNotify, RopPending, RopBackoff,
+                                                    RopBufferTooSmall in an input buffer */
+    NEWMAIL_RQ_PROBLEM_UNTERMINATED = 1u << 2,   /* a string without its terminator */
+    NEWMAIL_RQ_PROBLEM_SIZE = 1u << 3,           /* a byte count that contradicts the counts or
+                                                    rows inside it */
+    NEWMAIL_RQ_PROBLEM_RESERVED = 1u << 4,       /* a Reserved field that MUST be 0 is not */
+    NEWMAIL_RQ_PROBLEM_PROPERTY_NAME = 1u << 5,  /* a PropertyName Kind other than 0, 1, 0xFF */
+    NEWMAIL_RQ_PROBLEM_HANDLE_INDEX = 1u << 6,   /* a handle index past the handle table
+                                                    (set by the walk only) */
+    NEWMAIL_RQ_PROBLEM_RESTRICTION = 1u << 7,    /* RestrictionData is not exactly one
+                                                    restriction the property reader accepts */
     NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE = 1u << 8, /* a TaggedPropertyValue the property reader
                                                     flags or cannot read */
-    NEWMAIL_RQ_PROBLEM_SORT_ORDERS = 1u << 9,   /* counts or Order values of RopSortTable's
-                                                   SortOrderSet (MS-OXCDATA 2.13) */
+    NEWMAIL_RQ_PROBLEM_SORT_ORDERS = 1u << 9,    /* counts or Order values of RopSortTable's
+                                                    SortOrderSet (MS-OXCDATA 2.13) */
 };
 
 typedef struct {
@@ -398,7 +400,7 @@ const newmail_rq_field_t *newmail_rop_request_find(const newmail_rop_request_t *
 /* What the reader knows of the session's logons, for the two requests whose
  * layout depends on LogonFlags. */
 typedef struct {
-    uint8_t known[32];   /* bit i: logon id i's LogonFlags known */
+    uint8_t known[32];    /* bit i: logon id i's LogonFlags known */
     uint8_t private_[32]; /* bit i: logon id i has NEWMAIL_LOGON_FLAG_PRIVATE */
 } newmail_rq_logons_t;
 
@@ -409,7 +411,7 @@ newmail_rq_logons_set(newmail_rq_logons_t *l, uint8_t logon_id, uint8_t logon_fl
     if (logon_flags & NEWMAIL_LOGON_FLAG_PRIVATE)
         l->private_[logon_id / 8] |= (uint8_t)(1u << (logon_id % 8));
     else
-        l->private_[logon_id / 8] &= (uint8_t)~(1u << (logon_id % 8));
+        l->private_[logon_id / 8] &= (uint8_t) ~(1u << (logon_id % 8));
 }
 
 /* Reads one ROP request from buf[pos, end) (end: the end of RopsList).
@@ -436,7 +438,7 @@ typedef struct {
     size_t rops_end;             /* end of RopsList */
     unsigned count;              /* requests returned so far */
     newmail_rqw_status_t status;
-    newmail_rq_status_t stop; /* with STOPPED: the status of the request it stopped at */
+    newmail_rq_status_t stop;   /* with STOPPED: the status of the request it stopped at */
     newmail_rq_logons_t logons; /* from set_logon and this buffer's RopLogon requests */
 } newmail_rop_request_walk_t;
 
