@@ -87,6 +87,12 @@
  *    MS-OXCROPS and MAPI Inspector read it.
  *  - RopSeekRow and RopSeekRowBookmark's RowCount is a signed 32-bit
  *    integer (NEWMAIL_RQK_I32; value holds the 32 bits as unsigned).
+ *  - Stock Wireshark 4.4/4.6 ("mapi", generated from OpenChange's IDL)
+ *    names and groups some fields differently with the same sizes:
+ *    RopCreateFolder's OpenExisting and Reserved are one 16-bit "ulFlags",
+ *    RopRegisterNotification's NotificationTypes and Reserved one 16-bit
+ *    "notificationFlags", RopSeekRow's RowCount a signed "offset". Here each
+ *    field is MS-OXCROPS's, by its MS-OXCROPS name.
  *  - RopNotify (0x2A), RopPending (0x6E), RopBackoff (0xF9) and
  *    RopBufferTooSmall (0xFF) have no request: in an input buffer they are
  *    NEWMAIL_RQ_UNKNOWN with NEWMAIL_RQ_PROBLEM_RESPONSE_ONLY.
@@ -396,6 +402,23 @@ typedef struct {
 
 /* The first field named `name`, or NULL. */
 const newmail_rq_field_t *newmail_rop_request_find(const newmail_rop_request_t *rq, unsigned name);
+
+/* Element i (< f->value) of a NEWMAIL_RQK_TAGS field: RopGetPropertiesSpecific's
+ * and RopSetColumns' PropertyTags, which lay out the responses of
+ * RopGetPropertiesSpecific, RopQueryRows, RopFindRow and RopExpandRow. buf is
+ * the buffer the request was read from. */
+static inline uint32_t
+newmail_rq_tag(const uint8_t *buf, const newmail_rq_field_t *f, size_t i)
+{
+    return newmail_le32(buf + f->span.offset + 4 * i);
+}
+
+/* Element i (< f->value) of a NEWMAIL_RQK_IDS field (MessageIds, FolderIds). */
+static inline uint64_t
+newmail_rq_id(const uint8_t *buf, const newmail_rq_field_t *f, size_t i)
+{
+    return newmail_le64(buf + f->span.offset + 8 * i);
+}
 
 /* What the reader knows of the session's logons, for the two requests whose
  * layout depends on LogonFlags. */

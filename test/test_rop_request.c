@@ -480,6 +480,15 @@ test_flat_layouts(void)
         }
         if (fc->rop_id == NEWMAIL_ROP_LOGON)
             CHECK(!rq.has_input && rq.has_output);
+        /* Lists are the bytes written: 0x40, 0x41, ... */
+        for (unsigned i = 0; i < rq.nfields; i++) {
+            if (rq.field[i].kind == NEWMAIL_RQK_IDS) {
+                CHECK_EQ(newmail_rq_id(copy, &rq.field[i], 0), 0x4746454443424140ull);
+                CHECK_EQ(newmail_rq_id(copy, &rq.field[i], 1), 0x4F4E4D4C4B4A4948ull);
+            }
+            if (rq.field[i].kind == NEWMAIL_RQK_TAGS)
+                CHECK_EQ(newmail_rq_tag(copy, &rq.field[i], 1), 0x47464544);
+        }
         free(copy);
         check_cuts(w.b, w.len, NULL);
     }
@@ -1113,7 +1122,8 @@ test_walk(void)
                 newmail_rop_request_find(&rq, NEWMAIL_RQ_PROPERTY_TAGS);
 
             CHECK_EQ(tags->value, 2);
-            CHECK_EQ(newmail_le32(copy + tags->span.offset), 0x0037001F);
+            CHECK_EQ(newmail_rq_tag(copy, tags, 0), 0x0037001F);
+            CHECK_EQ(newmail_rq_tag(copy, tags, 1), 0x0E080003);
         }
         if (rq.rop_id == 0x29)
             CHECK(rq.has_output && rq.output_handle_index == 3);
