@@ -1024,6 +1024,73 @@ done:
     return out->status;
 }
 
+/* ---- the objects requests create ------------------------------------------------------- */
+
+newmail_rq_object_t
+newmail_rop_request_output_object(uint8_t rop_id)
+{
+    switch (rop_id) {
+    case 0xFE: /* RopLogon */
+        return NEWMAIL_RQ_OBJECT_LOGON;
+    case 0x02: /* RopOpenFolder */
+    case 0x1C: /* RopCreateFolder */
+        return NEWMAIL_RQ_OBJECT_FOLDER;
+    case 0x03: /* RopOpenMessage */
+    case 0x06: /* RopCreateMessage */
+    case 0x46: /* RopOpenEmbeddedMessage */
+    case 0x72: /* RopSynchronizationImportMessageChange */
+        return NEWMAIL_RQ_OBJECT_MESSAGE;
+    case 0x22: /* RopOpenAttachment */
+    case 0x23: /* RopCreateAttachment */
+        return NEWMAIL_RQ_OBJECT_ATTACHMENT;
+    case 0x04: /* RopGetHierarchyTable */
+    case 0x05: /* RopGetContentsTable */
+    case 0x21: /* RopGetAttachmentTable */
+    case 0x3E: /* RopGetPermissionsTable */
+    case 0x3F: /* RopGetRulesTable */
+        return NEWMAIL_RQ_OBJECT_TABLE;
+    case 0x2B: /* RopOpenStream */
+    case 0x3B: /* RopCloneStream */
+        return NEWMAIL_RQ_OBJECT_STREAM;
+    case 0x29: /* RopRegisterNotification */
+        return NEWMAIL_RQ_OBJECT_SUBSCRIPTION;
+    case 0x4B: /* RopFastTransferSourceCopyMessages */
+    case 0x4C: /* RopFastTransferSourceCopyFolder */
+    case 0x4D: /* RopFastTransferSourceCopyTo */
+    case 0x69: /* RopFastTransferSourceCopyProperties */
+    case 0x82: /* RopSynchronizationGetTransferState */
+        return NEWMAIL_RQ_OBJECT_FAST_TRANSFER_DOWNLOAD;
+    case 0x53: /* RopFastTransferDestinationConfigure */
+        return NEWMAIL_RQ_OBJECT_FAST_TRANSFER_UPLOAD;
+    case 0x70: /* RopSynchronizationConfigure */
+        return NEWMAIL_RQ_OBJECT_SYNC_DOWNLOAD;
+    case 0x7E: /* RopSynchronizationOpenCollector */
+        return NEWMAIL_RQ_OBJECT_SYNC_UPLOAD;
+    default:
+        return NEWMAIL_RQ_OBJECT_NONE;
+    }
+}
+
+const char *
+newmail_rq_object_name(unsigned object)
+{
+    static const char *const names[NEWMAIL_RQ_OBJECT_COUNT] = {
+        [NEWMAIL_RQ_OBJECT_LOGON] = "Logon",
+        [NEWMAIL_RQ_OBJECT_FOLDER] = "Folder",
+        [NEWMAIL_RQ_OBJECT_MESSAGE] = "Message",
+        [NEWMAIL_RQ_OBJECT_ATTACHMENT] = "Attachment",
+        [NEWMAIL_RQ_OBJECT_TABLE] = "Table",
+        [NEWMAIL_RQ_OBJECT_STREAM] = "Stream",
+        [NEWMAIL_RQ_OBJECT_SUBSCRIPTION] = "Subscription",
+        [NEWMAIL_RQ_OBJECT_FAST_TRANSFER_DOWNLOAD] = "FastTransfer download context",
+        [NEWMAIL_RQ_OBJECT_FAST_TRANSFER_UPLOAD] = "FastTransfer upload context",
+        [NEWMAIL_RQ_OBJECT_SYNC_DOWNLOAD] = "Synchronization download context",
+        [NEWMAIL_RQ_OBJECT_SYNC_UPLOAD] = "Synchronization upload context",
+    };
+
+    return object < NEWMAIL_RQ_OBJECT_COUNT ? names[object] : NULL;
+}
+
 /* ---- the walk ------------------------------------------------------------------------------ */
 
 void

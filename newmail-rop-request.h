@@ -420,6 +420,35 @@ newmail_rq_id(const uint8_t *buf, const newmail_rq_field_t *f, size_t i)
     return newmail_le64(buf + f->span.offset + 8 * i);
 }
 
+/* The kind of Server object a request's OutputHandleIndex receives when it
+ * succeeds (MS-OXCROPS 1.3.1 and the ROP sections; MS-OXCNOTIF 2.2.1.2.1
+ * for the subscription, MS-OXCFXICS 2.2.3 for the transfer contexts): what
+ * the session model records for the handle the response puts at that
+ * index. RopRelease frees the object at its InputHandleIndex. */
+typedef enum {
+    NEWMAIL_RQ_OBJECT_NONE, /* the request creates nothing */
+    NEWMAIL_RQ_OBJECT_LOGON,
+    NEWMAIL_RQ_OBJECT_FOLDER,
+    NEWMAIL_RQ_OBJECT_MESSAGE,
+    NEWMAIL_RQ_OBJECT_ATTACHMENT,
+    NEWMAIL_RQ_OBJECT_TABLE,
+    NEWMAIL_RQ_OBJECT_STREAM,
+    NEWMAIL_RQ_OBJECT_SUBSCRIPTION,           /* RopRegisterNotification */
+    NEWMAIL_RQ_OBJECT_FAST_TRANSFER_DOWNLOAD, /* RopFastTransferSourceCopy*,
+                                               RopSynchronizationGetTransferState */
+    NEWMAIL_RQ_OBJECT_FAST_TRANSFER_UPLOAD,   /* RopFastTransferDestinationConfigure */
+    NEWMAIL_RQ_OBJECT_SYNC_DOWNLOAD,          /* RopSynchronizationConfigure */
+    NEWMAIL_RQ_OBJECT_SYNC_UPLOAD,            /* RopSynchronizationOpenCollector */
+    NEWMAIL_RQ_OBJECT_COUNT
+} newmail_rq_object_t;
+
+/* The object a request of rop_id creates at its OutputHandleIndex
+ * (NEWMAIL_RQ_OBJECT_NONE for the requests that have none). */
+newmail_rq_object_t newmail_rop_request_output_object(uint8_t rop_id);
+
+/* "Folder", "Subscription", ...; NULL for NONE and out of range. */
+const char *newmail_rq_object_name(unsigned object);
+
 /* What the reader knows of the session's logons, for the two requests whose
  * layout depends on LogonFlags. */
 typedef struct {

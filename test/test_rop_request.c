@@ -1076,6 +1076,35 @@ test_coverage(void)
     printf("request layouts tested: %u of %u RopIds with a request\n", covered, named);
 }
 
+/* Exactly the requests with an OutputHandleIndex create an object. */
+static void
+test_output_objects(void)
+{
+    uint8_t bytes[256];
+    newmail_rq_logons_t logons;
+    unsigned creators = 0;
+
+    memset(bytes, 0, sizeof(bytes));
+    memset(&logons, 0, sizeof(logons));
+    for (unsigned id = 0; id < 256; id++)
+        newmail_rq_logons_set(&logons, (uint8_t)id, NEWMAIL_LOGON_FLAG_PRIVATE);
+    for (unsigned id = 0; id < 256; id++) {
+        newmail_rop_request_t rq;
+        newmail_rq_object_t obj = newmail_rop_request_output_object((uint8_t)id);
+
+        WHERE("RopId 0x%02X %s", id, newmail_rop_name((uint8_t)id));
+        bytes[0] = (uint8_t)id;
+        newmail_rop_request_read(bytes, 0, sizeof(bytes), &logons, &rq);
+        CHECK_EQ(rq.has_output, obj != NEWMAIL_RQ_OBJECT_NONE);
+        CHECK_EQ(newmail_rq_object_name(obj) != NULL, obj != NEWMAIL_RQ_OBJECT_NONE);
+        creators += obj != NEWMAIL_RQ_OBJECT_NONE;
+    }
+    CHECK_EQ(creators, 25);
+    CHECK_STR(newmail_rq_object_name(newmail_rop_request_output_object(0x29)), "Subscription");
+    CHECK(newmail_rq_object_name(NEWMAIL_RQ_OBJECT_COUNT) == NULL);
+    where[0] = 0;
+}
+
 /* ---- the walk ------------------------------------------------------------------------------ */
 
 static void
@@ -1256,6 +1285,7 @@ main(int argc, char **argv)
     test_checked_by_props();
     test_unknown();
     test_coverage();
+    test_output_objects();
     test_walk();
     return checks_report();
 }
