@@ -17,8 +17,9 @@
  * ---- Readings chosen where the sources differ ----------------------------
  * Sources compared: MS-OXCROPS 2.2 (the reference), MAPI Inspector for
  * Fiddler (OfficeDev/Office-Inspectors-for-Fiddler, MAPIInspector/Source/
- * Parsers/<spec>/rops/Rop...Request.cs, read for comparison only) and stock
- * Wireshark's packet-mapi.c/packet-ms-oxcrops (via /work/shared/PROTOCOL.md).
+ * Parsers/<spec>/rops/Rop...Request.cs, read for comparison only; every
+ * layout here has its field order and widths) and stock Wireshark 4.4/4.6's
+ * "mapi" dissector (its request fields as `tshark -G fields` lists them).
  *
  *  - RopRegisterNotification (0x29): MS-OXCROPS 2.2.14.1.1 gives
  *    NotificationTypes as 1 byte, then Reserved 1 byte (MUST be 0), then
