@@ -81,6 +81,9 @@ put(newmail_rop_response_t *r, unsigned name, unsigned kind, newmail_span_t sp, 
 {
     int lf = legacy_field(name);
 
+    /* The response's own handle index, not RopSaveChangesMessage's second one. */
+    if (lf == NEWMAIL_RF_HANDLE_INDEX && (r->fields_read & (1u << lf)))
+        lf = -1;
     if (lf >= 0) {
         r->field[lf] = sp;
         r->value[lf] = (uint32_t)v;
