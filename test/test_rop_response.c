@@ -88,6 +88,41 @@ put_rop_buffer(writer_t *w, const writer_t *rops, unsigned handles)
         put32(w, 0x100 + i);
 }
 
+/* ---- fuzzing seeds (--write-seeds DIR) ------------------------------------------------ */
+
+static const char *seed_dir;
+static unsigned seed_count;
+
+/* Writes a fuzz_rop input for the walk with a context (fuzz_rop.c's mode 2
+ * with bit 2): the request buffer, the callbacks' flags and columns, then
+ * the response buffer. */
+static void
+write_seed(const char *what, const writer_t *requests, unsigned flags, const uint32_t *tags,
+           size_t ntags, const writer_t *responses)
+{
+    char path[512];
+    FILE *f;
+    writer_t w = { .len = 0 };
+
+    if (seed_dir == NULL)
+        return;
+    put8(&w, 0x06);
+    put16(&w, requests ? requests->len : 0);
+    if (requests)
+        put_bytes(&w, requests->b, requests->len);
+    put8(&w, flags);
+    put8(&w, ntags);
+    for (size_t i = 0; i < ntags; i++)
+        put32(&w, tags[i]);
+    put_bytes(&w, responses->b, responses->len);
+    snprintf(path, sizeof(path), "%s/ctx-%03u.bin", seed_dir, seed_count++);
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(w.b, 1, w.len, f) != w.len || fclose(f) != 0) {
+        fprintf(stderr, "cannot write %s (%s)\n", path, what);
+        exit(2);
+    }
+}
+
 /* ---- layouts written from MS-OXCROPS ------------------------------------------------ */
 
 enum { F_STR = 1 }; /* a null-terminated string: the span leaves out the terminator */
@@ -475,6 +510,7 @@ test_layouts(void)
         for (size_t i = 0; i < n; i++)
             offsets[i] += 2;
 
+        write_seed(L->what, NULL, 0, NULL, 0, &buf);
         copy = exact_copy(buf.b, buf.len);
         newmail_rop_walk_init_ctx(&walk, copy, buf.len, &bare_ctx);
         CHECK(newmail_rop_next_response(&walk, &r));
@@ -699,6 +735,7 @@ test_logon(void)
         end = rops.len;
         put_new_mail(&rops);
         put_rop_buffer(&buf, &rops, 1);
+        write_seed("logon", &q.in, 1, NULL, 0, &buf);
 
         newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
         CHECK(newmail_rop_next_response(&walk, &r));
@@ -813,6 +850,7 @@ test_get_properties_specific(void)
         end = rops.len;
         put_new_mail(&rops);
         put_rop_buffer(&buf, &rops, 2);
+        write_seed("getpropertiesspecific", &q.in, 1, NULL, 0, &buf);
 
         newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
         CHECK(newmail_rop_next_response(&walk, &r));
@@ -934,6 +972,7 @@ test_query_rows(void)
     put_query_rows_response(&rops, 2, &rows_at, &rows_len);
     put_new_mail(&rops);
     put_rop_buffer(&buf, &rops, 3);
+    write_seed("setcolumns queryrows", &q.in, 1, NULL, 0, &buf);
     newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
     CHECK(newmail_rop_next_response(&walk, &r));
     CHECK_EQ(r.rop_id, 0x12);
@@ -967,6 +1006,7 @@ test_query_rows(void)
     put_query_rows_response(&rops, 4, &rows_at, &rows_len);
     put_new_mail(&rops);
     put_rop_buffer(&buf, &rops, 5);
+    write_seed("queryrows session columns", &q.in, 3, table_cols, COUNT_OF(table_cols), &buf);
     newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
     CHECK(newmail_rop_next_response(&walk, &r));
     CHECK_EQ(r.status, NEWMAIL_ROP_SIZED);
@@ -1067,6 +1107,7 @@ test_query_rows(void)
     put_two_rows(&rops);
     put_new_mail(&rops);
     put_rop_buffer(&buf, &rops, 7);
+    write_seed("findrow expandrow", NULL, 2, table_cols, COUNT_OF(table_cols), &buf);
     ctx = bare_ctx;
     memset(&cb, 0, sizeof(cb));
     cb.known = true;
@@ -1138,6 +1179,7 @@ test_matching(void)
     put8(&rops, 0x6E);
     put16(&rops, 1);
     put_rop_buffer(&buf, &rops, 5);
+    write_seed("matching", &q.in, 1, NULL, 0, &buf);
     newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
     CHECK(newmail_rop_next_response(&walk, &r));
     CHECK_EQ(r.request_index, 1);
@@ -1259,6 +1301,7 @@ test_table_notify(void)
     put_bytes(&rops, "A\0\0\0", 4);
     put32(&rops, 1);
     put_rop_buffer(&buf, &rops, 0);
+    write_seed("table notify", NULL, 4, table_cols, COUNT_OF(table_cols), &buf);
     for (int known = 0; known < 2; known++) {
         WHERE("TableModified, columns %s", known ? "known" : "unknown");
         memset(&cb, 0, sizeof(cb));
@@ -1367,8 +1410,14 @@ test_names(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+        seed_dir = argv[2];
+    else if (argc != 1) {
+        fprintf(stderr, "usage: %s [--write-seeds DIR]\n", argv[0]);
+        return 2;
+    }
     test_names();
     test_layouts();
     test_short_failures();
