@@ -411,33 +411,38 @@ set_bit(uint8_t *set, uint8_t i, bool on)
  * answering request rq_index: a RopSetColumns earlier in this call, else the
  * callback, unless the index got a new object in this call. */
 static newmail_rop_status_t
-table_columns(const newmail_rop_walk_t *walk, size_t rq_index, uint8_t idx,
-              newmail_rop_response_t *r)
+table_columns(newmail_rop_walk_t *walk, size_t rq_index, uint8_t idx, newmail_rop_response_t *r)
 {
     const newmail_rop_context_t *ctx = walk->ctx;
     const uint32_t *tags;
     size_t count;
 
     if (ctx->requests != NULL && rq_index != NEWMAIL_ROP_NO_REQUEST) {
-        for (size_t j = rq_index; j-- > 0;) {
-            const newmail_rop_request_t *q = &ctx->requests[j];
+        /* Learn from the requests not applied yet; rq_index only grows. */
+        for (; walk->applied < rq_index && walk->applied < ctx->request_count; walk->applied++) {
+            const newmail_rop_request_t *q = &ctx->requests[walk->applied];
 
-            if (q->rop_id == NEWMAIL_ROP_SET_COLUMNS && q->has_input &&
-                q->input_handle_index == idx) {
-                const newmail_rq_field_t *f = newmail_rop_request_find(q, NEWMAIL_RQ_PROPERTY_TAGS);
-
-                if (f == NULL || ctx->request_buf == NULL ||
-                    f->span.offset > ctx->request_len ||
-                    f->value * 4 > ctx->request_len - f->span.offset)
-                    return NEWMAIL_ROP_NEEDS_REQUEST;
-                r->columns = (newmail_rop_columns_t){ NULL, ctx->request_buf + f->span.offset,
-                                                      (size_t)f->value };
-                r->has_columns = true;
-                return NEWMAIL_ROP_SIZED;
+            if (q->rop_id == NEWMAIL_ROP_SET_COLUMNS && q->has_input)
+                walk->columns_request[q->input_handle_index] = (uint32_t)walk->applied + 1;
+            if (q->has_output) {
+                walk->columns_request[q->output_handle_index] = 0;
+                set_bit(walk->request_made, q->output_handle_index, true);
             }
-            if (q->has_output && q->output_handle_index == idx)
-                return NEWMAIL_ROP_NEEDS_COLUMNS; /* a new object, no columns set yet */
         }
+        if (walk->columns_request[idx] != 0) {
+            const newmail_rop_request_t *q = &ctx->requests[walk->columns_request[idx] - 1];
+            const newmail_rq_field_t *f = newmail_rop_request_find(q, NEWMAIL_RQ_PROPERTY_TAGS);
+
+            if (f == NULL || ctx->request_buf == NULL || f->span.offset > ctx->request_len ||
+                f->value * 4 > ctx->request_len - f->span.offset)
+                return NEWMAIL_ROP_NEEDS_REQUEST;
+            r->columns = (newmail_rop_columns_t){ NULL, ctx->request_buf + f->span.offset,
+                                                  (size_t)f->value };
+            r->has_columns = true;
+            return NEWMAIL_ROP_SIZED;
+        }
+        if (bit(walk->request_made, idx))
+            return NEWMAIL_ROP_NEEDS_COLUMNS; /* a new object, no columns set yet */
     } else {
         /* No requests: the responses of this call still show a new object or
          * columns set on this index, whose tags only the request has. */

@@ -588,6 +588,12 @@ typedef struct {
     uint8_t made[32];            /* with ctx: bit i, handle index i got a new object in this
                                     call (an output handle index of a response) */
     uint8_t set_columns[32];     /* bit i, a RopSetColumns response on index i in this call */
+    /* With a request list: what the requests before the current one did to
+     * each handle index, applied once each (so the work stays linear). */
+    size_t applied;                /* requests [0, applied) applied */
+    uint32_t columns_request[256]; /* index + 1 of the last RopSetColumns request on handle
+                                      index i, 0 for none since the object was made */
+    uint8_t request_made[32];      /* bit i, a request gave index i a new object */
 } newmail_rop_walk_t;
 
 /* Starts a walk over a decoded ROP output buffer buf[0, len). Spans in the

@@ -1072,9 +1072,60 @@ test_query_rows(void)
     CHECK_EQ(r.status, NEWMAIL_ROP_NEEDS_COLUMNS);
     CHECK_EQ(cb.calls, 0);
 
+    /* 4b. Made, then RopSetColumns, then rows: the request's columns; a
+     * RopSetColumns, then the index made again: unknown. */
+    for (int remade = 0; remade < 2; remade++) {
+        WHERE("QueryRows, table %s", remade ? "made again after SetColumns"
+                                            : "made then SetColumns");
+        rq.len = rops.len = 0;
+        if (!remade)
+            put_contents_table_request(&rq, 1, 4);
+        put_set_columns_request(&rq, 4, table_cols, COUNT_OF(table_cols));
+        if (remade)
+            put_contents_table_request(&rq, 1, 4);
+        put_query_rows_request(&rq, 4);
+        read_requests(&q, &rq, 5);
+        CHECK_EQ(q.n, 3);
+        ctx = ctx_of(&q);
+        memset(&cb, 0, sizeof(cb));
+        cb.known = true;
+        ctx.table_columns = cb_table_columns;
+        ctx.ctx = &cb;
+        if (!remade) {
+            put8(&rops, 0x05);
+            put8(&rops, 4);
+            put32(&rops, 0);
+            put32(&rops, 2);
+        }
+        put8(&rops, 0x12);
+        put8(&rops, 4);
+        put32(&rops, 0);
+        put8(&rops, 0);
+        if (remade) {
+            put8(&rops, 0x05);
+            put8(&rops, 4);
+            put32(&rops, 0);
+            put32(&rops, 2);
+        }
+        put_query_rows_response(&rops, 4, &rows_at, &rows_len);
+        put_rop_buffer(&buf, &rops, 5);
+        newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
+        CHECK(newmail_rop_next_response(&walk, &r));
+        CHECK(newmail_rop_next_response(&walk, &r));
+        CHECK(newmail_rop_next_response(&walk, &r));
+        CHECK_EQ(r.rop_id, 0x15);
+        CHECK_EQ(r.status, remade ? NEWMAIL_ROP_NEEDS_COLUMNS : NEWMAIL_ROP_SIZED);
+        CHECK_EQ(cb.calls, 0);
+        if (!remade)
+            CHECK(r.has_columns && r.columns.le != NULL);
+    }
+
     /* 5. No requests, a RopSetColumns response before: its tags are in the
      * request, which is missing. */
     WHERE("QueryRows after SetColumns without requests");
+    ctx = bare_ctx;
+    ctx.table_columns = cb_table_columns;
+    ctx.ctx = &cb;
     rops.len = 0;
     put8(&rops, 0x12);
     put8(&rops, 2);
