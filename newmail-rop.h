@@ -5,6 +5,12 @@
  * carry: the RPC_HEADER_EXT block chain, the decoding of one block's payload
  * (XorMagic, then LZ77), and a walk over the ROP responses of a decoded ROP
  * output buffer that sizes what it can and stops at the first ROP it cannot.
+ * Started with newmail_rop_walk_init() it sizes the NEWMAIL_ROP_SIZABLE_IDS
+ * below; started with newmail_rop_walk_init_ctx() and a context (the request
+ * list of the call, the session's table columns: newmail-rop-response.h) it
+ * reads every response of MS-OXCROPS 2.2 field by field into .rs[], and stops
+ * only where a layout needs what the capture lacks, saying what
+ * (NEWMAIL_ROP_NEEDS_REQUEST, NEWMAIL_ROP_NEEDS_COLUMNS).
  *
  * Specifications:
  *   MS-OXCRPC 2.2.2.1      RPC_HEADER_EXT (Version, Flags, Size, SizeActual)
@@ -211,7 +217,8 @@ unsigned newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_bu
 #define NEWMAIL_ROP_LOGON 0xFE
 #define NEWMAIL_ROP_BUFFER_TOO_SMALL 0xFF
 
-/* The ROP responses the walk sizes in full, success or failure. A generator
+/* The ROP responses the walk without a context sizes in full, success or
+ * failure (the walk with a context reads them all). A generator
  * that wants its RopNotify decoded puts only these before it:
  *   0x02 RopOpenFolder           RopId, OutputHandleIndex, ReturnValue; on success
  *                                HasRules, IsGhosted, and when IsGhosted is nonzero
