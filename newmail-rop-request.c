@@ -121,12 +121,8 @@ static const fd_t l_logon[] = {OUT,
                                F(ESSDN_SIZE, U16),
                                F(ESSDN, ESSDN)};
 static const fd_t l_open_folder[] = {IN, OUT, F(FOLDER_ID, U64), F(OPEN_MODE_FLAGS, U8)};
-static const fd_t l_open_message[] = {IN,
-                                      OUT,
-                                      F(CODE_PAGE_ID, U16),
-                                      F(FOLDER_ID, U64),
-                                      F(OPEN_MODE_FLAGS, U8),
-                                      F(MESSAGE_ID, U64)};
+static const fd_t l_open_message[] = {
+    IN, OUT, F(CODE_PAGE_ID, U16), F(FOLDER_ID, U64), F(OPEN_MODE_FLAGS, U8), F(MESSAGE_ID, U64)};
 static const fd_t l_create_message[] = {IN, OUT, F(CODE_PAGE_ID, U16), F(FOLDER_ID, U64),
                                         F(ASSOCIATED_FLAG, U8)};
 static const fd_t l_get_properties_specific[] = {IN, F(PROPERTY_SIZE_LIMIT, U16),
@@ -159,12 +155,8 @@ static const fd_t l_seek_row[] = {IN, F(ORIGIN, U8), F(ROW_COUNT, I32),
 static const fd_t l_seek_row_bookmark[] = {IN, F(BOOKMARK_SIZE, U16), F(BOOKMARK, BYTES),
                                            F(ROW_COUNT, I32), F(WANT_ROW_MOVED_COUNT, U8)};
 static const fd_t l_seek_row_fractional[] = {IN, F(NUMERATOR, U32), F(DENOMINATOR, U32)};
-static const fd_t l_create_folder[] = {IN,
-                                       OUT,
-                                       F(FOLDER_TYPE, U8),
-                                       F(USE_UNICODE_STRINGS, U8),
-                                       F(OPEN_EXISTING, U8),
-                                       F(RESERVED, U8)};
+static const fd_t l_create_folder[] = {
+    IN, OUT, F(FOLDER_TYPE, U8), F(USE_UNICODE_STRINGS, U8), F(OPEN_EXISTING, U8), F(RESERVED, U8)};
 static const fd_t l_delete_folder[] = {IN, F(DELETE_FOLDER_FLAGS, U8), F(FOLDER_ID, U64)};
 static const fd_t l_set_message_status[] = {IN, F(MESSAGE_ID, U64), F(MESSAGE_STATUS_FLAGS, U32),
                                             F(MESSAGE_STATUS_MASK, U32)};
@@ -173,8 +165,8 @@ static const fd_t l_open_attachment[] = {IN, OUT, F(OPEN_ATTACHMENT_FLAGS, U8),
 static const fd_t l_delete_attachment[] = {IN, F(ATTACHMENT_ID, U32)};
 static const fd_t l_set_receive_folder[] = {IN, F(FOLDER_ID, U64), F(MESSAGE_CLASS, STRING8)};
 static const fd_t l_get_receive_folder[] = {IN, F(MESSAGE_CLASS, STRING8)};
-static const fd_t l_register_notification[] = {IN, OUT, F(NOTIFICATION_TYPES, U8),
-                                               F(RESERVED, U8), F(WANT_WHOLE_STORE, U8)};
+static const fd_t l_register_notification[] = {IN, OUT, F(NOTIFICATION_TYPES, U8), F(RESERVED, U8),
+                                               F(WANT_WHOLE_STORE, U8)};
 static const fd_t l_open_stream[] = {IN, OUT, F(PROPERTY_TAG, U32), F(OPEN_MODE_FLAGS, U8)};
 static const fd_t l_read_stream[] = {IN, F(BYTE_COUNT, U16)};
 static const fd_t l_seek_stream[] = {IN, F(ORIGIN, U8), F(OFFSET, U64)};
@@ -218,12 +210,8 @@ static const fd_t l_in_long_term_id[] = {IN, F(LONG_TERM_ID, LTID)};
 static const fd_t l_open_embedded_message[] = {IN, OUT, F(CODE_PAGE_ID, U16),
                                                F(OPEN_MODE_FLAGS, U8)};
 static const fd_t l_spooler_lock_message[] = {IN, F(MESSAGE_ID, U64), F(LOCK_STATE, U8)};
-static const fd_t l_ft_copy_messages[] = {IN,
-                                          OUT,
-                                          F(MESSAGE_ID_COUNT, U16),
-                                          F(MESSAGE_IDS, IDS),
-                                          F(COPY_FLAGS, U8),
-                                          F(SEND_OPTIONS, U8)};
+static const fd_t l_ft_copy_messages[] = {
+    IN, OUT, F(MESSAGE_ID_COUNT, U16), F(MESSAGE_IDS, IDS), F(COPY_FLAGS, U8), F(SEND_OPTIONS, U8)};
 static const fd_t l_ft_copy_folder[] = {IN, OUT, F(COPY_FLAGS, U8), F(SEND_OPTIONS, U8)};
 /* CopyFlags is 4 bytes here only (MS-OXCROPS 2.2.12.6.1; MAPI Inspector agrees). */
 static const fd_t l_ft_copy_to[] = {IN,
@@ -246,13 +234,11 @@ static const fd_t l_transport_new_mail[] = {IN, F(MESSAGE_ID, U64), F(FOLDER_ID,
                                             F(MESSAGE_CLASS, STRING8), F(MESSAGE_FLAGS, U32)};
 static const fd_t l_ft_destination_configure[] = {IN, OUT, F(SOURCE_OPERATION, U8),
                                                   F(COPY_FLAGS, U8)};
-static const fd_t l_get_names_from_ids[] = {IN, F(PROPERTY_ID_COUNT, U16),
-                                            F(PROPERTY_IDS, PIDS)};
+static const fd_t l_get_names_from_ids[] = {IN, F(PROPERTY_ID_COUNT, U16), F(PROPERTY_IDS, PIDS)};
 static const fd_t l_get_ids_from_names[] = {IN, F(FLAGS, U8), F(PROPERTY_NAME_COUNT, U16)};
-static const fd_t l_update_deferred_action[] = {IN, F(SERVER_ENTRY_ID_SIZE, U16),
-                                                F(SERVER_ENTRY_ID, BYTES),
-                                                F(CLIENT_ENTRY_ID_SIZE, U16),
-                                                F(CLIENT_ENTRY_ID, BYTES)};
+static const fd_t l_update_deferred_action[] = {
+    IN, F(SERVER_ENTRY_ID_SIZE, U16), F(SERVER_ENTRY_ID, BYTES), F(CLIENT_ENTRY_ID_SIZE, U16),
+    F(CLIENT_ENTRY_ID, BYTES)};
 static const fd_t l_expand_row[] = {IN, F(MAX_ROW_COUNT, U16), F(CATEGORY_ID, U64)};
 static const fd_t l_collapse_row[] = {IN, F(CATEGORY_ID, U64)};
 static const fd_t l_query_named_properties[] = {IN, F(QUERY_FLAGS, U8), F(HAS_GUID, U8)};
@@ -301,8 +287,7 @@ static const fd_t l_import_deletes[] = {IN, F(IMPORT_DELETE_FLAGS, U8),
                                         F(PROPERTY_VALUE_COUNT, U16)};
 static const fd_t l_upload_state_begin[] = {IN, F(STATE_PROPERTY, U32),
                                             F(TRANSFER_BUFFER_SIZE, U32)};
-static const fd_t l_upload_state_continue[] = {IN, F(STREAM_DATA_SIZE, U32),
-                                               F(STREAM_DATA, BYTES)};
+static const fd_t l_upload_state_continue[] = {IN, F(STREAM_DATA_SIZE, U32), F(STREAM_DATA, BYTES)};
 static const fd_t l_import_message_move[] = {IN,
                                              F(SOURCE_FOLDER_ID_SIZE, U32),
                                              F(SOURCE_FOLDER_ID, BYTES),
@@ -321,9 +306,8 @@ static const fd_t l_import_read_state_changes[] = {IN, F(MESSAGE_READ_STATES_SIZ
 static const fd_t l_tell_version[] = {IN, FA(VERSION, FIXED, 6)};
 static const fd_t l_hard_delete_messages_and_subfolders[] = {IN, F(WANT_ASYNCHRONOUS, U8),
                                                              F(WANT_DELETE_ASSOCIATED, U8)};
-static const fd_t l_set_local_replica_midset_deleted[] = {IN, F(DATA_SIZE, U16),
-                                                          F(LONG_TERM_ID_RANGE_COUNT, U32),
-                                                          F(LONG_TERM_ID_RANGES, RANGES)};
+static const fd_t l_set_local_replica_midset_deleted[] = {
+    IN, F(DATA_SIZE, U16), F(LONG_TERM_ID_RANGE_COUNT, U32), F(LONG_TERM_ID_RANGES, RANGES)};
 
 #undef F
 #undef FA
@@ -370,7 +354,10 @@ take_int(read_ctx_t *x, unsigned name, newmail_rq_kind_t kind, size_t size, uint
     if (!newmail_cursor_take(&x->c, 1, size, &sp))
         return false;
     p = x->c.buf + sp.offset;
-    v = size == 1 ? p[0] : size == 2 ? newmail_le16(p) : size == 4 ? newmail_le32(p) : newmail_le64(p);
+    v = size == 1   ? p[0]
+        : size == 2 ? newmail_le16(p)
+        : size == 4 ? newmail_le32(p)
+                    : newmail_le64(p);
     add_field(x->rq, name, kind, sp, v);
     if (value)
         *value = v;
@@ -389,6 +376,18 @@ take_array(read_ctx_t *x, unsigned name, newmail_rq_kind_t kind, uint64_t count,
     if (!newmail_cursor_take(&x->c, 1, (size_t)count * elem, &sp))
         return false;
     add_field(x->rq, name, kind, sp, count);
+    return true;
+}
+
+/* n bytes of a fixed size (GUIDs, LongTermIds, ClientData); value = n. */
+static bool
+take_fixed(read_ctx_t *x, unsigned name, newmail_rq_kind_t kind, size_t n)
+{
+    newmail_span_t sp;
+
+    if (!newmail_cursor_take(&x->c, 1, n, &sp))
+        return false;
+    add_field(x->rq, name, kind, sp, n);
     return true;
 }
 
@@ -502,13 +501,11 @@ read_fd(read_ctx_t *x, const fd_t *d)
     case OP_RESP:
         return take_int(x, d->name, NEWMAIL_RQK_HANDLE_INDEX, 1, NULL);
     case OP_GUID:
-        return take_array(x, d->name, NEWMAIL_RQK_GUID, 1, 16) &&
-               (rq->field[rq->nfields - 1].value = 16, true);
+        return take_fixed(x, d->name, NEWMAIL_RQK_GUID, 16);
     case OP_LTID:
-        return take_array(x, d->name, NEWMAIL_RQK_LONG_TERM_ID, 1, 24) &&
-               (rq->field[rq->nfields - 1].value = 24, true);
+        return take_fixed(x, d->name, NEWMAIL_RQK_LONG_TERM_ID, 24);
     case OP_FIXED:
-        return take_array(x, d->name, NEWMAIL_RQK_BYTES, d->arg, 1);
+        return take_fixed(x, d->name, NEWMAIL_RQK_BYTES, d->arg);
     case OP_BYTES:
         return take_array(x, d->name, NEWMAIL_RQK_BYTES, value_back(rq, d->arg), 1);
     case OP_RESTR:
@@ -602,7 +599,7 @@ tail_set_message_read_flag(read_ctx_t *x)
     if (priv < 0)
         return NEWMAIL_RQ_NEEDS_LOGON;
     if (!priv)
-        NEED(take_array(x, NEWMAIL_RQ_CLIENT_DATA, NEWMAIL_RQK_BYTES, 24, 1));
+        NEED(take_fixed(x, NEWMAIL_RQ_CLIENT_DATA, NEWMAIL_RQK_BYTES, 24));
     return NEWMAIL_RQ_READ;
 }
 
@@ -618,10 +615,8 @@ tail_write_per_user_information(read_ctx_t *x)
     priv = logon_private(x);
     if (priv < 0)
         return NEWMAIL_RQ_NEEDS_LOGON;
-    if (priv) {
-        NEED(take_array(x, NEWMAIL_RQ_REPL_GUID, NEWMAIL_RQK_GUID, 1, 16));
-        x->rq->field[x->rq->nfields - 1].value = 16;
-    }
+    if (priv)
+        NEED(take_fixed(x, NEWMAIL_RQ_REPL_GUID, NEWMAIL_RQK_GUID, 16));
     return NEWMAIL_RQ_READ;
 }
 
@@ -654,10 +649,8 @@ tail_new_folder_name(read_ctx_t *x)
 static newmail_rq_status_t
 tail_query_named_properties(read_ctx_t *x)
 {
-    if (value_of(x->rq, NEWMAIL_RQ_HAS_GUID) != 0) {
-        NEED(take_array(x, NEWMAIL_RQ_PROPERTY_GUID, NEWMAIL_RQK_GUID, 1, 16));
-        x->rq->field[x->rq->nfields - 1].value = 16;
-    }
+    if (value_of(x->rq, NEWMAIL_RQ_HAS_GUID) != 0)
+        NEED(take_fixed(x, NEWMAIL_RQ_PROPERTY_GUID, NEWMAIL_RQK_GUID, 16));
     return NEWMAIL_RQ_READ;
 }
 
@@ -843,8 +836,14 @@ tail_sort_table(read_ctx_t *x)
 
 /* ---- the RopId table ---------------------------------------------------------------------- */
 
-#define FLAT(l) {l, (uint8_t)(sizeof(l) / sizeof(l[0])), NULL}
-#define TAIL(l, fn) {l, (uint8_t)(sizeof(l) / sizeof(l[0])), fn}
+#define FLAT(l)                                                                                    \
+    {                                                                                              \
+        l, (uint8_t)(sizeof(l) / sizeof(l[0])), NULL                                               \
+    }
+#define TAIL(l, fn)                                                                                \
+    {                                                                                              \
+        l, (uint8_t)(sizeof(l) / sizeof(l[0])), fn                                                 \
+    }
 
 static const layout_t layouts[256] = {
     [0x01] = FLAT(l_in_only), /* RopRelease */
@@ -857,7 +856,7 @@ static const layout_t layouts[256] = {
     [0x08] = FLAT(l_get_properties_all),
     [0x09] = FLAT(l_in_only), /* RopGetPropertiesList */
     [0x0A] = TAIL(l_set_properties, tail_set_properties),
-    [0x0B] = FLAT(l_in_tags), /* RopDeleteProperties */
+    [0x0B] = FLAT(l_in_tags),      /* RopDeleteProperties */
     [0x0C] = FLAT(l_save_changes), /* RopSaveChangesMessage */
     [0x0D] = FLAT(l_remove_all_recipients),
     [0x0E] = TAIL(l_modify_recipients, tail_modify_recipients),
@@ -967,8 +966,8 @@ static const layout_t layouts[256] = {
     [0x81] = FLAT(l_in_only), /* RopResetTable */
     [0x82] = FLAT(l_in_out),  /* RopSynchronizationGetTransferState */
     [0x86] = FLAT(l_tell_version),
-    [0x89] = FLAT(l_in_bookmark), /* RopFreeBookmark */
-    [0x90] = FLAT(l_in_data),     /* RopWriteAndCommitStream */
+    [0x89] = FLAT(l_in_bookmark),        /* RopFreeBookmark */
+    [0x90] = FLAT(l_in_data),            /* RopWriteAndCommitStream */
     [0x91] = FLAT(l_in_delete_messages), /* RopHardDeleteMessages */
     [0x92] = FLAT(l_hard_delete_messages_and_subfolders),
     [0x93] = TAIL(l_set_local_replica_midset_deleted, tail_midset_deleted),
@@ -1025,6 +1024,73 @@ done:
     return out->status;
 }
 
+/* ---- the objects requests create ------------------------------------------------------- */
+
+newmail_rq_object_t
+newmail_rop_request_output_object(uint8_t rop_id)
+{
+    switch (rop_id) {
+    case 0xFE: /* RopLogon */
+        return NEWMAIL_RQ_OBJECT_LOGON;
+    case 0x02: /* RopOpenFolder */
+    case 0x1C: /* RopCreateFolder */
+        return NEWMAIL_RQ_OBJECT_FOLDER;
+    case 0x03: /* RopOpenMessage */
+    case 0x06: /* RopCreateMessage */
+    case 0x46: /* RopOpenEmbeddedMessage */
+    case 0x72: /* RopSynchronizationImportMessageChange */
+        return NEWMAIL_RQ_OBJECT_MESSAGE;
+    case 0x22: /* RopOpenAttachment */
+    case 0x23: /* RopCreateAttachment */
+        return NEWMAIL_RQ_OBJECT_ATTACHMENT;
+    case 0x04: /* RopGetHierarchyTable */
+    case 0x05: /* RopGetContentsTable */
+    case 0x21: /* RopGetAttachmentTable */
+    case 0x3E: /* RopGetPermissionsTable */
+    case 0x3F: /* RopGetRulesTable */
+        return NEWMAIL_RQ_OBJECT_TABLE;
+    case 0x2B: /* RopOpenStream */
+    case 0x3B: /* RopCloneStream */
+        return NEWMAIL_RQ_OBJECT_STREAM;
+    case 0x29: /* RopRegisterNotification */
+        return NEWMAIL_RQ_OBJECT_SUBSCRIPTION;
+    case 0x4B: /* RopFastTransferSourceCopyMessages */
+    case 0x4C: /* RopFastTransferSourceCopyFolder */
+    case 0x4D: /* RopFastTransferSourceCopyTo */
+    case 0x69: /* RopFastTransferSourceCopyProperties */
+    case 0x82: /* RopSynchronizationGetTransferState */
+        return NEWMAIL_RQ_OBJECT_FAST_TRANSFER_DOWNLOAD;
+    case 0x53: /* RopFastTransferDestinationConfigure */
+        return NEWMAIL_RQ_OBJECT_FAST_TRANSFER_UPLOAD;
+    case 0x70: /* RopSynchronizationConfigure */
+        return NEWMAIL_RQ_OBJECT_SYNC_DOWNLOAD;
+    case 0x7E: /* RopSynchronizationOpenCollector */
+        return NEWMAIL_RQ_OBJECT_SYNC_UPLOAD;
+    default:
+        return NEWMAIL_RQ_OBJECT_NONE;
+    }
+}
+
+const char *
+newmail_rq_object_name(unsigned object)
+{
+    static const char *const names[NEWMAIL_RQ_OBJECT_COUNT] = {
+        [NEWMAIL_RQ_OBJECT_LOGON] = "Logon",
+        [NEWMAIL_RQ_OBJECT_FOLDER] = "Folder",
+        [NEWMAIL_RQ_OBJECT_MESSAGE] = "Message",
+        [NEWMAIL_RQ_OBJECT_ATTACHMENT] = "Attachment",
+        [NEWMAIL_RQ_OBJECT_TABLE] = "Table",
+        [NEWMAIL_RQ_OBJECT_STREAM] = "Stream",
+        [NEWMAIL_RQ_OBJECT_SUBSCRIPTION] = "Subscription",
+        [NEWMAIL_RQ_OBJECT_FAST_TRANSFER_DOWNLOAD] = "FastTransfer download context",
+        [NEWMAIL_RQ_OBJECT_FAST_TRANSFER_UPLOAD] = "FastTransfer upload context",
+        [NEWMAIL_RQ_OBJECT_SYNC_DOWNLOAD] = "Synchronization download context",
+        [NEWMAIL_RQ_OBJECT_SYNC_UPLOAD] = "Synchronization upload context",
+    };
+
+    return object < NEWMAIL_RQ_OBJECT_COUNT ? names[object] : NULL;
+}
+
 /* ---- the walk ------------------------------------------------------------------------------ */
 
 void
@@ -1061,7 +1127,7 @@ newmail_rop_request_next(newmail_rop_request_walk_t *walk, newmail_rop_request_t
     if (walk->pos >= walk->rops_end) {
         /* RopsList used up; cut short when RopSize pointed past the buffer. */
         walk->status = walk->buffer.problems & NEWMAIL_ROPBUF_SIZE_PAST_END ? NEWMAIL_RQW_TRUNCATED
-                                                                           : NEWMAIL_RQW_COMPLETE;
+                                                                            : NEWMAIL_RQW_COMPLETE;
         return false;
     }
     newmail_rop_request_read(walk->buf, walk->pos, walk->rops_end, &walk->logons, out);

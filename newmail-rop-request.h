@@ -87,6 +87,12 @@
  *    MS-OXCROPS and MAPI Inspector read it.
  *  - RopSeekRow and RopSeekRowBookmark's RowCount is a signed 32-bit
  *    integer (NEWMAIL_RQK_I32; value holds the 32 bits as unsigned).
+ *  - Stock Wireshark 4.4/4.6 ("mapi", generated from OpenChange's IDL)
+ *    names and groups some fields differently with the same sizes:
+ *    RopCreateFolder's OpenExisting and Reserved are one 16-bit "ulFlags",
+ *    RopRegisterNotification's NotificationTypes and Reserved one 16-bit
+ *    "notificationFlags", RopSeekRow's RowCount a signed "offset". Here each
+ *    field is MS-OXCROPS's, by its MS-OXCROPS name.
  *  - RopNotify (0x2A), RopPending (0x6E), RopBackoff (0xF9) and
  *    RopBufferTooSmall (0xFF) have no request: in an input buffer they are
  *    NEWMAIL_RQ_UNKNOWN with NEWMAIL_RQ_PROBLEM_RESPONSE_ONLY.
@@ -125,7 +131,7 @@
 
 /* X(enum suffix, MS-OXCROPS field name). The names are those of MS-OXCROPS;
  * the dissector can build filter names from them. */
-#define NEWMAIL_RQ_NAMES(X)                                                                         \
+#define NEWMAIL_RQ_NAMES(X)                                                                        \
     X(ROP_ID, "RopId")                                                                             \
     X(LOGON_ID, "LogonId")                                                                         \
     X(INPUT_HANDLE_INDEX, "InputHandleIndex")                                                      \
@@ -291,12 +297,14 @@
     X(LONG_TERM_ID_RANGE_COUNT, "LongTermIdRangeCount")                                            \
     X(LONG_TERM_ID_RANGES, "LongTermIdRanges")
 
+/* clang-format off */
 typedef enum {
 #define NEWMAIL_RQ_ENUM(sym, str) NEWMAIL_RQ_##sym,
     NEWMAIL_RQ_NAMES(NEWMAIL_RQ_ENUM)
 #undef NEWMAIL_RQ_ENUM
     NEWMAIL_RQ_NAME_COUNT
 } newmail_rq_name_t;
+/* clang-format on */
 
 /* "LogonFlags" for NEWMAIL_RQ_LOGON_FLAGS; NULL out of range. */
 const char *newmail_rq_field_name(unsigned name);
@@ -308,14 +316,14 @@ typedef enum {
     NEWMAIL_RQK_U8,
     NEWMAIL_RQK_U16,
     NEWMAIL_RQK_U32,
-    NEWMAIL_RQK_I32, /* signed 32-bit (value holds its bits) */
-    NEWMAIL_RQK_U64, /* FolderId, MessageId, ... (MS-OXCDATA 2.2.1.1/2 as one u64 LE) */
-    NEWMAIL_RQK_HANDLE_INDEX, /* u8 index into the Server object handle table */
-    NEWMAIL_RQK_GUID,         /* 16 bytes */
-    NEWMAIL_RQK_LONG_TERM_ID, /* 24 bytes: DatabaseGuid, GlobalCounter (6), Pad (2) */
-    NEWMAIL_RQK_BYTES,        /* counted or fixed bytes; value = length */
-    NEWMAIL_RQK_STRING8,      /* null-terminated 8-bit string; span without terminator */
-    NEWMAIL_RQK_UNICODE,      /* null-terminated UTF-16LE; span without terminator */
+    NEWMAIL_RQK_I32,             /* signed 32-bit (value holds its bits) */
+    NEWMAIL_RQK_U64,             /* FolderId, MessageId, ... (MS-OXCDATA 2.2.1.1/2 as one u64 LE) */
+    NEWMAIL_RQK_HANDLE_INDEX,    /* u8 index into the Server object handle table */
+    NEWMAIL_RQK_GUID,            /* 16 bytes */
+    NEWMAIL_RQK_LONG_TERM_ID,    /* 24 bytes: DatabaseGuid, GlobalCounter (6), Pad (2) */
+    NEWMAIL_RQK_BYTES,           /* counted or fixed bytes; value = length */
+    NEWMAIL_RQK_STRING8,         /* null-terminated 8-bit string; span without terminator */
+    NEWMAIL_RQK_UNICODE,         /* null-terminated UTF-16LE; span without terminator */
     NEWMAIL_RQK_STRING8_COUNTED, /* Essdn: counted bytes holding a string and its terminator */
     NEWMAIL_RQK_TAGS,            /* value x u32 property tags */
     NEWMAIL_RQK_IDS,             /* value x u64 ids */
@@ -348,33 +356,33 @@ typedef struct {
 #define NEWMAIL_RQ_MAX_FIELDS 24
 
 typedef enum {
-    NEWMAIL_RQ_READ,         /* every field read; span is the whole request */
-    NEWMAIL_RQ_TRUNCATED,    /* RopsList ends inside it; the fields before are valid */
-    NEWMAIL_RQ_UNREADABLE,   /* a property value whose type, or a PropertyName whose Kind,
-                                gives no size: nothing after it can be placed */
-    NEWMAIL_RQ_NEEDS_LOGON,  /* the layout depends on the LogonFlags of a logon this buffer
-                                and the caller do not know (RopSetMessageReadFlag,
-                                RopWritePerUserInformation) */
-    NEWMAIL_RQ_UNKNOWN,      /* a reserved RopId or one with no request: cannot be sized */
+    NEWMAIL_RQ_READ,        /* every field read; span is the whole request */
+    NEWMAIL_RQ_TRUNCATED,   /* RopsList ends inside it; the fields before are valid */
+    NEWMAIL_RQ_UNREADABLE,  /* a property value whose type, or a PropertyName whose Kind,
+                               gives no size: nothing after it can be placed */
+    NEWMAIL_RQ_NEEDS_LOGON, /* the layout depends on the LogonFlags of a logon this buffer
+                               and the caller do not know (RopSetMessageReadFlag,
+                               RopWritePerUserInformation) */
+    NEWMAIL_RQ_UNKNOWN,     /* a reserved RopId or one with no request: cannot be sized */
 } newmail_rq_status_t;
 
 enum {
-    NEWMAIL_RQ_PROBLEM_UNKNOWN_ID = 1u << 0,    /* RopId reserved in MS-OXCROPS 2.2.2 */
-    NEWMAIL_RQ_PROBLEM_RESPONSE_ONLY = 1u << 1, /* RopNotify, RopPending, RopBackoff,
-                                                   RopBufferTooSmall in an input buffer */
-    NEWMAIL_RQ_PROBLEM_UNTERMINATED = 1u << 2,  /* a string without its terminator */
-    NEWMAIL_RQ_PROBLEM_SIZE = 1u << 3,          /* a byte count that contradicts the counts or
-                                                   rows inside it */
-    NEWMAIL_RQ_PROBLEM_RESERVED = 1u << 4,      /* a Reserved field that MUST be 0 is not */
-    NEWMAIL_RQ_PROBLEM_PROPERTY_NAME = 1u << 5, /* a PropertyName Kind other than 0, 1, 0xFF */
-    NEWMAIL_RQ_PROBLEM_HANDLE_INDEX = 1u << 6,  /* a handle index past the handle table
-                                                   (set by the walk only) */
-    NEWMAIL_RQ_PROBLEM_RESTRICTION = 1u << 7,   /* RestrictionData is not exactly one
-                                                   restriction the property reader accepts */
+    NEWMAIL_RQ_PROBLEM_UNKNOWN_ID = 1u << 0,     /* RopId reserved in MS-OXCROPS 2.2.2 */
+    NEWMAIL_RQ_PROBLEM_RESPONSE_ONLY = 1u << 1,  /* RopNotify, RopPending, RopBackoff,
+                                                    RopBufferTooSmall in an input buffer */
+    NEWMAIL_RQ_PROBLEM_UNTERMINATED = 1u << 2,   /* a string without its terminator */
+    NEWMAIL_RQ_PROBLEM_SIZE = 1u << 3,           /* a byte count that contradicts the counts or
+                                                    rows inside it */
+    NEWMAIL_RQ_PROBLEM_RESERVED = 1u << 4,       /* a Reserved field that MUST be 0 is not */
+    NEWMAIL_RQ_PROBLEM_PROPERTY_NAME = 1u << 5,  /* a PropertyName Kind other than 0, 1, 0xFF */
+    NEWMAIL_RQ_PROBLEM_HANDLE_INDEX = 1u << 6,   /* a handle index past the handle table
+                                                    (set by the walk only) */
+    NEWMAIL_RQ_PROBLEM_RESTRICTION = 1u << 7,    /* RestrictionData is not exactly one
+                                                    restriction the property reader accepts */
     NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE = 1u << 8, /* a TaggedPropertyValue the property reader
                                                     flags or cannot read */
-    NEWMAIL_RQ_PROBLEM_SORT_ORDERS = 1u << 9,   /* counts or Order values of RopSortTable's
-                                                   SortOrderSet (MS-OXCDATA 2.13) */
+    NEWMAIL_RQ_PROBLEM_SORT_ORDERS = 1u << 9,    /* counts or Order values of RopSortTable's
+                                                    SortOrderSet (MS-OXCDATA 2.13) */
 };
 
 typedef struct {
@@ -395,10 +403,56 @@ typedef struct {
 /* The first field named `name`, or NULL. */
 const newmail_rq_field_t *newmail_rop_request_find(const newmail_rop_request_t *rq, unsigned name);
 
+/* Element i (< f->value) of a NEWMAIL_RQK_TAGS field: RopGetPropertiesSpecific's
+ * and RopSetColumns' PropertyTags, which lay out the responses of
+ * RopGetPropertiesSpecific, RopQueryRows, RopFindRow and RopExpandRow. buf is
+ * the buffer the request was read from. */
+static inline uint32_t
+newmail_rq_tag(const uint8_t *buf, const newmail_rq_field_t *f, size_t i)
+{
+    return newmail_le32(buf + f->span.offset + 4 * i);
+}
+
+/* Element i (< f->value) of a NEWMAIL_RQK_IDS field (MessageIds, FolderIds). */
+static inline uint64_t
+newmail_rq_id(const uint8_t *buf, const newmail_rq_field_t *f, size_t i)
+{
+    return newmail_le64(buf + f->span.offset + 8 * i);
+}
+
+/* The kind of Server object a request's OutputHandleIndex receives when it
+ * succeeds (MS-OXCROPS 1.3.1 and the ROP sections; MS-OXCNOTIF 2.2.1.2.1
+ * for the subscription, MS-OXCFXICS 2.2.3 for the transfer contexts): what
+ * the session model records for the handle the response puts at that
+ * index. RopRelease frees the object at its InputHandleIndex. */
+typedef enum {
+    NEWMAIL_RQ_OBJECT_NONE, /* the request creates nothing */
+    NEWMAIL_RQ_OBJECT_LOGON,
+    NEWMAIL_RQ_OBJECT_FOLDER,
+    NEWMAIL_RQ_OBJECT_MESSAGE,
+    NEWMAIL_RQ_OBJECT_ATTACHMENT,
+    NEWMAIL_RQ_OBJECT_TABLE,
+    NEWMAIL_RQ_OBJECT_STREAM,
+    NEWMAIL_RQ_OBJECT_SUBSCRIPTION,           /* RopRegisterNotification */
+    NEWMAIL_RQ_OBJECT_FAST_TRANSFER_DOWNLOAD, /* RopFastTransferSourceCopy*,
+                                               RopSynchronizationGetTransferState */
+    NEWMAIL_RQ_OBJECT_FAST_TRANSFER_UPLOAD,   /* RopFastTransferDestinationConfigure */
+    NEWMAIL_RQ_OBJECT_SYNC_DOWNLOAD,          /* RopSynchronizationConfigure */
+    NEWMAIL_RQ_OBJECT_SYNC_UPLOAD,            /* RopSynchronizationOpenCollector */
+    NEWMAIL_RQ_OBJECT_COUNT
+} newmail_rq_object_t;
+
+/* The object a request of rop_id creates at its OutputHandleIndex
+ * (NEWMAIL_RQ_OBJECT_NONE for the requests that have none). */
+newmail_rq_object_t newmail_rop_request_output_object(uint8_t rop_id);
+
+/* "Folder", "Subscription", ...; NULL for NONE and out of range. */
+const char *newmail_rq_object_name(unsigned object);
+
 /* What the reader knows of the session's logons, for the two requests whose
  * layout depends on LogonFlags. */
 typedef struct {
-    uint8_t known[32];   /* bit i: logon id i's LogonFlags known */
+    uint8_t known[32];    /* bit i: logon id i's LogonFlags known */
     uint8_t private_[32]; /* bit i: logon id i has NEWMAIL_LOGON_FLAG_PRIVATE */
 } newmail_rq_logons_t;
 
@@ -409,7 +463,7 @@ newmail_rq_logons_set(newmail_rq_logons_t *l, uint8_t logon_id, uint8_t logon_fl
     if (logon_flags & NEWMAIL_LOGON_FLAG_PRIVATE)
         l->private_[logon_id / 8] |= (uint8_t)(1u << (logon_id % 8));
     else
-        l->private_[logon_id / 8] &= (uint8_t)~(1u << (logon_id % 8));
+        l->private_[logon_id / 8] &= (uint8_t) ~(1u << (logon_id % 8));
 }
 
 /* Reads one ROP request from buf[pos, end) (end: the end of RopsList).
@@ -436,7 +490,7 @@ typedef struct {
     size_t rops_end;             /* end of RopsList */
     unsigned count;              /* requests returned so far */
     newmail_rqw_status_t status;
-    newmail_rq_status_t stop; /* with STOPPED: the status of the request it stopped at */
+    newmail_rq_status_t stop;   /* with STOPPED: the status of the request it stopped at */
     newmail_rq_logons_t logons; /* from set_logon and this buffer's RopLogon requests */
 } newmail_rop_request_walk_t;
 

@@ -213,8 +213,8 @@ walk_requests(const uint8_t *buf, size_t size, unsigned mode, uint8_t pattern)
                   (uint64_t)rq.nfields << 40 ^ (uint64_t)rq.problems << 48) *
                  1099511628211ull;
         if (rq.status != NEWMAIL_RQ_READ) {
-            REQUIRE(walk.status ==
-                    (rq.status == NEWMAIL_RQ_TRUNCATED ? NEWMAIL_RQW_TRUNCATED : NEWMAIL_RQW_STOPPED));
+            REQUIRE(walk.status == (rq.status == NEWMAIL_RQ_TRUNCATED ? NEWMAIL_RQW_TRUNCATED
+                                                                      : NEWMAIL_RQW_STOPPED));
             if (walk.status == NEWMAIL_RQW_STOPPED)
                 REQUIRE(walk.stop == rq.status);
         } else {

@@ -126,7 +126,8 @@ seed(uint8_t mode, const uint8_t *bytes, size_t n)
 
     if (seed_dir == NULL)
         return;
-    snprintf(path, sizeof(path), "%s/%s-%03u.bin", seed_dir, mode & 1 ? "req" : "buf", seed_count++);
+    snprintf(path, sizeof(path), "%s/%s-%03u.bin", seed_dir, mode & 1 ? "req" : "buf",
+             seed_count++);
     f = fopen(path, "wb");
     if (f == NULL || fputc(mode, f) == EOF || fputc(0x55, f) == EOF ||
         fwrite(bytes, 1, n, f) != n || fclose(f) != 0) {
@@ -385,8 +386,12 @@ build_flat(const flat_case_t *fc, writer_t *w, expect_t *ex, unsigned max)
             put8(w, 0);
             break;
         default: {
-            size_t elem = type == 'T' ? 4 : type == 'Q' ? 8 : type == 'P' ? 2 : type == 'S' ? 5
-                          : type == 'G' ? 48 : 1;
+            size_t elem = type == 'T'   ? 4
+                          : type == 'Q' ? 8
+                          : type == 'P' ? 2
+                          : type == 'S' ? 5
+                          : type == 'G' ? 48
+                                        : 1;
 
             e->offset = put_fill(w, 0x40, (size_t)count * elem);
             e->length = (size_t)count * elem;
@@ -475,6 +480,15 @@ test_flat_layouts(void)
         }
         if (fc->rop_id == NEWMAIL_ROP_LOGON)
             CHECK(!rq.has_input && rq.has_output);
+        /* Lists are the bytes written: 0x40, 0x41, ... */
+        for (unsigned i = 0; i < rq.nfields; i++) {
+            if (rq.field[i].kind == NEWMAIL_RQK_IDS) {
+                CHECK_EQ(newmail_rq_id(copy, &rq.field[i], 0), 0x4746454443424140ull);
+                CHECK_EQ(newmail_rq_id(copy, &rq.field[i], 1), 0x4F4E4D4C4B4A4948ull);
+            }
+            if (rq.field[i].kind == NEWMAIL_RQK_TAGS)
+                CHECK_EQ(newmail_rq_tag(copy, &rq.field[i], 1), 0x47464544);
+        }
         free(copy);
         check_cuts(w.b, w.len, NULL);
     }
@@ -884,14 +898,14 @@ test_value_lists(void)
 {
     static const struct {
         uint8_t rop_id;
-        uint8_t prefix;  /* bytes after LogonId up to the list (the count included) */
-        bool entries;    /* PermissionData/RuleData entries: flags, count, values */
-        unsigned name;   /* the list's field */
+        uint8_t prefix; /* bytes after LogonId up to the list (the count included) */
+        bool entries;   /* PermissionData/RuleData entries: flags, count, values */
+        unsigned name;  /* the list's field */
     } cases[] = {
-        {0x40, 4, true, NEWMAIL_RQ_PERMISSIONS_DATA}, /* In, ModifyFlags, ModifyCount */
-        {0x41, 4, true, NEWMAIL_RQ_RULES_DATA},       /* In, ModifyRulesFlags, RulesCount */
-        {0x72, 5, false, NEWMAIL_RQ_PROPERTY_VALUES}, /* In, Out, ImportFlag, count */
-        {0x74, 4, false, NEWMAIL_RQ_PROPERTY_VALUES}, /* In, ImportDeleteFlags, count */
+        {0x40, 4, true, NEWMAIL_RQ_PERMISSIONS_DATA},  /* In, ModifyFlags, ModifyCount */
+        {0x41, 4, true, NEWMAIL_RQ_RULES_DATA},        /* In, ModifyRulesFlags, RulesCount */
+        {0x72, 5, false, NEWMAIL_RQ_PROPERTY_VALUES},  /* In, Out, ImportFlag, count */
+        {0x74, 4, false, NEWMAIL_RQ_PROPERTY_VALUES},  /* In, ImportDeleteFlags, count */
         {0x73, 3, false, NEWMAIL_RQ_HIERARCHY_VALUES}, /* In, HierarchyValueCount */
     };
     writer_t w = {0};
@@ -1042,8 +1056,8 @@ test_unknown(void)
 static void
 test_coverage(void)
 {
-    static const uint8_t conditional[] = {0x0A, 0x0E, 0x11, 0x1C, 0x29, 0x2C, 0x35, 0x36,
-                                          0x4E, 0x56, 0x5F, 0x64, 0x79, 0x93};
+    static const uint8_t conditional[] = {0x0A, 0x0E, 0x11, 0x1C, 0x29, 0x2C, 0x35,
+                                          0x36, 0x4E, 0x56, 0x5F, 0x64, 0x79, 0x93};
     unsigned named = 0, covered = 0;
 
     for (size_t k = 0; k < COUNT_OF(conditional); k++)
@@ -1060,6 +1074,35 @@ test_coverage(void)
     }
     where[0] = 0;
     printf("request layouts tested: %u of %u RopIds with a request\n", covered, named);
+}
+
+/* Exactly the requests with an OutputHandleIndex create an object. */
+static void
+test_output_objects(void)
+{
+    uint8_t bytes[256];
+    newmail_rq_logons_t logons;
+    unsigned creators = 0;
+
+    memset(bytes, 0, sizeof(bytes));
+    memset(&logons, 0, sizeof(logons));
+    for (unsigned id = 0; id < 256; id++)
+        newmail_rq_logons_set(&logons, (uint8_t)id, NEWMAIL_LOGON_FLAG_PRIVATE);
+    for (unsigned id = 0; id < 256; id++) {
+        newmail_rop_request_t rq;
+        newmail_rq_object_t obj = newmail_rop_request_output_object((uint8_t)id);
+
+        WHERE("RopId 0x%02X %s", id, newmail_rop_name((uint8_t)id));
+        bytes[0] = (uint8_t)id;
+        newmail_rop_request_read(bytes, 0, sizeof(bytes), &logons, &rq);
+        CHECK_EQ(rq.has_output, obj != NEWMAIL_RQ_OBJECT_NONE);
+        CHECK_EQ(newmail_rq_object_name(obj) != NULL, obj != NEWMAIL_RQ_OBJECT_NONE);
+        creators += obj != NEWMAIL_RQ_OBJECT_NONE;
+    }
+    CHECK_EQ(creators, 25);
+    CHECK_STR(newmail_rq_object_name(newmail_rop_request_output_object(0x29)), "Subscription");
+    CHECK(newmail_rq_object_name(NEWMAIL_RQ_OBJECT_COUNT) == NULL);
+    where[0] = 0;
 }
 
 /* ---- the walk ------------------------------------------------------------------------------ */
@@ -1104,10 +1147,12 @@ test_walk(void)
         if (i < COUNT_OF(expect_ids))
             CHECK_EQ(rq.rop_id, expect_ids[i]);
         if (rq.rop_id == 0x07 || rq.rop_id == 0x12) {
-            const newmail_rq_field_t *tags = newmail_rop_request_find(&rq, NEWMAIL_RQ_PROPERTY_TAGS);
+            const newmail_rq_field_t *tags =
+                newmail_rop_request_find(&rq, NEWMAIL_RQ_PROPERTY_TAGS);
 
             CHECK_EQ(tags->value, 2);
-            CHECK_EQ(newmail_le32(copy + tags->span.offset), 0x0037001F);
+            CHECK_EQ(newmail_rq_tag(copy, tags, 0), 0x0037001F);
+            CHECK_EQ(newmail_rq_tag(copy, tags, 1), 0x0E080003);
         }
         if (rq.rop_id == 0x29)
             CHECK(rq.has_output && rq.output_handle_index == 3);
@@ -1240,6 +1285,7 @@ main(int argc, char **argv)
     test_checked_by_props();
     test_unknown();
     test_coverage();
+    test_output_objects();
     test_walk();
     return checks_report();
 }
