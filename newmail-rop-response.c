@@ -971,6 +971,17 @@ special_fields(newmail_rop_response_t *r)
     }
 }
 
+/* A request with WantAsynchronous set may be answered by RopProgress
+ * instead of its own response (MS-OXCPRPT 3.2.5.20 and its example 4.5:
+ * RopEmptyFolder answered by RopProgress). */
+static bool
+progress_answers(const newmail_rop_request_t *rq, uint8_t id)
+{
+    const newmail_rq_field_t *f = newmail_rop_request_find(rq, NEWMAIL_RQ_WANT_ASYNCHRONOUS);
+
+    return id == 0x50 && f != NULL && f->value != 0;
+}
+
 newmail_rop_status_t
 newmail_rop_response_next_ctx(newmail_rop_walk_t *walk, newmail_cursor_t *c,
                               newmail_rop_response_t *r)
@@ -1010,7 +1021,7 @@ newmail_rop_response_next_ctx(newmail_rop_walk_t *walk, newmail_cursor_t *c,
             return NEWMAIL_ROP_NEEDS_REQUEST;
         }
         rq = &ctx->requests[walk->next_request];
-        if (rq->rop_id != id) {
+        if (rq->rop_id != id && !progress_answers(rq, id)) {
             newmail_cursor_t pc = *c;
 
             fint(&pc, r, NEWMAIL_RS_ROP_ID, 1, NULL);

@@ -19,6 +19,9 @@
  * RopBufferTooSmall answer no request: they are taken wherever they appear
  * (RopBackoff "can appear at any location", 3.1.5.1.1; RopBufferTooSmall
  * replaces the responses that did not fit), without moving along the list.
+ * A request with WantAsynchronous nonzero (RopEmptyFolder, RopDeleteMessages,
+ * RopMoveFolder, ...) may be answered by RopProgress (MS-OXCPRPT 3.2.5.20,
+ * example 4.5), which then takes that request's place.
  *
  * ---- What stops the walk, by name --------------------------------------------
  *  NEWMAIL_ROP_NEEDS_REQUEST  RopLogon success (private and public layouts

@@ -525,7 +525,13 @@ walk_rops_ctx(const uint8_t *b, size_t size, const newmail_rop_context_t *ctx)
         /* Responses answer the requests in order. */
         if (r.request_index != NEWMAIL_ROP_NO_REQUEST) {
             REQUIRE(ctx->requests != NULL && r.request_index < ctx->request_count);
-            REQUIRE(ctx->requests[r.request_index].rop_id == r.rop_id);
+            if (ctx->requests[r.request_index].rop_id != r.rop_id) {
+                /* Only RopProgress answering a WantAsynchronous request. */
+                const newmail_rq_field_t *f = newmail_rop_request_find(
+                    &ctx->requests[r.request_index], NEWMAIL_RQ_WANT_ASYNCHRONOUS);
+
+                REQUIRE(r.rop_id == 0x50 && f != NULL && f->value != 0);
+            }
             REQUIRE(!any_request || r.request_index > last_request);
             last_request = r.request_index;
             any_request = true;

@@ -1329,6 +1329,53 @@ test_matching(void)
     where[0] = 0;
 }
 
+/* MS-OXCPRPT 4.5 "Asynchronous Progress", byte for byte: a RopEmptyFolder
+ * request with WantAsynchronous answered by RopProgress. */
+static void
+test_spec_progress(void)
+{
+    static const uint8_t request[] = { 0x58, 0x00, 0x00, 0x01, 0x00 };
+    static const uint8_t response[] = { 0x50, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1D,
+                                        0x00, 0x00, 0x00, 0xD9, 0x02, 0x00, 0x00 };
+    writer_t rq = { .len = 0 }, rops = { .len = 0 }, buf;
+    requests_t q;
+    newmail_rop_context_t ctx;
+    newmail_rop_walk_t walk;
+    newmail_rop_response_t r;
+    const newmail_rs_field_t *f;
+
+    WHERE("MS-OXCPRPT 4.5");
+    put_bytes(&rq, request, sizeof(request));
+    read_requests(&q, &rq, 1);
+    CHECK_EQ(q.n, 1);
+    ctx = ctx_of(&q);
+    put_bytes(&rops, response, sizeof(response));
+    put_new_mail(&rops);
+    put_rop_buffer(&buf, &rops, 1);
+    newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
+    CHECK(newmail_rop_next_response(&walk, &r));
+    CHECK_EQ(r.status, NEWMAIL_ROP_SIZED);
+    CHECK_EQ(r.rop_id, 0x50);
+    CHECK_EQ(r.request_index, 0);
+    CHECK_SPAN(r.span, 2, sizeof(response));
+    f = newmail_rop_response_find(&r, NEWMAIL_RS_COMPLETED_TASK_COUNT);
+    CHECK(f != NULL && f->value == 29);
+    f = newmail_rop_response_find(&r, NEWMAIL_RS_TOTAL_TASK_COUNT);
+    CHECK(f != NULL && f->value == 729);
+    CHECK(newmail_rop_next_response(&walk, &r));
+    CHECK_EQ(r.rop_id, NEWMAIL_ROP_NOTIFY);
+    CHECK_EQ(walk.status, NEWMAIL_ROPS_COMPLETE);
+    /* Without WantAsynchronous, RopProgress does not answer RopEmptyFolder. */
+    rq.b[3] = 0;
+    read_requests(&q, &rq, 1);
+    ctx = ctx_of(&q);
+    newmail_rop_walk_init_ctx(&walk, buf.b, buf.len, &ctx);
+    CHECK(newmail_rop_next_response(&walk, &r));
+    CHECK_EQ(r.status, NEWMAIL_ROP_UNSIZED);
+    CHECK(r.problems & NEWMAIL_ROP_PROBLEM_REQUEST_MISMATCH);
+    where[0] = 0;
+}
+
 /* A TableModified RopNotify (TABLE_ROW_ADDED) whose row is read with the
  * subscription's columns when known, sized only otherwise. */
 static void
@@ -1476,6 +1523,7 @@ main(int argc, char **argv)
     test_get_properties_specific();
     test_query_rows();
     test_matching();
+    test_spec_progress();
     test_table_notify();
     test_bad_values();
     return checks_report();
