@@ -35,6 +35,7 @@ newmail_rop_response_find(const newmail_rop_response_t *r, unsigned name)
 
 /* ---- the handle index each response carries (MS-OXCROPS 2.2.3-2.2.13) ------------ */
 
+/* clang-format off */
 static unsigned
 handle_name(uint8_t rop_id)
 {
@@ -52,6 +53,7 @@ handle_name(uint8_t rop_id)
         return NEWMAIL_RS_INPUT_HANDLE_INDEX;
     }
 }
+/* clang-format on */
 
 /* ---- recording fields --------------------------------------------------------------- */
 
@@ -60,19 +62,29 @@ static int
 legacy_field(unsigned name)
 {
     switch (name) {
-    case NEWMAIL_RS_ROP_ID: return NEWMAIL_RF_ROP_ID;
+    case NEWMAIL_RS_ROP_ID:
+        return NEWMAIL_RF_ROP_ID;
     case NEWMAIL_RS_INPUT_HANDLE_INDEX:
     case NEWMAIL_RS_OUTPUT_HANDLE_INDEX:
     case NEWMAIL_RS_RESPONSE_HANDLE_INDEX:
-    case NEWMAIL_RS_SOURCE_HANDLE_INDEX: return NEWMAIL_RF_HANDLE_INDEX;
-    case NEWMAIL_RS_RETURN_VALUE: return NEWMAIL_RF_RETURN_VALUE;
-    case NEWMAIL_RS_HAS_RULES: return NEWMAIL_RF_HAS_RULES;
-    case NEWMAIL_RS_IS_GHOSTED: return NEWMAIL_RF_IS_GHOSTED;
-    case NEWMAIL_RS_SERVER_COUNT: return NEWMAIL_RF_SERVER_COUNT;
-    case NEWMAIL_RS_CHEAP_SERVER_COUNT: return NEWMAIL_RF_CHEAP_SERVER_COUNT;
-    case NEWMAIL_RS_SERVERS: return NEWMAIL_RF_SERVERS;
-    case NEWMAIL_RS_TABLE_STATUS: return NEWMAIL_RF_TABLE_STATUS;
-    default: return -1;
+    case NEWMAIL_RS_SOURCE_HANDLE_INDEX:
+        return NEWMAIL_RF_HANDLE_INDEX;
+    case NEWMAIL_RS_RETURN_VALUE:
+        return NEWMAIL_RF_RETURN_VALUE;
+    case NEWMAIL_RS_HAS_RULES:
+        return NEWMAIL_RF_HAS_RULES;
+    case NEWMAIL_RS_IS_GHOSTED:
+        return NEWMAIL_RF_IS_GHOSTED;
+    case NEWMAIL_RS_SERVER_COUNT:
+        return NEWMAIL_RF_SERVER_COUNT;
+    case NEWMAIL_RS_CHEAP_SERVER_COUNT:
+        return NEWMAIL_RF_CHEAP_SERVER_COUNT;
+    case NEWMAIL_RS_SERVERS:
+        return NEWMAIL_RF_SERVERS;
+    case NEWMAIL_RS_TABLE_STATUS:
+        return NEWMAIL_RF_TABLE_STATUS;
+    default:
+        return -1;
     }
 }
 
@@ -92,7 +104,7 @@ put(newmail_rop_response_t *r, unsigned name, unsigned kind, newmail_span_t sp, 
     /* No layout has more fields than the array (checked by the tests); the
      * bound only keeps a future mistake from writing past it. */
     if (r->nfields < NEWMAIL_RS_MAX_FIELDS)
-        r->rs[r->nfields++] = (newmail_rs_field_t){ (uint16_t)name, (uint8_t)kind, sp, v };
+        r->rs[r->nfields++] = (newmail_rs_field_t){(uint16_t)name, (uint8_t)kind, sp, v};
 }
 
 /* An integer field of 1, 2, 4 or 8 bytes. */
@@ -108,17 +120,28 @@ fint(newmail_cursor_t *c, newmail_rop_response_t *r, unsigned name, size_t size,
         return false;
     p = c->buf + sp.offset;
     switch (size) {
-    case 1: x = p[0]; kind = NEWMAIL_RSK_U8; break;
-    case 2: x = newmail_le16(p); kind = NEWMAIL_RSK_U16; break;
-    case 4: x = newmail_le32(p); kind = NEWMAIL_RSK_U32; break;
-    default: x = newmail_le64(p); kind = NEWMAIL_RSK_U64; break;
+    case 1:
+        x = p[0];
+        kind = NEWMAIL_RSK_U8;
+        break;
+    case 2:
+        x = newmail_le16(p);
+        kind = NEWMAIL_RSK_U16;
+        break;
+    case 4:
+        x = newmail_le32(p);
+        kind = NEWMAIL_RSK_U32;
+        break;
+    default:
+        x = newmail_le64(p);
+        kind = NEWMAIL_RSK_U64;
+        break;
     }
     if (name == NEWMAIL_RS_ROWS_SOUGHT)
         kind = NEWMAIL_RSK_I32;
-    else if (size == 1 && (name == NEWMAIL_RS_INPUT_HANDLE_INDEX ||
-                           name == NEWMAIL_RS_OUTPUT_HANDLE_INDEX ||
-                           name == NEWMAIL_RS_RESPONSE_HANDLE_INDEX ||
-                           name == NEWMAIL_RS_SOURCE_HANDLE_INDEX))
+    else if (size == 1 &&
+             (name == NEWMAIL_RS_INPUT_HANDLE_INDEX || name == NEWMAIL_RS_OUTPUT_HANDLE_INDEX ||
+              name == NEWMAIL_RS_RESPONSE_HANDLE_INDEX || name == NEWMAIL_RS_SOURCE_HANDLE_INDEX))
         kind = NEWMAIL_RSK_HANDLE_INDEX;
     put(r, name, kind, sp, x);
     if (v)
@@ -286,8 +309,7 @@ fail:
 
 /* count PropertyRows in r->columns as one field named `name`. */
 static newmail_rop_status_t
-frows(newmail_cursor_t *c, newmail_rop_response_t *r, unsigned name, unsigned kind,
-      uint64_t count)
+frows(newmail_cursor_t *c, newmail_rop_response_t *r, unsigned name, unsigned kind, uint64_t count)
 {
     size_t first = c->pos;
     unsigned problems = 0;
@@ -355,8 +377,8 @@ frecipient_rows(newmail_cursor_t *c, newmail_rop_response_t *r, uint64_t count, 
 /* HasRules/IsGhosted/servers of RopOpenFolder and RopCreateFolder; also
  * RopPublicFolderIsGhosted with its own names. */
 static newmail_rop_status_t
-ghosted(newmail_cursor_t *c, newmail_rop_response_t *r, unsigned count_name,
-        unsigned cheap_name, unsigned servers_name)
+ghosted(newmail_cursor_t *c, newmail_rop_response_t *r, unsigned count_name, unsigned cheap_name,
+        unsigned servers_name)
 {
     uint64_t ghost, n;
 
@@ -404,7 +426,7 @@ set_bit(uint8_t *set, uint8_t i, bool on)
     if (on)
         set[i / 8] |= (uint8_t)(1u << (i % 8));
     else
-        set[i / 8] &= (uint8_t)~(1u << (i % 8));
+        set[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 /* Finds the columns of the table at handle index idx for the response
@@ -436,8 +458,8 @@ table_columns(newmail_rop_walk_t *walk, size_t rq_index, uint8_t idx, newmail_ro
             if (f == NULL || ctx->request_buf == NULL || f->span.offset > ctx->request_len ||
                 f->value * 4 > ctx->request_len - f->span.offset)
                 return NEWMAIL_ROP_NEEDS_REQUEST;
-            r->columns = (newmail_rop_columns_t){ NULL, ctx->request_buf + f->span.offset,
-                                                  (size_t)f->value };
+            r->columns =
+                (newmail_rop_columns_t){NULL, ctx->request_buf + f->span.offset, (size_t)f->value};
             r->has_columns = true;
             return NEWMAIL_ROP_SIZED;
         }
@@ -453,7 +475,7 @@ table_columns(newmail_rop_walk_t *walk, size_t rq_index, uint8_t idx, newmail_ro
     }
     if (ctx->table_columns != NULL && ctx->table_columns(ctx->ctx, idx, &tags, &count) &&
         (tags != NULL || count == 0)) {
-        r->columns = (newmail_rop_columns_t){ tags, NULL, count };
+        r->columns = (newmail_rop_columns_t){tags, NULL, count};
         r->has_columns = true;
         return NEWMAIL_ROP_SIZED;
     }
@@ -486,10 +508,17 @@ read_always(newmail_cursor_t *c, newmail_rop_response_t *r, uint32_t rv, bool *d
 
     *done = true;
     switch (r->rop_id) {
-    case 0x1D: case 0x1E: case 0x58: case 0x66: case 0x91: case 0x92:
+    case 0x1D:
+    case 0x1E:
+    case 0x58:
+    case 0x66:
+    case 0x91:
+    case 0x92:
         T(fint(c, r, NEWMAIL_RS_PARTIAL_COMPLETION, 1, NULL));
         return NEWMAIL_ROP_SIZED;
-    case 0x33: case 0x35: case 0x36:
+    case 0x33:
+    case 0x35:
+    case 0x36:
         if (rv == EC_DST_NULL_OBJECT)
             T(fint(c, r, NEWMAIL_RS_DEST_HANDLE_INDEX, 4, NULL));
         T(fint(c, r, NEWMAIL_RS_PARTIAL_COMPLETION, 1, NULL));
@@ -504,13 +533,15 @@ read_always(newmail_cursor_t *c, newmail_rop_response_t *r, uint32_t rv, bool *d
         T(fint(c, r, NEWMAIL_RS_DATA_SIZE, 2, &n));
         T(fbytes(c, r, NEWMAIL_RS_DATA, NEWMAIL_RSK_BYTES, n, n));
         return NEWMAIL_ROP_SIZED;
-    case 0x2D: case 0x90:
+    case 0x2D:
+    case 0x90:
         T(fint(c, r, NEWMAIL_RS_WRITTEN_SIZE, 2, NULL));
         return NEWMAIL_ROP_SIZED;
     case 0xA3:
         T(fint(c, r, NEWMAIL_RS_WRITTEN_SIZE, 4, NULL));
         return NEWMAIL_ROP_SIZED;
-    case 0x54: case 0x9D: {
+    case 0x54:
+    case 0x9D: {
         size_t w = r->rop_id == 0x9D ? 4 : 2;
 
         T(fint(c, r, NEWMAIL_RS_TRANSFER_STATUS, 2, NULL));
@@ -532,7 +563,8 @@ read_always(newmail_cursor_t *c, newmail_rop_response_t *r, uint32_t rv, bool *d
         T(fint(c, r, NEWMAIL_RS_TRANSFER_BUFFER_SIZE, 2, &n));
         T(fbytes(c, r, NEWMAIL_RS_TRANSFER_BUFFER, NEWMAIL_RSK_BYTES, n, n));
         return NEWMAIL_ROP_SIZED;
-    case 0x39: case 0x67:
+    case 0x39:
+    case 0x67:
         if (rv == EC_DST_NULL_OBJECT) {
             T(fint(c, r, NEWMAIL_RS_DEST_HANDLE_INDEX, 4, NULL));
             return NEWMAIL_ROP_SIZED;
@@ -600,13 +632,15 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         T(fint(c, r, NEWMAIL_RS_HAS_RULES, 1, NULL));
         return ghosted(c, r, NEWMAIL_RS_SERVER_COUNT, NEWMAIL_RS_CHEAP_SERVER_COUNT,
                        NEWMAIL_RS_SERVERS);
-    case 0x03: case 0x10: /* RopOpenMessage, RopReloadCachedInformation */
+    case 0x03:
+    case 0x10: /* RopOpenMessage, RopReloadCachedInformation */
         return message_header(c, r);
     case 0x46: /* RopOpenEmbeddedMessage */
         T(fint(c, r, NEWMAIL_RS_RESERVED, 1, NULL));
         T(fint(c, r, NEWMAIL_RS_MESSAGE_ID, 8, NULL));
         return message_header(c, r);
-    case 0x04: case 0x05: /* RopGetHierarchyTable, RopGetContentsTable */
+    case 0x04:
+    case 0x05: /* RopGetHierarchyTable, RopGetContentsTable */
         T(fint(c, r, NEWMAIL_RS_ROW_COUNT, 4, &n));
         r->value[NEWMAIL_RF_ROW_COUNT] = (uint32_t)n;
         r->field[NEWMAIL_RF_ROW_COUNT] = r->rs[r->nfields - 1].span;
@@ -625,19 +659,25 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         if (f == NULL || ctx->request_buf == NULL || f->span.offset > ctx->request_len ||
             f->value * 4 > ctx->request_len - f->span.offset)
             return NEWMAIL_ROP_NEEDS_REQUEST;
-        r->columns = (newmail_rop_columns_t){ NULL, ctx->request_buf + f->span.offset,
-                                              (size_t)f->value };
+        r->columns =
+            (newmail_rop_columns_t){NULL, ctx->request_buf + f->span.offset, (size_t)f->value};
         r->has_columns = true;
         return frows(c, r, NEWMAIL_RS_ROW_DATA, NEWMAIL_RSK_PROPERTY_ROW, 1);
     }
     case 0x08: /* RopGetPropertiesAll */
         T(fint(c, r, NEWMAIL_RS_PROPERTY_VALUE_COUNT, 2, &n));
         return ftagged_values(c, r, n);
-    case 0x09: case 0x37: /* RopGetPropertiesList, RopQueryColumnsAll */
+    case 0x09:
+    case 0x37: /* RopGetPropertiesList, RopQueryColumnsAll */
         T(fcounted(c, r, NEWMAIL_RS_PROPERTY_TAG_COUNT, 2, NEWMAIL_RS_PROPERTY_TAGS,
                    NEWMAIL_RSK_TAGS, 4));
         return NEWMAIL_ROP_SIZED;
-    case 0x0A: case 0x0B: case 0x79: case 0x7A: case 0x39: case 0x67:
+    case 0x0A:
+    case 0x0B:
+    case 0x79:
+    case 0x7A:
+    case 0x39:
+    case 0x67:
         /* Set/DeleteProperties(NoReplicate), CopyTo, CopyProperties */
         T(fcounted(c, r, NEWMAIL_RS_PROPERTY_PROBLEM_COUNT, 2, NEWMAIL_RS_PROPERTY_PROBLEMS,
                    NEWMAIL_RSK_PROPERTY_PROBLEMS, 10));
@@ -657,7 +697,11 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
             T(fbytes(c, r, NEWMAIL_RS_CLIENT_DATA, NEWMAIL_RSK_BYTES, 24, 24));
         }
         return NEWMAIL_ROP_SIZED;
-    case 0x12: case 0x13: case 0x14: case 0x16: case 0x38:
+    case 0x12:
+    case 0x13:
+    case 0x14:
+    case 0x16:
+    case 0x38:
         /* RopSetColumns, RopSortTable, RopRestrict, RopGetStatus, RopAbort */
         T(fint(c, r, NEWMAIL_RS_TABLE_STATUS, 1, NULL));
         return NEWMAIL_ROP_SIZED;
@@ -681,7 +725,8 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         T(fint(c, r, NEWMAIL_RS_HAS_SOUGHT_LESS, 1, NULL));
         T(fint(c, r, NEWMAIL_RS_ROWS_SOUGHT, 4, NULL));
         return NEWMAIL_ROP_SIZED;
-    case 0x1B: case 0x6C: /* RopCreateBookmark, RopSetCollapseState */
+    case 0x1B:
+    case 0x6C: /* RopCreateBookmark, RopSetCollapseState */
         T(fcounted(c, r, NEWMAIL_RS_BOOKMARK_SIZE, 2, NEWMAIL_RS_BOOKMARK, NEWMAIL_RSK_BYTES, 1));
         return NEWMAIL_ROP_SIZED;
     case 0x1C: /* RopCreateFolder */
@@ -692,7 +737,8 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         T(fint(c, r, NEWMAIL_RS_HAS_RULES, 1, NULL));
         return ghosted(c, r, NEWMAIL_RS_SERVER_COUNT, NEWMAIL_RS_CHEAP_SERVER_COUNT,
                        NEWMAIL_RS_SERVERS);
-    case 0x1F: case 0x20: /* RopGetMessageStatus, RopSetMessageStatus */
+    case 0x1F:
+    case 0x20: /* RopGetMessageStatus, RopSetMessageStatus */
         T(fint(c, r, NEWMAIL_RS_MESSAGE_STATUS_FLAGS, 4, NULL));
         return NEWMAIL_ROP_SIZED;
     case 0x23: /* RopCreateAttachment */
@@ -701,7 +747,8 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
     case 0x27: /* RopGetReceiveFolder */
         T(fint(c, r, NEWMAIL_RS_FOLDER_ID, 8, NULL));
         return fstring8(c, r, NEWMAIL_RS_EXPLICIT_MESSAGE_CLASS);
-    case 0x2B: case 0x5E: /* RopOpenStream, RopGetStreamSize */
+    case 0x2B:
+    case 0x5E: /* RopOpenStream, RopGetStreamSize */
         T(fint(c, r, NEWMAIL_RS_STREAM_SIZE, 4, NULL));
         return NEWMAIL_ROP_SIZED;
     case 0x2E: /* RopSeekStream */
@@ -721,12 +768,13 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
                 r->problems |= NEWMAIL_ROP_PROBLEM_PROPERTY;
         }
         T(fint(c, r, NEWMAIL_RS_LOGON_ID, 1, NULL));
-        T(fcounted(c, r, NEWMAIL_RS_FOLDER_ID_COUNT, 2, NEWMAIL_RS_FOLDER_IDS, NEWMAIL_RSK_IDS,
-                   8));
+        T(fcounted(c, r, NEWMAIL_RS_FOLDER_ID_COUNT, 2, NEWMAIL_RS_FOLDER_IDS, NEWMAIL_RSK_IDS, 8));
         T(fint(c, r, NEWMAIL_RS_SEARCH_FLAGS, 4, NULL));
         return NEWMAIL_ROP_SIZED;
     }
-    case 0x33: case 0x35: case 0x36: /* handled with the failure fields */
+    case 0x33:
+    case 0x35:
+    case 0x36: /* handled with the failure fields */
         return NEWMAIL_ROP_SIZED;
     case 0x42: /* RopGetOwningServers */
         T(fint(c, r, NEWMAIL_RS_OWNING_SERVERS_COUNT, 2, &n));
@@ -782,8 +830,8 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         T(fint(c, r, NEWMAIL_RS_PROPERTY_NAME_COUNT, 2, &n));
         return fproperty_names(c, r, n);
     case 0x56: /* RopGetPropertyIdsFromNames */
-        T(fcounted(c, r, NEWMAIL_RS_PROPERTY_ID_COUNT, 2, NEWMAIL_RS_PROPERTY_IDS,
-                   NEWMAIL_RSK_U16S, 2));
+        T(fcounted(c, r, NEWMAIL_RS_PROPERTY_ID_COUNT, 2, NEWMAIL_RS_PROPERTY_IDS, NEWMAIL_RSK_U16S,
+                   2));
         return NEWMAIL_ROP_SIZED;
     case 0x59: /* RopExpandRow */
         T(fint(c, r, NEWMAIL_RS_EXPANDED_ROW_COUNT, 4, NULL));
@@ -812,7 +860,7 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         return NEWMAIL_ROP_SIZED;
     case 0x68: /* RopGetReceiveFolderTable */
         T(fint(c, r, NEWMAIL_RS_ROW_COUNT, 4, &n));
-        r->columns = (newmail_rop_columns_t){ receive_folder_columns, NULL, 3 };
+        r->columns = (newmail_rop_columns_t){receive_folder_columns, NULL, 3};
         r->has_columns = true;
         return frows(c, r, NEWMAIL_RS_ROWS, NEWMAIL_RSK_PROPERTY_ROWS, n);
     case 0x6B: /* RopGetCollapseState */
@@ -826,12 +874,12 @@ read_success(newmail_cursor_t *c, newmail_rop_walk_t *walk, const newmail_rop_re
         T(fint(c, r, NEWMAIL_RS_RESERVED, 1, NULL));
         T(fcounted(c, r, NEWMAIL_RS_OPTIONS_INFO_SIZE, 2, NEWMAIL_RS_OPTIONS_INFO,
                    NEWMAIL_RSK_BYTES, 1));
-        T(fcounted(c, r, NEWMAIL_RS_HELP_FILE_SIZE, 2, NEWMAIL_RS_HELP_FILE, NEWMAIL_RSK_BYTES,
-                   1));
+        T(fcounted(c, r, NEWMAIL_RS_HELP_FILE_SIZE, 2, NEWMAIL_RS_HELP_FILE, NEWMAIL_RSK_BYTES, 1));
         if (r->rs[r->nfields - 1].value != 0)
             return fstring8(c, r, NEWMAIL_RS_HELP_FILE_NAME);
         return NEWMAIL_ROP_SIZED;
-    case 0x72: case 0x78: /* RopSynchronizationImportMessageChange, ...MessageMove */
+    case 0x72:
+    case 0x78: /* RopSynchronizationImportMessageChange, ...MessageMove */
         T(fint(c, r, NEWMAIL_RS_MESSAGE_ID, 8, NULL));
         return NEWMAIL_ROP_SIZED;
     case 0x73: /* RopSynchronizationImportHierarchyChange */
@@ -920,7 +968,7 @@ notify_row(const newmail_rop_walk_t *walk, newmail_rop_response_t *r)
     if (!newmail_notify_has(n, NEWMAIL_NF_TABLE_ROW_DATA) || ctx->notify_columns == NULL ||
         !ctx->notify_columns(ctx->ctx, n->handle, &tags, &count) || (tags == NULL && count))
         return;
-    r->columns = (newmail_rop_columns_t){ tags, NULL, count };
+    r->columns = (newmail_rop_columns_t){tags, NULL, count};
     r->has_columns = true;
     rc = newmail_cursor(walk->buf, n->span[NEWMAIL_NF_TABLE_ROW_DATA].offset,
                         n->span[NEWMAIL_NF_TABLE_ROW_DATA].offset +
@@ -944,17 +992,17 @@ special_fields(newmail_rop_response_t *r)
         int rf;
         unsigned rs, kind;
     } map[] = {
-        { NEWMAIL_RF_ROP_ID, NEWMAIL_RS_ROP_ID, NEWMAIL_RSK_U8 },
-        { NEWMAIL_RF_SESSION_INDEX, NEWMAIL_RS_SESSION_INDEX, NEWMAIL_RSK_U16 },
-        { NEWMAIL_RF_SIZE_NEEDED, NEWMAIL_RS_SIZE_NEEDED, NEWMAIL_RSK_U16 },
-        { NEWMAIL_RF_REQUEST_BUFFERS, NEWMAIL_RS_REQUEST_BUFFERS, NEWMAIL_RSK_BYTES },
-        { NEWMAIL_RF_LOGON_ID, NEWMAIL_RS_LOGON_ID, NEWMAIL_RSK_U8 },
-        { NEWMAIL_RF_DURATION, NEWMAIL_RS_DURATION, NEWMAIL_RSK_U32 },
-        { NEWMAIL_RF_BACKOFF_ROP_COUNT, NEWMAIL_RS_BACKOFF_ROP_COUNT, NEWMAIL_RSK_U8 },
-        { NEWMAIL_RF_BACKOFF_ROP_DATA, NEWMAIL_RS_BACKOFF_ROP_DATA, NEWMAIL_RSK_BYTES },
-        { NEWMAIL_RF_ADDITIONAL_DATA_SIZE, NEWMAIL_RS_ADDITIONAL_DATA_SIZE, NEWMAIL_RSK_U16 },
-        { NEWMAIL_RF_ADDITIONAL_DATA, NEWMAIL_RS_ADDITIONAL_DATA, NEWMAIL_RSK_BYTES },
-        { NEWMAIL_RF_NOTIFICATION, NEWMAIL_RS_NOTIFICATION_DATA, NEWMAIL_RSK_NOTIFICATION },
+        {NEWMAIL_RF_ROP_ID, NEWMAIL_RS_ROP_ID, NEWMAIL_RSK_U8},
+        {NEWMAIL_RF_SESSION_INDEX, NEWMAIL_RS_SESSION_INDEX, NEWMAIL_RSK_U16},
+        {NEWMAIL_RF_SIZE_NEEDED, NEWMAIL_RS_SIZE_NEEDED, NEWMAIL_RSK_U16},
+        {NEWMAIL_RF_REQUEST_BUFFERS, NEWMAIL_RS_REQUEST_BUFFERS, NEWMAIL_RSK_BYTES},
+        {NEWMAIL_RF_LOGON_ID, NEWMAIL_RS_LOGON_ID, NEWMAIL_RSK_U8},
+        {NEWMAIL_RF_DURATION, NEWMAIL_RS_DURATION, NEWMAIL_RSK_U32},
+        {NEWMAIL_RF_BACKOFF_ROP_COUNT, NEWMAIL_RS_BACKOFF_ROP_COUNT, NEWMAIL_RSK_U8},
+        {NEWMAIL_RF_BACKOFF_ROP_DATA, NEWMAIL_RS_BACKOFF_ROP_DATA, NEWMAIL_RSK_BYTES},
+        {NEWMAIL_RF_ADDITIONAL_DATA_SIZE, NEWMAIL_RS_ADDITIONAL_DATA_SIZE, NEWMAIL_RSK_U16},
+        {NEWMAIL_RF_ADDITIONAL_DATA, NEWMAIL_RS_ADDITIONAL_DATA, NEWMAIL_RSK_BYTES},
+        {NEWMAIL_RF_NOTIFICATION, NEWMAIL_RS_NOTIFICATION_DATA, NEWMAIL_RSK_NOTIFICATION},
     };
 
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
@@ -965,8 +1013,7 @@ special_fields(newmail_rop_response_t *r)
 
             if (r->nfields < NEWMAIL_RS_MAX_FIELDS)
                 r->rs[r->nfields++] = (newmail_rs_field_t){
-                    (uint16_t)map[i].rs, (uint8_t)map[i].kind, r->field[map[i].rf], v
-                };
+                    (uint16_t)map[i].rs, (uint8_t)map[i].kind, r->field[map[i].rf], v};
         }
     }
 }

@@ -115,8 +115,7 @@ typedef struct newmail_rop_context {
     /* The columns (the PropertyTags of its last RopSetColumns, in an earlier
      * call) of the table at this handle index of the call; false when not
      * known. The array must stay valid until the walk's next response. */
-    bool (*table_columns)(void *ctx, uint8_t handle_index, const uint32_t **tags,
-                          size_t *count);
+    bool (*table_columns)(void *ctx, uint8_t handle_index, const uint32_t **tags, size_t *count);
     /* The same for the table a RopNotify's NotificationHandle (a subscription
      * made by RopRegisterNotification on a table) names. */
     bool (*notify_columns)(void *ctx, uint32_t notification_handle, const uint32_t **tags,
@@ -140,7 +139,6 @@ newmail_rop_status_t newmail_rop_response_read_legacy(newmail_cursor_t *c,
                                                       newmail_rop_response_t *r);
 
 /* The first field named `name` (newmail_rs_name_t) of a response, or NULL. */
-const newmail_rs_field_t *newmail_rop_response_find(const newmail_rop_response_t *r,
-                                                    unsigned name);
+const newmail_rs_field_t *newmail_rop_response_find(const newmail_rop_response_t *r, unsigned name);
 
 #endif /* NEWMAIL_ROP_RESPONSE_H */

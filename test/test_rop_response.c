@@ -102,7 +102,7 @@ write_seed(const char *what, const writer_t *requests, unsigned flags, const uin
 {
     char path[512];
     FILE *f;
-    writer_t w = { .len = 0 };
+    writer_t w = {.len = 0};
 
     if (seed_dir == NULL)
         return;
@@ -128,21 +128,42 @@ write_seed(const char *what, const writer_t *requests, unsigned flags, const uin
 enum { F_STR = 1 }; /* a null-terminated string: the span leaves out the terminator */
 
 typedef struct {
-    int name;       /* newmail_rs_name_t; -1 ends the list */
-    size_t len;     /* bytes on the wire */
-    uint64_t v;     /* the integer written, when bytes is NULL */
+    int name;   /* newmail_rs_name_t; -1 ends the list */
+    size_t len; /* bytes on the wire */
+    uint64_t v; /* the integer written, when bytes is NULL */
     const void *bytes;
-    uint64_t want;  /* the value the reader must report (for bytes: count or length) */
+    uint64_t want; /* the value the reader must report (for bytes: count or length) */
     unsigned flags;
 } item_t;
 
-#define END { -1, 0, 0, NULL, 0, 0 }
-#define I1(n, x) { NEWMAIL_RS_##n, 1, (x), NULL, (x), 0 }
-#define I2(n, x) { NEWMAIL_RS_##n, 2, (x), NULL, (x), 0 }
-#define I4(n, x) { NEWMAIL_RS_##n, 4, (x), NULL, (x), 0 }
-#define I8(n, x) { NEWMAIL_RS_##n, 8, (x), NULL, (x), 0 }
-#define B(n, arr, want) { NEWMAIL_RS_##n, sizeof(arr), 0, (arr), (want), 0 }
-#define STR(n, s) { NEWMAIL_RS_##n, sizeof(s), 0, (s), sizeof(s) - 1, F_STR }
+#define END                                                                                        \
+    {                                                                                              \
+        -1, 0, 0, NULL, 0, 0                                                                       \
+    }
+#define I1(n, x)                                                                                   \
+    {                                                                                              \
+        NEWMAIL_RS_##n, 1, (x), NULL, (x), 0                                                       \
+    }
+#define I2(n, x)                                                                                   \
+    {                                                                                              \
+        NEWMAIL_RS_##n, 2, (x), NULL, (x), 0                                                       \
+    }
+#define I4(n, x)                                                                                   \
+    {                                                                                              \
+        NEWMAIL_RS_##n, 4, (x), NULL, (x), 0                                                       \
+    }
+#define I8(n, x)                                                                                   \
+    {                                                                                              \
+        NEWMAIL_RS_##n, 8, (x), NULL, (x), 0                                                       \
+    }
+#define B(n, arr, want)                                                                            \
+    {                                                                                              \
+        NEWMAIL_RS_##n, sizeof(arr), 0, (arr), (want), 0                                           \
+    }
+#define STR(n, s)                                                                                  \
+    {                                                                                              \
+        NEWMAIL_RS_##n, sizeof(s), 0, (s), sizeof(s) - 1, F_STR                                    \
+    }
 #define RV_OK I4(RETURN_VALUE, 0)
 #define IN(x) I1(INPUT_HANDLE_INDEX, x)
 #define OUT(x) I1(OUTPUT_HANDLE_INDEX, x)
@@ -159,51 +180,51 @@ put_items(writer_t *w, const item_t *items, size_t offsets[])
 }
 
 /* Bytes used by the layouts. */
-static const uint8_t guid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
-static const uint8_t folder_ids[104] = { 1 };
-static const uint8_t logon_time[8] = { 30, 15, 10, 5, 4, 12, 0xEA, 0x07 };
-static const uint8_t ltid[24] = { 0xAA };
-static const uint8_t two_ltids[48] = { 0xBB };
-static const uint8_t client_data[24] = { 0xCC };
+static const uint8_t guid[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+static const uint8_t folder_ids[104] = {1};
+static const uint8_t logon_time[8] = {30, 15, 10, 5, 4, 12, 0xEA, 0x07};
+static const uint8_t ltid[24] = {0xAA};
+static const uint8_t two_ltids[48] = {0xBB};
+static const uint8_t client_data[24] = {0xCC};
 /* Two TaggedPropertyValues: PidTagSubject (PtypString "Hi"), PidTagMessageFlags 1. */
-static const uint8_t tagged2[] = { 0x1F, 0x00, 0x37, 0x00, 'H', 0, 'i', 0, 0, 0,
-                                   0x03, 0x00, 0x07, 0x0E, 1, 0, 0, 0 };
-static const uint8_t tags3[] = { 0x1F, 0x00, 0x37, 0x00, 0x03, 0x00, 0x07, 0x0E,
-                                 0x02, 0x01, 0xFF, 0x0F };
+static const uint8_t tagged2[] = {0x1F, 0x00, 0x37, 0x00, 'H',  0, 'i', 0, 0,
+                                  0,    0x03, 0x00, 0x07, 0x0E, 1, 0,   0, 0};
+static const uint8_t tags3[] = {0x1F, 0x00, 0x37, 0x00, 0x03, 0x00,
+                                0x07, 0x0E, 0x02, 0x01, 0xFF, 0x0F};
 /* One PropertyProblem: Index 1, PropertyTag, ErrorCode 0x8004010F. */
-static const uint8_t problem1[] = { 1, 0, 0x03, 0x00, 0x07, 0x0E, 0x0F, 0x01, 0x04, 0x80 };
+static const uint8_t problem1[] = {1, 0, 0x03, 0x00, 0x07, 0x0E, 0x0F, 0x01, 0x04, 0x80};
 static const uint8_t servers2[] = "srv1\0srv2"; /* sizeof includes the last terminator */
-static const uint8_t typed_unicode[] = { 4, 'R', 0, 'E', 0, 0, 0 };
-static const uint8_t typed_none[] = { 0 };
-static const uint8_t typed_string8[] = { 2, 'h', 'i', 0 };
-static const uint8_t recip_cols[] = { 0x1F, 0x00, 0x01, 0x30 };
+static const uint8_t typed_unicode[] = {4, 'R', 0, 'E', 0, 0, 0};
+static const uint8_t typed_none[] = {0};
+static const uint8_t typed_string8[] = {2, 'h', 'i', 0};
+static const uint8_t recip_cols[] = {0x1F, 0x00, 0x01, 0x30};
 /* OpenRecipientRow: RecipientType, CodePageId, Reserved, RecipientRowSize 3, 3 bytes. */
-static const uint8_t open_recip_row[] = { 1, 0xE4, 0x04, 0, 0, 3, 0, 0xA, 0xB, 0xC };
+static const uint8_t open_recip_row[] = {1, 0xE4, 0x04, 0, 0, 3, 0, 0xA, 0xB, 0xC};
 /* ReadRecipientRow: RowId then the same. */
-static const uint8_t read_recip_rows[] = { 7, 0, 0, 0, 1, 0xE4, 0x04, 0, 0, 2, 0, 0xA, 0xB,
-                                           8, 0, 0, 0, 2, 0xE4, 0x04, 0, 0, 0, 0 };
-static const uint8_t bookmark[] = { 9, 8, 7, 6, 5 };
-static const uint8_t data7[] = { 'a', 'b', 'c', 'd', 'e', 'f', 'g' };
+static const uint8_t read_recip_rows[] = {7,   0, 0, 0, 1, 0xE4, 0x04, 0,    0, 2, 0, 0xA,
+                                          0xB, 8, 0, 0, 0, 2,    0xE4, 0x04, 0, 0, 0, 0};
+static const uint8_t bookmark[] = {9, 8, 7, 6, 5};
+static const uint8_t data7[] = {'a', 'b', 'c', 'd', 'e', 'f', 'g'};
 /* RestrictionData: an Exist restriction (RestrictType 0x08, PropTag). */
-static const uint8_t exist_res[] = { 0x08, 0x1F, 0x00, 0x37, 0x00 };
-static const uint8_t fids2[16] = { 1, 0, 0, 0, 0, 0, 0, 0, 2 };
-static const uint8_t u32x3[12] = { 1, 0, 0, 0, 2, 0, 0, 0, 3 };
+static const uint8_t exist_res[] = {0x08, 0x1F, 0x00, 0x37, 0x00};
+static const uint8_t fids2[16] = {1, 0, 0, 0, 0, 0, 0, 0, 2};
+static const uint8_t u32x3[12] = {1, 0, 0, 0, 2, 0, 0, 0, 3};
 static const uint8_t addr_types[] = "SMTP\0EX"; /* 8 bytes, two strings */
 /* PropertyNames: Kind 0 (LID), Kind 1 (NameSize 4, Name), Kind 0xFF. */
 static const uint8_t names3[] = {
-    0x00, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x10, 0x85, 0, 0,
-    0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 4, 'a', 0, 0, 0,
-    0xFF, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+    0x00, 1,    2, 3,    4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0x10, 0x85, 0,
+    0,    0x01, 1, 2,    3, 4, 5, 6, 7, 8, 9,  10, 11, 12, 13, 14, 15, 16,   4,    'a',
+    0,    0,    0, 0xFF, 1, 2, 3, 4, 5, 6, 7,  8,  9,  10, 11, 12, 13, 14,   15,   16,
 };
-static const uint8_t prop_ids3[] = { 0x01, 0x80, 0x02, 0x80, 0x03, 0x80 };
+static const uint8_t prop_ids3[] = {0x01, 0x80, 0x02, 0x80, 0x03, 0x80};
 /* A RopGetReceiveFolderTable row: StandardPropertyRow, PidTagFolderId,
  * PidTagMessageClass "IPM", PidTagLastModificationTime. */
-static const uint8_t rf_row[] = { 0, 1, 0, 0, 0, 0, 0, 0, 0, 'I', 'P', 'M', 0,
-                                  1, 2, 3, 4, 5, 6, 7, 8 };
-static const uint8_t global_count[6] = { 1, 2, 3, 4, 5, 6 };
-static const uint8_t transfer_buf[] = { 0x03, 0x00, 0x01, 0x40 };
-static const uint8_t help_file[] = { 'h', 'l', 'p' };
-static const uint8_t options_info[] = { 1, 2 };
+static const uint8_t rf_row[] = {0,   1, 0, 0, 0, 0, 0, 0, 0, 'I', 'P',
+                                 'M', 0, 1, 2, 3, 4, 5, 6, 7, 8};
+static const uint8_t global_count[6] = {1, 2, 3, 4, 5, 6};
+static const uint8_t transfer_buf[] = {0x03, 0x00, 0x01, 0x40};
+static const uint8_t help_file[] = {'h', 'l', 'p'};
+static const uint8_t options_info[] = {1, 2};
 static const uint8_t server_name[] = "mbx01.example.com";
 
 typedef struct {
@@ -212,6 +233,7 @@ typedef struct {
 } layout_t;
 
 /* Responses that need nothing but their own bytes, success and failure. */
+/* clang-format off */
 static const layout_t layouts[] = {
     { "RopOpenFolder ghosted", { I1(ROP_ID, 0x02), OUT(1), RV_OK, I1(HAS_RULES, 1),
         I1(IS_GHOSTED, 1), I2(SERVER_COUNT, 2), I2(CHEAP_SERVER_COUNT, 1),
@@ -454,6 +476,7 @@ static const layout_t layouts[] = {
         B(SERVER_NAME, server_name, sizeof(server_name)), END } },
     { "RopLogon failure", { I1(ROP_ID, 0xFE), OUT(0), I4(RETURN_VALUE, 0x3EB), END } },
 };
+/* clang-format on */
 
 /* A RopNotify NewMail (MS-OXCNOTIF 2.2.1.4.1.2) after each response. */
 static size_t
@@ -473,11 +496,10 @@ put_new_mail(writer_t *w)
 }
 
 /* The context of the layouts: no request list, nothing known. */
-static const newmail_rop_context_t bare_ctx = { 0 };
+static const newmail_rop_context_t bare_ctx = {0};
 
 static void
-check_fields(const newmail_rop_response_t *r, const item_t *items, const size_t *offsets,
-             size_t n)
+check_fields(const newmail_rop_response_t *r, const item_t *items, const size_t *offsets, size_t n)
 {
     CHECK_EQ(r->nfields, n);
     for (size_t i = 0; i < n && i < r->nfields; i++) {
@@ -496,7 +518,7 @@ test_layouts(void)
 {
     for (size_t k = 0; k < COUNT_OF(layouts); k++) {
         const layout_t *L = &layouts[k];
-        writer_t rops = { .len = 0 }, buf;
+        writer_t rops = {.len = 0}, buf;
         size_t offsets[17], n, rop_end, notify_at;
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
@@ -537,7 +559,7 @@ test_layouts(void)
 
         /* Cut inside the response: truncated, never sized, never past the cut. */
         for (size_t cut = 0; cut < rop_end; cut++) {
-            writer_t part = { .len = 0 }, cb;
+            writer_t part = {.len = 0}, cb;
 
             put_bytes(&part, rops.b, cut);
             put_rop_buffer(&cb, &part, 0);
@@ -565,12 +587,12 @@ test_layouts(void)
 static void
 test_short_failures(void)
 {
-    static const uint8_t extra[] = { 0x1D, 0x1E, 0x2C, 0x2D, 0x33, 0x35, 0x36, 0x3A, 0x4E,
-                                     0x54, 0x58, 0x66, 0x90, 0x91, 0x92, 0x9D, 0xA3 };
+    static const uint8_t extra[] = {0x1D, 0x1E, 0x2C, 0x2D, 0x33, 0x35, 0x36, 0x3A, 0x4E,
+                                    0x54, 0x58, 0x66, 0x90, 0x91, 0x92, 0x9D, 0xA3};
     unsigned tested = 0;
 
     for (unsigned id = 0; id < 256; id++) {
-        writer_t rops = { .len = 0 }, buf;
+        writer_t rops = {.len = 0}, buf;
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
         bool is_extra = memchr(extra, (int)id, sizeof(extra)) != NULL;
@@ -603,7 +625,7 @@ test_short_failures(void)
 /* ---- request lists ----------------------------------------------------------------------- */
 
 typedef struct {
-    writer_t in;  /* the decoded ROP input buffer */
+    writer_t in; /* the decoded ROP input buffer */
     newmail_rop_request_t rq[16];
     size_t n;
     bool complete;
@@ -625,7 +647,7 @@ read_requests(requests_t *q, const writer_t *rops, unsigned handles)
 static newmail_rop_context_t
 ctx_of(const requests_t *q)
 {
-    newmail_rop_context_t c = { 0 };
+    newmail_rop_context_t c = {0};
 
     c.request_buf = q->in.b;
     c.request_len = q->in.len;
@@ -699,7 +721,7 @@ static void
 test_logon(void)
 {
     for (int priv = 0; priv < 2; priv++) {
-        writer_t rq = { .len = 0 }, rops = { .len = 0 }, buf;
+        writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
         requests_t q;
         newmail_rop_context_t ctx;
         newmail_rop_walk_t walk;
@@ -720,17 +742,17 @@ test_logon(void)
         put8(&rops, priv ? 0x01 : 0x00);
         put_bytes(&rops, folder_ids, 104);
         if (priv) {
-            put8(&rops, 0x07);           /* ResponseFlags */
-            put_bytes(&rops, guid, 16);  /* MailboxGuid */
-            put16(&rops, 1);             /* ReplId */
-            put_bytes(&rops, guid, 16);  /* ReplGuid */
+            put8(&rops, 0x07);          /* ResponseFlags */
+            put_bytes(&rops, guid, 16); /* MailboxGuid */
+            put16(&rops, 1);            /* ReplId */
+            put_bytes(&rops, guid, 16); /* ReplGuid */
             put_bytes(&rops, logon_time, 8);
             put64(&rops, 0x01D0000000000000ull); /* GwartTime */
-            put32(&rops, 0);             /* StoreState */
+            put32(&rops, 0);                     /* StoreState */
         } else {
             put16(&rops, 1);
             put_bytes(&rops, guid, 16);
-            put_bytes(&rops, guid, 16);  /* PerUserGuid */
+            put_bytes(&rops, guid, 16); /* PerUserGuid */
         }
         end = rops.len;
         put_new_mail(&rops);
@@ -745,7 +767,8 @@ test_logon(void)
         CHECK_EQ(r.request_index, 0);
         CHECK_EQ(r.problems, 0);
         CHECK_EQ(r.nfields, priv ? 12 : 8);
-        CHECK_EQ(r.rs[r.nfields - 1].name, priv ? NEWMAIL_RS_STORE_STATE : NEWMAIL_RS_PER_USER_GUID);
+        CHECK_EQ(r.rs[r.nfields - 1].name,
+                 priv ? NEWMAIL_RS_STORE_STATE : NEWMAIL_RS_PER_USER_GUID);
         CHECK(newmail_rop_response_find(&r, NEWMAIL_RS_FOLDER_IDS) != NULL &&
               newmail_rop_response_find(&r, NEWMAIL_RS_FOLDER_IDS)->value == 13);
         CHECK(newmail_rop_next_response(&walk, &r));
@@ -769,7 +792,7 @@ test_logon(void)
     }
     /* A response whose LogonFlags disagree with the request's is flagged. */
     {
-        writer_t rq = { .len = 0 }, rops = { .len = 0 }, buf;
+        writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
         requests_t q;
         newmail_rop_context_t ctx;
         newmail_rop_walk_t walk;
@@ -800,10 +823,10 @@ test_logon(void)
 static void
 test_get_properties_specific(void)
 {
-    static const uint32_t tags[] = { 0x0037001F, 0x0E070003, 0x00170000, 0x0E080003 };
+    static const uint32_t tags[] = {0x0037001F, 0x0E070003, 0x00170000, 0x0E080003};
 
     for (int flagged = 0; flagged < 2; flagged++) {
-        writer_t rq = { .len = 0 }, rops = { .len = 0 }, buf;
+        writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
         requests_t q;
         newmail_rop_context_t ctx;
         newmail_rop_walk_t walk;
@@ -878,7 +901,7 @@ test_get_properties_specific(void)
 
 /* ---- tables: RopQueryRows, RopFindRow, RopExpandRow ---------------------------------- */
 
-static const uint32_t table_cols[] = { 0x0037001F, 0x0E070003 };
+static const uint32_t table_cols[] = {0x0037001F, 0x0E070003};
 
 typedef struct {
     bool known;
@@ -1075,8 +1098,8 @@ test_query_rows(void)
     /* 4b. Made, then RopSetColumns, then rows: the request's columns; a
      * RopSetColumns, then the index made again: unknown. */
     for (int remade = 0; remade < 2; remade++) {
-        WHERE("QueryRows, table %s", remade ? "made again after SetColumns"
-                                            : "made then SetColumns");
+        WHERE("QueryRows, table %s",
+              remade ? "made again after SetColumns" : "made then SetColumns");
         rq.len = rops.len = 0;
         if (!remade)
             put_contents_table_request(&rq, 1, 4);
@@ -1200,7 +1223,7 @@ test_query_rows(void)
 static void
 test_matching(void)
 {
-    writer_t rq = { .len = 0 }, rops = { .len = 0 }, buf;
+    writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
     requests_t q;
     newmail_rop_context_t ctx;
     newmail_rop_walk_t walk;
@@ -1334,10 +1357,10 @@ test_matching(void)
 static void
 test_spec_progress(void)
 {
-    static const uint8_t request[] = { 0x58, 0x00, 0x00, 0x01, 0x00 };
-    static const uint8_t response[] = { 0x50, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1D,
-                                        0x00, 0x00, 0x00, 0xD9, 0x02, 0x00, 0x00 };
-    writer_t rq = { .len = 0 }, rops = { .len = 0 }, buf;
+    static const uint8_t request[] = {0x58, 0x00, 0x00, 0x01, 0x00};
+    static const uint8_t response[] = {0x50, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1D,
+                                       0x00, 0x00, 0x00, 0xD9, 0x02, 0x00, 0x00};
+    writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
     requests_t q;
     newmail_rop_context_t ctx;
     newmail_rop_walk_t walk;
@@ -1381,7 +1404,7 @@ test_spec_progress(void)
 static void
 test_table_notify(void)
 {
-    writer_t rops = { .len = 0 }, buf;
+    writer_t rops = {.len = 0}, buf;
     newmail_rop_context_t ctx = bare_ctx;
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
@@ -1419,7 +1442,7 @@ test_table_notify(void)
     WHERE("TableModified, row shorter than its size");
     buf.b[2 + 1 + 4 + 1 + 2 + 2 + 16] = 10; /* TableRowDataSize */
     {
-        writer_t more = { .len = 0 };
+        writer_t more = {.len = 0};
 
         put_bytes(&more, buf.b + 2, buf.len - 2);
         put8(&more, 0xEE);
@@ -1436,7 +1459,7 @@ test_table_notify(void)
 static void
 test_bad_values(void)
 {
-    writer_t rops = { .len = 0 }, buf;
+    writer_t rops = {.len = 0}, buf;
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
 
