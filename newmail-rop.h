@@ -72,9 +72,9 @@ enum {
     NEWMAIL_RPCX_NOT_SMALLER = 1u << 3,      /* Compressed, and Size >= SizeActual */
     NEWMAIL_RPCX_UNKNOWN_FLAGS = 1u << 4,    /* Flags bits other than 0x0007 */
     NEWMAIL_RPCX_BAD_VERSION = 1u << 5,      /* Version is not 0x0000 */
-    NEWMAIL_RPCX_NO_LAST = 1u << 6,  /* the buffer ends after this block, which lacks Last */
-    NEWMAIL_RPCX_TRAILING = 1u << 7, /* bytes follow this block although it has Last */
-    NEWMAIL_RPCX_OVERSIZE = 1u << 8, /* SizeActual exceeds 32 KB */
+    NEWMAIL_RPCX_NO_LAST = 1u << 6,     /* the buffer ends after this block, which lacks Last */
+    NEWMAIL_RPCX_TRAILING = 1u << 7,    /* bytes follow this block although it has Last */
+    NEWMAIL_RPCX_OVERSIZE = 1u << 8,    /* SizeActual exceeds 32 KB */
     NEWMAIL_RPCX_OVER_BUDGET = 1u << 9, /* SizeActual would take the buffer's decoded bytes
                                            past its budget: not decoded, the walk ends here */
 };
@@ -140,7 +140,7 @@ enum {
     NEWMAIL_DECODE_BAD_LENGTH = 1u << 3,      /* a 16- or 32-bit length below 22 (MS-XCA 2.4.4) */
     NEWMAIL_DECODE_SHORT = 1u << 4,           /* fewer than SizeActual bytes came out */
     NEWMAIL_DECODE_PAYLOAD_CUT = 1u << 5,     /* the block's Size bytes are not all in the buffer */
-    NEWMAIL_DECODE_NO_HEADER = 1u << 6, /* the block has no complete header: nothing decoded */
+    NEWMAIL_DECODE_NO_HEADER = 1u << 6,   /* the block has no complete header: nothing decoded */
     NEWMAIL_DECODE_OVER_BUDGET = 1u << 7, /* the walk refused the block (NEWMAIL_RPCX_OVER_BUDGET):
                                              nothing decoded */
 };
@@ -258,7 +258,7 @@ const char *newmail_rop_name(uint8_t rop_id);
 /* ---- one ROP response ---------------------------------------------------------- */
 
 typedef enum {
-    NEWMAIL_ROP_SIZED,     /* span is the whole response; the walk continues after it */
+    NEWMAIL_ROP_SIZED, /* span is the whole response; the walk continues after it */
     /* With a context only (newmail_rop_walk_init_ctx): */
     NEWMAIL_ROP_NEEDS_REQUEST, /* the layout depends on the request of this response, which
                                   the capture lacks (no request list, the request list
@@ -268,10 +268,10 @@ typedef enum {
                                   table's columns are not known (its RopSetColumns is not in
                                   the capture, or the table was made in this call with no
                                   RopSetColumns before): prefix and counts read; walk ends */
-    NEWMAIL_ROP_UNSIZED,   /* the reader cannot size it: fields_read says what was read
-                              (RopId, and the 6-byte prefix when the id has one); walk ends */
-    NEWMAIL_ROP_TRUNCATED, /* RopsList ends inside it; fields read before that are valid;
-                              walk ends */
+    NEWMAIL_ROP_UNSIZED,       /* the reader cannot size it: fields_read says what was read
+                                  (RopId, and the 6-byte prefix when the id has one); walk ends */
+    NEWMAIL_ROP_TRUNCATED,     /* RopsList ends inside it; fields read before that are valid;
+                                  walk ends */
 } newmail_rop_status_t;
 
 /* Every field of the responses the walk reads. Integer fields have their
@@ -394,26 +394,27 @@ enum {
     /* With a context only: */
     NEWMAIL_ROP_PROBLEM_REQUEST_MISMATCH = 1u << 7, /* the RopId is not that of the next
                                                        request that has a response: stop */
-    NEWMAIL_ROP_PROBLEM_NO_REQUEST = 1u << 8,   /* a response after the last request of a
-                                                   complete request list: stop */
-    NEWMAIL_ROP_PROBLEM_HANDLE_INDEX = 1u << 9, /* the handle index differs from the
-                                                   request's (read on) */
-    NEWMAIL_ROP_PROBLEM_PROPERTY = 1u << 10,    /* a property value, row, restriction or
-                                                   name the property reader flags (read on)
-                                                   or cannot size (UNSIZED) */
-    NEWMAIL_ROP_PROBLEM_VALUE = 1u << 11,       /* an enumeration outside its values that
-                                                   decides the layout (TypedString
-                                                   StringType, PropertyName Kind): UNSIZED */
-    NEWMAIL_ROP_PROBLEM_SIZE = 1u << 12,        /* a byte count that its contents do not fill
-                                                   exactly (TableRowDataSize,
-                                                   RestrictionDataSize, AddressTypeSize) */
-    NEWMAIL_ROP_PROBLEM_LOGON_FLAGS = 1u << 13, /* RopLogon's LogonFlags Private bit differs
-                                                   from the request's */
+    NEWMAIL_ROP_PROBLEM_NO_REQUEST = 1u << 8,       /* a response after the last request of a
+                                                       complete request list: stop */
+    NEWMAIL_ROP_PROBLEM_HANDLE_INDEX = 1u << 9,     /* the handle index differs from the
+                                                       request's (read on) */
+    NEWMAIL_ROP_PROBLEM_PROPERTY = 1u << 10,        /* a property value, row, restriction or
+                                                       name the property reader flags (read on)
+                                                       or cannot size (UNSIZED) */
+    NEWMAIL_ROP_PROBLEM_VALUE = 1u << 11,           /* an enumeration outside its values that
+                                                       decides the layout (TypedString
+                                                       StringType, PropertyName Kind): UNSIZED */
+    NEWMAIL_ROP_PROBLEM_SIZE = 1u << 12,            /* a byte count that its contents do not fill
+                                                       exactly (TableRowDataSize,
+                                                       RestrictionDataSize, AddressTypeSize) */
+    NEWMAIL_ROP_PROBLEM_LOGON_FLAGS = 1u << 13,     /* RopLogon's LogonFlags Private bit differs
+                                                       from the request's */
 };
 
 /* ---- every field of a response, in wire order (with a context) ------------------- */
 
 /* X(enum suffix, MS-OXCROPS field name). */
+/* clang-format off */
 #define NEWMAIL_RS_NAMES(X)                                                                         \
     X(ROP_ID, "RopId") X(INPUT_HANDLE_INDEX, "InputHandleIndex")                                   \
     X(OUTPUT_HANDLE_INDEX, "OutputHandleIndex") X(RESPONSE_HANDLE_INDEX, "ResponseHandleIndex")    \
@@ -471,12 +472,13 @@ enum {
     X(BACKOFF_ROP_COUNT, "BackoffRopCount") X(BACKOFF_ROP_DATA, "BackoffRopData")                  \
     X(ADDITIONAL_DATA_SIZE, "AdditionalDataSize") X(ADDITIONAL_DATA, "AdditionalData")             \
     X(NOTIFICATION_DATA, "NotificationData")
+/* clang-format on */
 
 typedef enum {
 #define NEWMAIL_RS_ENUM(sym, str) NEWMAIL_RS_##sym,
     NEWMAIL_RS_NAMES(NEWMAIL_RS_ENUM)
 #undef NEWMAIL_RS_ENUM
-    NEWMAIL_RS_NAME_COUNT
+        NEWMAIL_RS_NAME_COUNT
 } newmail_rs_name_t;
 
 /* "ReturnValue" for NEWMAIL_RS_RETURN_VALUE; NULL out of range. */
@@ -489,33 +491,33 @@ typedef enum {
     NEWMAIL_RSK_U8,
     NEWMAIL_RSK_U16,
     NEWMAIL_RSK_U32,
-    NEWMAIL_RSK_I32,            /* RowsSought: signed (value holds its 32 bits) */
-    NEWMAIL_RSK_U64,            /* FolderId, MessageId, times (MS-OXCDATA 2.2.1) */
-    NEWMAIL_RSK_HANDLE_INDEX,   /* u8 */
-    NEWMAIL_RSK_GUID,           /* 16 bytes */
-    NEWMAIL_RSK_BYTES,          /* value = length */
-    NEWMAIL_RSK_STRING8,        /* null-terminated 8-bit; span without the terminator */
-    NEWMAIL_RSK_STRINGS8,       /* value x null-terminated 8-bit strings, one span */
-    NEWMAIL_RSK_TYPED_STRING,   /* MS-OXCROPS 2.2.6.1.2.1 TypedString: StringType u8, then
-                                   nothing (0, 1), String8 (2), reduced Unicode as 8-bit (3)
-                                   or UTF-16LE (4), null-terminated; value = StringType */
-    NEWMAIL_RSK_LOGON_TIME,     /* 8 bytes: Seconds, Minutes, Hour, DayOfWeek, Day, Month
-                                   (u8 each), Year (u16) */
-    NEWMAIL_RSK_LONG_TERM_ID,   /* 24 bytes */
-    NEWMAIL_RSK_TAGS,           /* value x u32 PropertyTag */
-    NEWMAIL_RSK_IDS,            /* value x u64 */
-    NEWMAIL_RSK_U16S,           /* value x u16 (PropertyIds) */
-    NEWMAIL_RSK_U32S,           /* value x u32 (AttachmentIdArray) */
-    NEWMAIL_RSK_LONG_TERM_IDS,  /* value x 24 bytes */
-    NEWMAIL_RSK_TAGGED_VALUES,  /* value x TaggedPropertyValue (MS-OXCDATA 2.11.4) */
+    NEWMAIL_RSK_I32,               /* RowsSought: signed (value holds its 32 bits) */
+    NEWMAIL_RSK_U64,               /* FolderId, MessageId, times (MS-OXCDATA 2.2.1) */
+    NEWMAIL_RSK_HANDLE_INDEX,      /* u8 */
+    NEWMAIL_RSK_GUID,              /* 16 bytes */
+    NEWMAIL_RSK_BYTES,             /* value = length */
+    NEWMAIL_RSK_STRING8,           /* null-terminated 8-bit; span without the terminator */
+    NEWMAIL_RSK_STRINGS8,          /* value x null-terminated 8-bit strings, one span */
+    NEWMAIL_RSK_TYPED_STRING,      /* MS-OXCROPS 2.2.6.1.2.1 TypedString: StringType u8, then
+                                      nothing (0, 1), String8 (2), reduced Unicode as 8-bit (3)
+                                      or UTF-16LE (4), null-terminated; value = StringType */
+    NEWMAIL_RSK_LOGON_TIME,        /* 8 bytes: Seconds, Minutes, Hour, DayOfWeek, Day, Month
+                                      (u8 each), Year (u16) */
+    NEWMAIL_RSK_LONG_TERM_ID,      /* 24 bytes */
+    NEWMAIL_RSK_TAGS,              /* value x u32 PropertyTag */
+    NEWMAIL_RSK_IDS,               /* value x u64 */
+    NEWMAIL_RSK_U16S,              /* value x u16 (PropertyIds) */
+    NEWMAIL_RSK_U32S,              /* value x u32 (AttachmentIdArray) */
+    NEWMAIL_RSK_LONG_TERM_IDS,     /* value x 24 bytes */
+    NEWMAIL_RSK_TAGGED_VALUES,     /* value x TaggedPropertyValue (MS-OXCDATA 2.11.4) */
     NEWMAIL_RSK_PROPERTY_PROBLEMS, /* value x PropertyProblem (10 bytes, MS-OXCDATA 2.7) */
-    NEWMAIL_RSK_PROPERTY_NAMES, /* value x PropertyName (MS-OXCDATA 2.6.1) */
-    NEWMAIL_RSK_PROPERTY_ROW,   /* one PropertyRow in response.columns; value = columns */
-    NEWMAIL_RSK_PROPERTY_ROWS,  /* value x PropertyRow in response.columns */
-    NEWMAIL_RSK_RECIPIENT_ROWS, /* value x OpenRecipientRow / ReadRecipientRow, each sized by
-                                   its RecipientRowSize */
-    NEWMAIL_RSK_RESTRICTION,    /* RestrictionDataSize bytes holding a restriction */
-    NEWMAIL_RSK_NOTIFICATION,   /* RopNotify from NotificationHandle: see .notify */
+    NEWMAIL_RSK_PROPERTY_NAMES,    /* value x PropertyName (MS-OXCDATA 2.6.1) */
+    NEWMAIL_RSK_PROPERTY_ROW,      /* one PropertyRow in response.columns; value = columns */
+    NEWMAIL_RSK_PROPERTY_ROWS,     /* value x PropertyRow in response.columns */
+    NEWMAIL_RSK_RECIPIENT_ROWS,    /* value x OpenRecipientRow / ReadRecipientRow, each sized by
+                                      its RecipientRowSize */
+    NEWMAIL_RSK_RESTRICTION,       /* RestrictionDataSize bytes holding a restriction */
+    NEWMAIL_RSK_NOTIFICATION,      /* RopNotify from NotificationHandle: see .notify */
     NEWMAIL_RSK_COUNT
 } newmail_rs_kind_t;
 
@@ -557,14 +559,14 @@ typedef struct {
     /* With a context only (newmail_rop_walk_init_ctx); nfields is 0 otherwise. */
     unsigned nfields;
     newmail_rs_field_t rs[NEWMAIL_RS_MAX_FIELDS]; /* every field read, in wire order */
-    size_t request_index;  /* the request this answers, index into the context's list;
-                              NEWMAIL_ROP_NO_REQUEST for none (RopNotify, RopPending,
-                              RopBackoff, RopBufferTooSmall, or no list) */
-    bool has_columns;      /* columns says how RowData / TableRowData is laid out */
+    size_t request_index; /* the request this answers, index into the context's list;
+                             NEWMAIL_ROP_NO_REQUEST for none (RopNotify, RopPending,
+                             RopBackoff, RopBufferTooSmall, or no list) */
+    bool has_columns;     /* columns says how RowData / TableRowData is laid out */
     newmail_rop_columns_t columns;
-    bool row_data_read;    /* RopNotify TableModified: TableRowData read in columns;
-                              false with a TableRowData: its table's columns are unknown
-                              (sized by TableRowDataSize, left unread) */
+    bool row_data_read; /* RopNotify TableModified: TableRowData read in columns;
+                           false with a TableRowData: its table's columns are unknown
+                           (sized by TableRowDataSize, left unread) */
 } newmail_rop_response_t;
 
 #define NEWMAIL_ROP_NO_REQUEST ((size_t)-1)
@@ -572,10 +574,10 @@ typedef struct {
 /* ---- the walk over a ROP output buffer ------------------------------------------- */
 
 typedef enum {
-    NEWMAIL_ROPS_RUNNING,   /* newmail_rop_next_response() has more to give */
-    NEWMAIL_ROPS_COMPLETE,  /* every response sized, RopsList used up exactly */
-    NEWMAIL_ROPS_UNSIZED,   /* stopped at a response it cannot size */
-    NEWMAIL_ROPS_TRUNCATED, /* a response runs past the end of RopsList */
+    NEWMAIL_ROPS_RUNNING,       /* newmail_rop_next_response() has more to give */
+    NEWMAIL_ROPS_COMPLETE,      /* every response sized, RopsList used up exactly */
+    NEWMAIL_ROPS_UNSIZED,       /* stopped at a response it cannot size */
+    NEWMAIL_ROPS_TRUNCATED,     /* a response runs past the end of RopsList */
     NEWMAIL_ROPS_NEEDS_REQUEST, /* stopped at a response whose request is not known */
     NEWMAIL_ROPS_NEEDS_COLUMNS, /* stopped at rows whose table's columns are not known */
 } newmail_rops_status_t;
@@ -591,10 +593,10 @@ typedef struct {
     unsigned count;              /* responses returned so far */
     newmail_rops_status_t status;
     const struct newmail_rop_context *ctx; /* NULL: the walk of newmail_rop_walk_init */
-    size_t next_request;         /* with ctx: the request the next response answers */
-    uint8_t made[32];            /* with ctx: bit i, handle index i got a new object in this
-                                    call (an output handle index of a response) */
-    uint8_t set_columns[32];     /* bit i, a RopSetColumns response on index i in this call */
+    size_t next_request;                   /* with ctx: the request the next response answers */
+    uint8_t made[32];        /* with ctx: bit i, handle index i got a new object in this
+                                call (an output handle index of a response) */
+    uint8_t set_columns[32]; /* bit i, a RopSetColumns response on index i in this call */
     /* With a request list: what the requests before the current one did to
      * each handle index, applied once each (so the work stays linear). */
     size_t applied;                /* requests [0, applied) applied */

@@ -176,7 +176,7 @@ fuzz_lz77(const uint8_t *b, size_t size, bool xored)
 static bool
 is_sizable(uint8_t rop_id)
 {
-    static const uint8_t ids[] = { NEWMAIL_ROP_SIZABLE_IDS };
+    static const uint8_t ids[] = {NEWMAIL_ROP_SIZABLE_IDS};
 
     for (size_t i = 0; i < sizeof(ids); i++) {
         if (ids[i] == rop_id)
@@ -442,13 +442,29 @@ static bool
 fixed_kind_size(unsigned kind, size_t *size)
 {
     switch (kind) {
-    case NEWMAIL_RSK_U8: case NEWMAIL_RSK_HANDLE_INDEX: *size = 1; return true;
-    case NEWMAIL_RSK_U16: *size = 2; return true;
-    case NEWMAIL_RSK_U32: case NEWMAIL_RSK_I32: *size = 4; return true;
-    case NEWMAIL_RSK_U64: case NEWMAIL_RSK_LOGON_TIME: *size = 8; return true;
-    case NEWMAIL_RSK_GUID: *size = 16; return true;
-    case NEWMAIL_RSK_LONG_TERM_ID: *size = 24; return true;
-    default: return false;
+    case NEWMAIL_RSK_U8:
+    case NEWMAIL_RSK_HANDLE_INDEX:
+        *size = 1;
+        return true;
+    case NEWMAIL_RSK_U16:
+        *size = 2;
+        return true;
+    case NEWMAIL_RSK_U32:
+    case NEWMAIL_RSK_I32:
+        *size = 4;
+        return true;
+    case NEWMAIL_RSK_U64:
+    case NEWMAIL_RSK_LOGON_TIME:
+        *size = 8;
+        return true;
+    case NEWMAIL_RSK_GUID:
+        *size = 16;
+        return true;
+    case NEWMAIL_RSK_LONG_TERM_ID:
+        *size = 24;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -489,8 +505,8 @@ walk_rops_ctx(const uint8_t *b, size_t size, const newmail_rop_context_t *ctx)
             else if (f->kind == NEWMAIL_RSK_U32 || f->kind == NEWMAIL_RSK_I32)
                 REQUIRE(f->value == le32(b + f->span.offset));
             else if (f->kind == NEWMAIL_RSK_U64)
-                REQUIRE(f->value == (le32(b + f->span.offset) |
-                                     (uint64_t)le32(b + f->span.offset + 4) << 32));
+                REQUIRE(f->value ==
+                        (le32(b + f->span.offset) | (uint64_t)le32(b + f->span.offset + 4) << 32));
             else if (f->kind == NEWMAIL_RSK_BYTES)
                 REQUIRE(f->value == f->span.length);
             else if (f->kind == NEWMAIL_RSK_TAGS || f->kind == NEWMAIL_RSK_U32S)
