@@ -21,7 +21,8 @@
  *             the notification callback does, bit 3: claim the list complete
  *             even when the request walk stopped); a byte N (low 4 bits) and
  *             N 4-byte column tags the callbacks give; the rest is the ROP
- *             output buffer.
+ *             output buffer. Seeds: fuzz/seeds-rop/ctx-*.bin, written by
+ *             test_rop_response --write-seeds fuzz/seeds-rop.
  * Beyond the sanitizers it checks what the dissector relies on (spans inside
  * the input and in order, values equal to the bytes they come from, problem
  * bits that match the values, bounded output, determinism) and aborts when

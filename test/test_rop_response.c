@@ -13,7 +13,8 @@
  * (newmail-rop-request.h), as the dissector will. Each response is then cut
  * at every length (heap copy of exactly that length: ASan catches a read past
  * the cut) and followed by a RopNotify NewMail that the walk must reach.
- * The byte writer is local (as in test_rop_request.c).
+ * The byte writer is local (as in test_rop_request.c). With --write-seeds
+ * DIR it also writes each buffer as a fuzz_rop seed (DIR/ctx-NNN.bin).
  */
 #include <stdio.h>
 #include <stdlib.h>
