@@ -301,8 +301,7 @@ static const fd_t l_import_message_move[] = {IN,
                                              F(CHANGE_NUMBER, BYTES)};
 static const fd_t l_synchronization_open_collector[] = {IN, OUT, F(IS_CONTENTS_COLLECTOR, U8)};
 static const fd_t l_get_local_replica_ids[] = {IN, F(ID_COUNT, U32)};
-static const fd_t l_import_read_state_changes[] = {IN, F(MESSAGE_READ_STATES_SIZE, U16),
-                                                   F(MESSAGE_READ_STATES, BYTES)};
+static const fd_t l_import_read_state_changes[] = {IN, F(MESSAGE_READ_STATES_SIZE, U16)};
 static const fd_t l_tell_version[] = {IN, FA(VERSION, FIXED, 6)};
 static const fd_t l_hard_delete_messages_and_subfolders[] = {IN, F(WANT_ASYNCHRONOUS, U8),
                                                              F(WANT_DELETE_ASSOCIATED, U8)};
@@ -439,26 +438,172 @@ check_restriction(read_ctx_t *x, const newmail_span_t *sp)
         x->rq->problems |= NEWMAIL_RQ_PROBLEM_RESTRICTION;
 }
 
-/* count TaggedPropertyValues (MS-OXCDATA 2.11.4, ROP buffer widths) at the
- * cursor: NEWMAIL_RQ_READ, TRUNCATED when RopsList ends inside one, or
- * UNREADABLE when one has a type the property reader cannot size. Every
- * value read takes at least 4 bytes, so the loop is bounded by the bytes. */
-static newmail_rq_status_t
-take_tagged_values(read_ctx_t *x, newmail_cursor_t *c, uint64_t count)
+/* The size of one element of a fixed-size list kind, 0 for the others. */
+static size_t
+list_elem_size(unsigned kind)
 {
-    for (uint64_t i = 0; i < count; i++) {
-        newmail_tagged_value_t tv;
+    switch (kind) {
+    case NEWMAIL_RQK_TAGS:
+        return 4;
+    case NEWMAIL_RQK_IDS:
+        return 8;
+    case NEWMAIL_RQK_PROPERTY_IDS:
+        return 2;
+    case NEWMAIL_RQK_SORT_ORDERS:
+        return 5;
+    case NEWMAIL_RQK_LONG_TERM_ID_RANGES:
+        return 48;
+    default:
+        return 0;
+    }
+}
 
-        if (!newmail_tagged_value_read(c, &tv)) {
-            if (tv.problems & NEWMAIL_PROP_PROBLEM_TRUNCATED)
-                return NEWMAIL_RQ_TRUNCATED;
-            x->rq->problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE;
+/* One TaggedPropertyValue (MS-OXCDATA 2.11.4, ROP buffer widths). */
+static newmail_rq_status_t
+tagged_value_take(newmail_cursor_t *c, unsigned *problems)
+{
+    newmail_tagged_value_t tv;
+
+    if (!newmail_tagged_value_read(c, &tv)) {
+        if (tv.problems & NEWMAIL_PROP_PROBLEM_TRUNCATED)
+            return NEWMAIL_RQ_TRUNCATED;
+        *problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE;
+        return NEWMAIL_RQ_UNREADABLE;
+    }
+    if (tv.problems)
+        *problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE;
+    return NEWMAIL_RQ_READ;
+}
+
+/* Reads one element of a list of `kind` at c: NEWMAIL_RQ_READ, TRUNCATED
+ * when c ends inside it, UNREADABLE when nothing gives its size (a property
+ * type or a PropertyName Kind nobody defines). Problems are ORed into
+ * *problems. Every element that is read takes at least 2 bytes, so a loop of
+ * these is bounded by the bytes whatever the counts say. The variable ones:
+ *   PROPERTY_VALUES     TaggedPropertyValue
+ *   PERMISSIONS_DATA,   PermissionDataFlags/RuleDataFlags u8,
+ *   RULES_DATA          PropertyValueCount u16, TaggedPropertyValues
+ *   RECIPIENT_ROWS      RowId u32, RecipientType u8, RecipientRowSize u16,
+ *                       RecipientRow (MS-OXCROPS 2.2.6.5.1.1)
+ *   PROPERTY_NAMES      MS-OXCDATA 2.6.1: Kind u8, GUID 16, then LID u32
+ *                       (Kind 0) or NameSize u8 and NameSize bytes of
+ *                       UTF-16LE (Kind 1), nothing more for Kind 0xFF.
+ *                       MAPI Inspector reads no GUID for Kind 0xFF;
+ *                       MS-OXCDATA gives one for every Kind, and so here.
+ *   MESSAGE_READ_STATES MessageIdSize u16, MessageId, MarkAsRead u8
+ *                       (MS-OXCROPS 2.2.13.3.1.1) */
+static newmail_rq_status_t
+elem_take(newmail_cursor_t *c, unsigned kind, unsigned *problems)
+{
+    size_t fixed = list_elem_size(kind);
+    newmail_rq_status_t st;
+    newmail_span_t sp;
+    uint16_t n;
+
+#define TAKE(len)                                                                                  \
+    do {                                                                                           \
+        if (!newmail_cursor_take(c, 1, (len), &sp))                                                \
+            return NEWMAIL_RQ_TRUNCATED;                                                           \
+    } while (0)
+    if (fixed) {
+        TAKE(fixed);
+        return NEWMAIL_RQ_READ;
+    }
+    switch (kind) {
+    case NEWMAIL_RQK_PROPERTY_VALUES:
+        return tagged_value_take(c, problems);
+    case NEWMAIL_RQK_PERMISSIONS_DATA:
+    case NEWMAIL_RQK_RULES_DATA:
+        TAKE(3);
+        n = newmail_le16(c->buf + sp.offset + 1);
+        for (uint16_t i = 0; i < n; i++) {
+            if ((st = tagged_value_take(c, problems)) != NEWMAIL_RQ_READ)
+                return st;
+        }
+        return NEWMAIL_RQ_READ;
+    case NEWMAIL_RQK_RECIPIENT_ROWS:
+        TAKE(7);
+        TAKE(newmail_le16(c->buf + sp.offset + 5));
+        return NEWMAIL_RQ_READ;
+    case NEWMAIL_RQK_PROPERTY_NAMES:
+        TAKE(17);
+        switch (c->buf[sp.offset]) {
+        case 0x00:
+            TAKE(4);
+            return NEWMAIL_RQ_READ;
+        case 0x01:
+            TAKE(1);
+            TAKE(c->buf[sp.offset]);
+            return NEWMAIL_RQ_READ;
+        case 0xFF:
+            return NEWMAIL_RQ_READ;
+        default:
+            *problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_NAME;
             return NEWMAIL_RQ_UNREADABLE;
         }
-        if (tv.problems)
-            x->rq->problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_VALUE;
+    case NEWMAIL_RQK_MESSAGE_READ_STATES:
+        TAKE(2);
+        TAKE(newmail_le16(c->buf + sp.offset));
+        TAKE(1);
+        return NEWMAIL_RQ_READ;
+    default:
+        return NEWMAIL_RQ_UNREADABLE;
     }
-    return NEWMAIL_RQ_READ;
+#undef TAKE
+}
+
+/* count elements of `kind` at the cursor, reported as one field `name` whose
+ * value is the count (the elements read whole when one fails). */
+static newmail_rq_status_t
+take_list(read_ctx_t *x, unsigned name, newmail_rq_kind_t kind, uint64_t count)
+{
+    size_t start = x->c.pos;
+    newmail_rq_status_t st = NEWMAIL_RQ_READ;
+    uint64_t i;
+
+    for (i = 0; i < count; i++) {
+        size_t at = x->c.pos;
+
+        if ((st = elem_take(&x->c, kind, &x->rq->problems)) != NEWMAIL_RQ_READ) {
+            x->c.pos = at;
+            break;
+        }
+    }
+    add_field(x->rq, name, kind, newmail_span(start, x->c.pos - start), i);
+    return st;
+}
+
+/* The elements of `kind` that lie wholly in sp, at most max of them: *n
+ * gets how many; true when they fill sp exactly. */
+static bool
+tile(const uint8_t *buf, newmail_span_t sp, unsigned kind, uint64_t max, uint64_t *n,
+     unsigned *problems)
+{
+    newmail_cursor_t c = newmail_cursor(buf, sp.offset, sp.offset + sp.length);
+
+    for (*n = 0; *n < max && c.pos < c.end; (*n)++) {
+        if (elem_take(&c, kind, problems) != NEWMAIL_RQ_READ)
+            return false;
+    }
+    return c.pos == c.end;
+}
+
+bool
+newmail_rq_list_next(const uint8_t *buf, const newmail_rq_field_t *f, size_t *pos,
+                     newmail_span_t *elem)
+{
+    size_t end = f->span.offset + f->span.length;
+    newmail_cursor_t c;
+    unsigned problems = 0;
+
+    if (*pos < f->span.offset || *pos >= end)
+        return false;
+    c = newmail_cursor(buf, *pos, end);
+    if (elem_take(&c, f->kind, &problems) != NEWMAIL_RQ_READ)
+        return false;
+    *elem = newmail_span(*pos, c.pos - *pos);
+    *pos = c.pos;
+    return true;
 }
 
 /* Reads one descriptor; false when RopsList ends first. */
@@ -660,7 +805,7 @@ static newmail_rq_status_t
 tail_set_properties(read_ctx_t *x)
 {
     uint64_t size = value_of(x->rq, NEWMAIL_RQ_PROPERTY_VALUE_SIZE);
-    uint64_t count = value_of(x->rq, NEWMAIL_RQ_PROPERTY_VALUE_COUNT);
+    uint64_t count = value_of(x->rq, NEWMAIL_RQ_PROPERTY_VALUE_COUNT), n;
     newmail_span_t sp;
 
     if (size < 2) {
@@ -672,68 +817,41 @@ tail_set_properties(read_ctx_t *x)
     add_field(x->rq, NEWMAIL_RQ_PROPERTY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES, sp, count);
     /* The values must fill PropertyValueSize exactly. The size is known
      * whatever they hold, so the request is read whole either way. */
-    {
-        newmail_cursor_t sub = newmail_cursor(x->c.buf, sp.offset, sp.offset + sp.length);
-
-        if (take_tagged_values(x, &sub, count) != NEWMAIL_RQ_READ || sub.pos != sub.end)
-            x->rq->problems |= NEWMAIL_RQ_PROBLEM_SIZE;
-    }
+    if (!tile(x->c.buf, sp, NEWMAIL_RQK_PROPERTY_VALUES, count, &n, &x->rq->problems) || n != count)
+        x->rq->problems |= NEWMAIL_RQ_PROBLEM_SIZE;
     return NEWMAIL_RQ_READ;
 }
 
-/* RopModifyRecipients (2.2.6.5.1): RowCount ModifyRecipientRows, each RowId
- * u32, RecipientType u8, RecipientRowSize u16, RecipientRow. Reported as one
- * span; the RecipientRows are laid out by RecipientColumns. */
+/* RopModifyRecipients (2.2.6.5.1): RowCount ModifyRecipientRows, reported
+ * as one span; the RecipientRows are laid out by RecipientColumns. */
 static newmail_rq_status_t
 tail_modify_recipients(read_ctx_t *x)
 {
-    uint64_t rows = value_of(x->rq, NEWMAIL_RQ_ROW_COUNT);
-    size_t start = x->c.pos;
-    newmail_span_t sp;
-
-    /* Each row takes at least 7 bytes, so the loop runs at most (end - pos) / 7 times. */
-    for (uint64_t i = 0; i < rows; i++) {
-        NEED(newmail_cursor_take(&x->c, 1, 7, &sp));
-        NEED(newmail_cursor_take(&x->c, 1, newmail_le16(x->c.buf + sp.offset + 5), &sp));
-    }
-    add_field(x->rq, NEWMAIL_RQ_RECIPIENT_ROWS, NEWMAIL_RQK_RECIPIENT_ROWS,
-              newmail_span(start, x->c.pos - start), rows);
-    return NEWMAIL_RQ_READ;
+    return take_list(x, NEWMAIL_RQ_RECIPIENT_ROWS, NEWMAIL_RQK_RECIPIENT_ROWS,
+                     value_of(x->rq, NEWMAIL_RQ_ROW_COUNT));
 }
 
-/* RopGetPropertyIdsFromNames (2.2.10.1.1): PropertyNameCount PropertyNames
- * (MS-OXCDATA 2.6.1: Kind u8, GUID 16, then LID u32 for Kind 0, or NameSize
- * u8 and NameSize bytes of UTF-16LE for Kind 1; nothing more for Kind 0xFF).
- * MAPI Inspector reads no GUID for Kind 0xFF; MS-OXCDATA 2.6.1 gives GUID
- * for every Kind, and so does this reader. */
+/* RopGetPropertyIdsFromNames (2.2.10.1.1): PropertyNameCount PropertyNames. */
 static newmail_rq_status_t
 tail_get_ids_from_names(read_ctx_t *x)
 {
-    uint64_t names = value_of(x->rq, NEWMAIL_RQ_PROPERTY_NAME_COUNT);
-    size_t start = x->c.pos;
+    return take_list(x, NEWMAIL_RQ_PROPERTY_NAMES, NEWMAIL_RQK_PROPERTY_NAMES,
+                     value_of(x->rq, NEWMAIL_RQ_PROPERTY_NAME_COUNT));
+}
+
+/* RopSynchronizationImportReadStateChanges (2.2.13.3.1): MessageReadStates,
+ * MessageReadStatesSize bytes of MessageReadState entries; value = entries.
+ * Entries that do not fill the size set NEWMAIL_RQ_PROBLEM_SIZE. */
+static newmail_rq_status_t
+tail_read_state_changes(read_ctx_t *x)
+{
     newmail_span_t sp;
+    uint64_t n;
 
-    /* Each name takes at least 17 bytes: the loop is bounded by the bytes. */
-    for (uint64_t i = 0; i < names; i++) {
-        uint8_t kind;
-
-        NEED(newmail_cursor_take(&x->c, 1, 17, &sp));
-        kind = x->c.buf[sp.offset];
-        if (kind == 0x00) {
-            NEED(newmail_cursor_take(&x->c, 1, 4, &sp));
-        } else if (kind == 0x01) {
-            NEED(newmail_cursor_take(&x->c, 1, 1, &sp));
-            NEED(newmail_cursor_take(&x->c, 1, x->c.buf[sp.offset], &sp));
-        } else if (kind != 0xFF) {
-            /* Nothing says how long the rest of this name is. */
-            x->rq->problems |= NEWMAIL_RQ_PROBLEM_PROPERTY_NAME;
-            add_field(x->rq, NEWMAIL_RQ_PROPERTY_NAMES, NEWMAIL_RQK_PROPERTY_NAMES,
-                      newmail_span(start, x->c.pos - start), i);
-            return NEWMAIL_RQ_UNREADABLE;
-        }
-    }
-    add_field(x->rq, NEWMAIL_RQ_PROPERTY_NAMES, NEWMAIL_RQK_PROPERTY_NAMES,
-              newmail_span(start, x->c.pos - start), names);
+    NEED(newmail_cursor_take(&x->c, 1, value_of(x->rq, NEWMAIL_RQ_MESSAGE_READ_STATES_SIZE), &sp));
+    if (!tile(x->c.buf, sp, NEWMAIL_RQK_MESSAGE_READ_STATES, UINT64_MAX, &n, &x->rq->problems))
+        x->rq->problems |= NEWMAIL_RQ_PROBLEM_SIZE;
+    add_field(x->rq, NEWMAIL_RQ_MESSAGE_READ_STATES, NEWMAIL_RQK_MESSAGE_READ_STATES, sp, n);
     return NEWMAIL_RQ_READ;
 }
 
@@ -757,13 +875,8 @@ tail_midset_deleted(read_ctx_t *x)
 static newmail_rq_status_t
 tail_property_values(read_ctx_t *x)
 {
-    uint64_t count = x->rq->field[x->rq->nfields - 1].value;
-    size_t start = x->c.pos;
-    newmail_rq_status_t st = take_tagged_values(x, &x->c, count);
-
-    add_field(x->rq, NEWMAIL_RQ_PROPERTY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES,
-              newmail_span(start, x->c.pos - start), count);
-    return st;
+    return take_list(x, NEWMAIL_RQ_PROPERTY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES,
+                     x->rq->field[x->rq->nfields - 1].value);
 }
 
 /* RopSynchronizationImportHierarchyChange (2.2.13.4.1): HierarchyValues,
@@ -771,12 +884,9 @@ tail_property_values(read_ctx_t *x)
 static newmail_rq_status_t
 tail_import_hierarchy_change(read_ctx_t *x)
 {
-    uint64_t count = value_of(x->rq, NEWMAIL_RQ_HIERARCHY_VALUE_COUNT);
-    size_t start = x->c.pos;
-    newmail_rq_status_t st = take_tagged_values(x, &x->c, count);
+    newmail_rq_status_t st = take_list(x, NEWMAIL_RQ_HIERARCHY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES,
+                                       value_of(x->rq, NEWMAIL_RQ_HIERARCHY_VALUE_COUNT));
 
-    add_field(x->rq, NEWMAIL_RQ_HIERARCHY_VALUES, NEWMAIL_RQK_PROPERTY_VALUES,
-              newmail_span(start, x->c.pos - start), count);
     if (st != NEWMAIL_RQ_READ)
         return st;
     NEED(take_int(x, NEWMAIL_RQ_PROPERTY_VALUE_COUNT, NEWMAIL_RQK_U16, 2, NULL));
@@ -785,34 +895,19 @@ tail_import_hierarchy_change(read_ctx_t *x)
 
 /* RopModifyPermissions (2.2.10.6.1; MS-OXCPERM 2.2.2 PermissionData) and
  * RopModifyRules (2.2.11.1.1; MS-OXORULE 2.2.1.3 RuleData): ModifyCount /
- * RulesCount entries of a flags byte, PropertyValueCount (u16) and that many
- * TaggedPropertyValues. Reported as one span and the entry count.
- * RuleData's values are read with ROP buffer widths (16-bit PtypBinary
- * counts, MS-OXCDATA 2.11.1.1); MAPI Inspector reads them with the 32-bit
- * counts of extended rules (MS-OXORULE 2.2.4) since its January 2026
- * refactoring, 16 bits before it. */
+ * RulesCount entries, reported as one span and the entry count. RuleData's
+ * values are read with ROP buffer widths (16-bit PtypBinary counts,
+ * MS-OXCDATA 2.11.1.1); MAPI Inspector reads them with the 32-bit counts of
+ * extended rules (MS-OXORULE 2.2.4) since its January 2026 refactoring, 16
+ * bits before it. */
 static newmail_rq_status_t
 tail_flagged_value_lists(read_ctx_t *x)
 {
-    uint64_t entries = x->rq->field[x->rq->nfields - 1].value;
-    unsigned name = x->rq->rop_id == 0x40 ? NEWMAIL_RQ_PERMISSIONS_DATA : NEWMAIL_RQ_RULES_DATA;
-    newmail_rq_kind_t kind =
-        x->rq->rop_id == 0x40 ? NEWMAIL_RQK_PERMISSIONS_DATA : NEWMAIL_RQK_RULES_DATA;
-    size_t start = x->c.pos;
-    newmail_rq_status_t st = NEWMAIL_RQ_READ;
-    newmail_span_t sp;
-    uint64_t i;
+    bool perms = x->rq->rop_id == 0x40;
 
-    /* Each entry takes at least 3 bytes: bounded by the bytes. */
-    for (i = 0; i < entries && st == NEWMAIL_RQ_READ; i++) {
-        if (!newmail_cursor_take(&x->c, 1, 3, &sp)) {
-            st = NEWMAIL_RQ_TRUNCATED;
-            break;
-        }
-        st = take_tagged_values(x, &x->c, newmail_le16(x->c.buf + sp.offset + 1));
-    }
-    add_field(x->rq, name, kind, newmail_span(start, x->c.pos - start), entries);
-    return st;
+    return take_list(x, perms ? NEWMAIL_RQ_PERMISSIONS_DATA : NEWMAIL_RQ_RULES_DATA,
+                     perms ? NEWMAIL_RQK_PERMISSIONS_DATA : NEWMAIL_RQK_RULES_DATA,
+                     x->rq->field[x->rq->nfields - 1].value);
 }
 
 /* RopSortTable (2.2.5.2.1): the SortOrderSet is sized by its count; the
@@ -962,7 +1057,7 @@ static const layout_t layouts[256] = {
     [0x7B] = FLAT(l_in_only),                             /* RopGetStoreState */
     [0x7E] = FLAT(l_synchronization_open_collector),
     [0x7F] = FLAT(l_get_local_replica_ids),
-    [0x80] = FLAT(l_import_read_state_changes),
+    [0x80] = TAIL(l_import_read_state_changes, tail_read_state_changes),
     [0x81] = FLAT(l_in_only), /* RopResetTable */
     [0x82] = FLAT(l_in_out),  /* RopSynchronizationGetTransferState */
     [0x86] = FLAT(l_tell_version),

@@ -17,8 +17,9 @@
  * ---- Readings chosen where the sources differ ----------------------------
  * Sources compared: MS-OXCROPS 2.2 (the reference), MAPI Inspector for
  * Fiddler (OfficeDev/Office-Inspectors-for-Fiddler, MAPIInspector/Source/
- * Parsers/<spec>/rops/Rop...Request.cs, read for comparison only) and stock
- * Wireshark's packet-mapi.c/packet-ms-oxcrops (via /work/shared/PROTOCOL.md).
+ * Parsers/<spec>/rops/Rop...Request.cs, read for comparison only; every
+ * layout here has its field order and widths) and stock Wireshark 4.4/4.6's
+ * "mapi" dissector (its request fields as `tshark -G fields` lists them).
  *
  *  - RopRegisterNotification (0x29): MS-OXCROPS 2.2.14.1.1 gives
  *    NotificationTypes as 1 byte, then Reserved 1 byte (MUST be 0), then
@@ -342,6 +343,8 @@ typedef enum {
                                         PropertyValueCount u16, TaggedPropertyValues) */
     NEWMAIL_RQK_RULES_DATA,          /* value x RuleData (RuleDataFlags u8,
                                         PropertyValueCount u16, TaggedPropertyValues) */
+    NEWMAIL_RQK_MESSAGE_READ_STATES, /* value x MessageReadState (MessageIdSize u16,
+                                        MessageId, MarkAsRead u8) */
     NEWMAIL_RQK_COUNT
 } newmail_rq_kind_t;
 
@@ -412,6 +415,16 @@ newmail_rq_tag(const uint8_t *buf, const newmail_rq_field_t *f, size_t i)
 {
     return newmail_le32(buf + f->span.offset + 4 * i);
 }
+
+/* Steps through the elements of a list field (NEWMAIL_RQK_TAGS and the
+ * kinds after it): start with *pos = f->span.offset; each call gives the
+ * next element's span and moves *pos past it. False at the end of the field,
+ * or when the next element does not lie wholly inside it (then *pos stays).
+ * Each element of PROPERTY_VALUES is a TaggedPropertyValue
+ * (newmail_tagged_value_read() reads it), of PERMISSIONS_DATA and RULES_DATA
+ * a flags byte, a u16 count and TaggedPropertyValues. */
+bool newmail_rq_list_next(const uint8_t *buf, const newmail_rq_field_t *f, size_t *pos,
+                          newmail_span_t *elem);
 
 /* Element i (< f->value) of a NEWMAIL_RQK_IDS field (MessageIds, FolderIds). */
 static inline uint64_t

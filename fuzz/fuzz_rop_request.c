@@ -15,8 +15,9 @@
  * request and field span inside the input, requests back to back from the
  * start of RopsList, each taking at least one byte, fields in order inside
  * their request, integer values equal to the bytes they come from, list
- * lengths equal to count times element size, strings ending at their
- * terminator, the handle indexes in the record equal to their fields, a walk
+ * lengths equal to count times element size, variable lists stepped
+ * through element by element to their count and end, strings ending at
+ * their terminator, the handle indexes in the record equal to their fields, a walk
  * that ends with a status that matches how it ended, and determinism.
  */
 #include <stdlib.h>
@@ -149,6 +150,25 @@ check_request(const uint8_t *buf, size_t size, size_t start, size_t end,
             REQUIRE(rq->logon_id == f->value);
     }
     REQUIRE(saw_in == rq->has_input && saw_out == rq->has_output && saw_dest == rq->has_dest);
+    /* newmail_rq_list_next() stays inside each list field, each step at
+     * least one byte; in a request read whole (and no size disagreeing) it
+     * gives exactly the field's count of elements and ends with the field. */
+    for (unsigned i = 0; i < rq->nfields; i++) {
+        const newmail_rq_field_t *f = &rq->field[i];
+        size_t pos = f->span.offset, fend = f->span.offset + f->span.length;
+        newmail_span_t elem;
+        uint64_t n = 0;
+
+        if (f->kind < NEWMAIL_RQK_TAGS || f->kind == NEWMAIL_RQK_RESTRICTION)
+            continue;
+        while (newmail_rq_list_next(buf, f, &pos, &elem)) {
+            REQUIRE(elem.length > 0 && elem.offset >= f->span.offset);
+            REQUIRE(elem.offset + elem.length == pos && pos <= fend);
+            n++;
+        }
+        if (rq->status == NEWMAIL_RQ_READ && !(rq->problems & NEWMAIL_RQ_PROBLEM_SIZE))
+            REQUIRE(n == f->value && pos == fend);
+    }
     /* A request read whole ends with its last field (or that field's
      * string terminator). */
     if (rq->status == NEWMAIL_RQ_READ)

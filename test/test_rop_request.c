@@ -282,7 +282,6 @@ static const flat_case_t flat_cases[] = {
     {0x7B, "InputHandleIndex:h"},
     {0x7E, "InputHandleIndex:h OutputHandleIndex:h IsContentsCollector:b"},
     {0x7F, "InputHandleIndex:h IdCount:d"},
-    {0x80, "InputHandleIndex:h MessageReadStatesSize:c MessageReadStates:B"},
     {0x81, "InputHandleIndex:h"},
     {0x82, "InputHandleIndex:h OutputHandleIndex:h"},
     {0x86, "InputHandleIndex:h Version:f"},
@@ -422,6 +421,36 @@ check_fields(const newmail_rop_request_t *rq, const expect_t *ex, unsigned n)
     }
 }
 
+/* newmail_rq_list_next() steps through each list field of a request read
+ * whole: as many elements as the field's value, filling its span exactly
+ * (unless the request says a size disagrees). */
+static unsigned lists_stepped;
+
+static void
+check_lists(const uint8_t *buf, const newmail_rop_request_t *rq)
+{
+    if (rq->status != NEWMAIL_RQ_READ || (rq->problems & NEWMAIL_RQ_PROBLEM_SIZE))
+        return;
+    for (unsigned i = 0; i < rq->nfields; i++) {
+        const newmail_rq_field_t *f = &rq->field[i];
+        size_t pos = f->span.offset, at = pos;
+        newmail_span_t elem;
+        uint64_t n = 0;
+
+        if (f->kind < NEWMAIL_RQK_TAGS || f->kind == NEWMAIL_RQK_RESTRICTION)
+            continue;
+        while (newmail_rq_list_next(buf, f, &pos, &elem)) {
+            CHECK_EQ(elem.offset, at);
+            CHECK(elem.length > 0);
+            at = elem.offset + elem.length;
+            n++;
+        }
+        CHECK_EQ(n, f->value);
+        CHECK_EQ(pos, f->span.offset + f->span.length);
+        lists_stepped++;
+    }
+}
+
 /* Every cut of the request is read without reading past it, reports
  * TRUNCATED (or stops for a reason of its own) and spans inside the cut. */
 static void
@@ -469,6 +498,7 @@ test_flat_layouts(void)
         CHECK_SPAN(rq.span, 0, w.len);
         CHECK_EQ(rq.problems, 0);
         check_fields(&rq, ex, n);
+        check_lists(copy, &rq);
         /* The handle indexes are also in the record. */
         for (unsigned i = 0; i < n; i++) {
             if (!strcmp(ex[i].name, "InputHandleIndex") || !strcmp(ex[i].name, "SourceHandleIndex"))
@@ -553,6 +583,8 @@ read_w(const writer_t *w, const newmail_rq_logons_t *logons, newmail_rop_request
 {
     uint8_t *copy = exact_copy(w->b, w->len);
     newmail_rq_status_t st = newmail_rop_request_read(copy, 0, w->len, logons, rq);
+
+    check_lists(copy, rq);
 
     seed(logons ? 0x03 : 0x01, w->b, w->len);
 
@@ -796,6 +828,23 @@ test_sized_lists(void)
     writer_t w = {0};
     newmail_rop_request_t rq;
     size_t at;
+
+    /* Two MessageReadStates: an 8-byte and a 22-byte MessageId. */
+    WHERE("RopSynchronizationImportReadStateChanges");
+    put8(&w, 0x80), put8(&w, 0), put8(&w, 0), put16(&w, 2 + 8 + 1 + 2 + 22 + 1);
+    at = put16(&w, 8), put_fill(&w, 0x10, 8), put8(&w, 1);
+    put16(&w, 22), put_fill(&w, 0x20, 22), put8(&w, 0);
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, w.len);
+    CHECK_SPAN(newmail_rop_request_find(&rq, NEWMAIL_RQ_MESSAGE_READ_STATES)->span, at, 36);
+    CHECK_EQ(value(&rq, NEWMAIL_RQ_MESSAGE_READ_STATES), 2);
+    CHECK_EQ(rq.problems, 0);
+    check_cuts(w.b, w.len, NULL);
+    w.b[3]--, w.len--; /* the second MarkAsRead outside the size */
+    CHECK_EQ(read_w(&w, NULL, &rq), NEWMAIL_RQ_READ);
+    CHECK_SPAN(rq.span, 0, w.len);
+    CHECK_EQ(rq.problems, NEWMAIL_RQ_PROBLEM_SIZE);
+    w.len = 0;
 
     WHERE("RopQueryNamedProperties, HasGuid");
     put8(&w, 0x5F), put8(&w, 0), put8(&w, 0), put8(&w, 0), put8(&w, 1);
@@ -1056,8 +1105,8 @@ test_unknown(void)
 static void
 test_coverage(void)
 {
-    static const uint8_t conditional[] = {0x0A, 0x0E, 0x11, 0x1C, 0x29, 0x2C, 0x35,
-                                          0x36, 0x4E, 0x56, 0x5F, 0x64, 0x79, 0x93};
+    static const uint8_t conditional[] = {0x0A, 0x0E, 0x11, 0x1C, 0x29, 0x2C, 0x35, 0x36,
+                                          0x4E, 0x56, 0x5F, 0x64, 0x79, 0x80, 0x93};
     unsigned named = 0, covered = 0;
 
     for (size_t k = 0; k < COUNT_OF(conditional); k++)
@@ -1073,7 +1122,8 @@ test_coverage(void)
         covered += flat_ids_tested[id] > 0;
     }
     where[0] = 0;
-    printf("request layouts tested: %u of %u RopIds with a request\n", covered, named);
+    printf("request layouts tested: %u of %u RopIds with a request; %u lists stepped through\n",
+           covered, named, lists_stepped);
 }
 
 /* Exactly the requests with an OutputHandleIndex create an object. */
