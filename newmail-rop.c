@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "newmail-rop.h"
+#include "newmail-rop-response.h"
 
 /* ---- RPC_HEADER_EXT ----------------------------------------------------------- */
 
@@ -759,8 +760,8 @@ read_success(newmail_cursor_t *c, newmail_rop_response_t *r)
 }
 
 /* Reads the response at c->pos; the cursor ends after what was read. */
-static newmail_rop_status_t
-read_response(newmail_cursor_t *c, newmail_rop_response_t *r)
+newmail_rop_status_t
+newmail_rop_response_read_legacy(newmail_cursor_t *c, newmail_rop_response_t *r)
 {
     const rop_info_t *info;
 
@@ -846,15 +847,27 @@ newmail_rop_walk_init(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len)
         walk->status = NEWMAIL_ROPS_RUNNING;
 }
 
+void
+newmail_rop_walk_init_ctx(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len,
+                          const newmail_rop_context_t *ctx)
+{
+    newmail_rop_walk_init(walk, buf, len);
+    walk->ctx = ctx;
+}
+
 bool
 newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out)
 {
     newmail_cursor_t c = newmail_cursor(walk->buf, walk->pos, walk->rops_end);
 
     memset(out, 0, sizeof(*out));
+    out->request_index = NEWMAIL_ROP_NO_REQUEST;
     if (walk->status != NEWMAIL_ROPS_RUNNING)
         return false;
-    out->status = read_response(&c, out);
+    if (walk->ctx != NULL)
+        out->status = newmail_rop_response_next_ctx(walk, &c, out);
+    else
+        out->status = newmail_rop_response_read_legacy(&c, out);
     out->span = newmail_span(walk->pos, c.pos - walk->pos);
     walk->pos = c.pos;
     walk->count++;
@@ -870,6 +883,12 @@ newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out)
         break;
     case NEWMAIL_ROP_TRUNCATED:
         walk->status = NEWMAIL_ROPS_TRUNCATED;
+        break;
+    case NEWMAIL_ROP_NEEDS_REQUEST:
+        walk->status = NEWMAIL_ROPS_NEEDS_REQUEST;
+        break;
+    case NEWMAIL_ROP_NEEDS_COLUMNS:
+        walk->status = NEWMAIL_ROPS_NEEDS_COLUMNS;
         break;
     }
     return true;

@@ -5,6 +5,12 @@
  * carry: the RPC_HEADER_EXT block chain, the decoding of one block's payload
  * (XorMagic, then LZ77), and a walk over the ROP responses of a decoded ROP
  * output buffer that sizes what it can and stops at the first ROP it cannot.
+ * Started with newmail_rop_walk_init() it sizes the NEWMAIL_ROP_SIZABLE_IDS
+ * below; started with newmail_rop_walk_init_ctx() and a context (the request
+ * list of the call, the session's table columns: newmail-rop-response.h) it
+ * reads every response of MS-OXCROPS 2.2 field by field into .rs[], and stops
+ * only where a layout needs what the capture lacks, saying what
+ * (NEWMAIL_ROP_NEEDS_REQUEST, NEWMAIL_ROP_NEEDS_COLUMNS).
  *
  * Specifications:
  *   MS-OXCRPC 2.2.2.1      RPC_HEADER_EXT (Version, Flags, Size, SizeActual)
@@ -66,9 +72,9 @@ enum {
     NEWMAIL_RPCX_NOT_SMALLER = 1u << 3,      /* Compressed, and Size >= SizeActual */
     NEWMAIL_RPCX_UNKNOWN_FLAGS = 1u << 4,    /* Flags bits other than 0x0007 */
     NEWMAIL_RPCX_BAD_VERSION = 1u << 5,      /* Version is not 0x0000 */
-    NEWMAIL_RPCX_NO_LAST = 1u << 6,  /* the buffer ends after this block, which lacks Last */
-    NEWMAIL_RPCX_TRAILING = 1u << 7, /* bytes follow this block although it has Last */
-    NEWMAIL_RPCX_OVERSIZE = 1u << 8, /* SizeActual exceeds 32 KB */
+    NEWMAIL_RPCX_NO_LAST = 1u << 6,     /* the buffer ends after this block, which lacks Last */
+    NEWMAIL_RPCX_TRAILING = 1u << 7,    /* bytes follow this block although it has Last */
+    NEWMAIL_RPCX_OVERSIZE = 1u << 8,    /* SizeActual exceeds 32 KB */
     NEWMAIL_RPCX_OVER_BUDGET = 1u << 9, /* SizeActual would take the buffer's decoded bytes
                                            past its budget: not decoded, the walk ends here */
 };
@@ -134,7 +140,7 @@ enum {
     NEWMAIL_DECODE_BAD_LENGTH = 1u << 3,      /* a 16- or 32-bit length below 22 (MS-XCA 2.4.4) */
     NEWMAIL_DECODE_SHORT = 1u << 4,           /* fewer than SizeActual bytes came out */
     NEWMAIL_DECODE_PAYLOAD_CUT = 1u << 5,     /* the block's Size bytes are not all in the buffer */
-    NEWMAIL_DECODE_NO_HEADER = 1u << 6, /* the block has no complete header: nothing decoded */
+    NEWMAIL_DECODE_NO_HEADER = 1u << 6,   /* the block has no complete header: nothing decoded */
     NEWMAIL_DECODE_OVER_BUDGET = 1u << 7, /* the walk refused the block (NEWMAIL_RPCX_OVER_BUDGET):
                                              nothing decoded */
 };
@@ -211,7 +217,8 @@ unsigned newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_bu
 #define NEWMAIL_ROP_LOGON 0xFE
 #define NEWMAIL_ROP_BUFFER_TOO_SMALL 0xFF
 
-/* The ROP responses the walk sizes in full, success or failure. A generator
+/* The ROP responses the walk without a context sizes in full, success or
+ * failure (the walk with a context reads them all). A generator
  * that wants its RopNotify decoded puts only these before it:
  *   0x02 RopOpenFolder           RopId, OutputHandleIndex, ReturnValue; on success
  *                                HasRules, IsGhosted, and when IsGhosted is nonzero
@@ -251,11 +258,20 @@ const char *newmail_rop_name(uint8_t rop_id);
 /* ---- one ROP response ---------------------------------------------------------- */
 
 typedef enum {
-    NEWMAIL_ROP_SIZED,     /* span is the whole response; the walk continues after it */
-    NEWMAIL_ROP_UNSIZED,   /* the reader cannot size it: fields_read says what was read
-                              (RopId, and the 6-byte prefix when the id has one); walk ends */
-    NEWMAIL_ROP_TRUNCATED, /* RopsList ends inside it; fields read before that are valid;
-                              walk ends */
+    NEWMAIL_ROP_SIZED, /* span is the whole response; the walk continues after it */
+    /* With a context only (newmail_rop_walk_init_ctx): */
+    NEWMAIL_ROP_NEEDS_REQUEST, /* the layout depends on the request of this response, which
+                                  the capture lacks (no request list, the request list
+                                  ended first, or the request was not read far enough):
+                                  the RopId and prefix were read; walk ends */
+    NEWMAIL_ROP_NEEDS_COLUMNS, /* a row set (RopQueryRows, RopFindRow, RopExpandRow) whose
+                                  table's columns are not known (its RopSetColumns is not in
+                                  the capture, or the table was made in this call with no
+                                  RopSetColumns before): prefix and counts read; walk ends */
+    NEWMAIL_ROP_UNSIZED,       /* the reader cannot size it: fields_read says what was read
+                                  (RopId, and the 6-byte prefix when the id has one); walk ends */
+    NEWMAIL_ROP_TRUNCATED,     /* RopsList ends inside it; fields read before that are valid;
+                                  walk ends */
 } newmail_rop_status_t;
 
 /* Every field of the responses the walk reads. Integer fields have their
@@ -375,7 +391,159 @@ enum {
     NEWMAIL_ROP_PROBLEM_TABLE_EVENT = 1u << 4,  /* TableEventType not 1, 3, 4, 5 or 7 */
     NEWMAIL_ROP_PROBLEM_UNICODE_FLAG = 1u << 5, /* UnicodeFlag neither 0 nor 1 */
     NEWMAIL_ROP_PROBLEM_UNTERMINATED = 1u << 6, /* a string runs to the end of RopsList */
+    /* With a context only: */
+    NEWMAIL_ROP_PROBLEM_REQUEST_MISMATCH = 1u << 7, /* the RopId is not that of the next
+                                                       request that has a response: stop */
+    NEWMAIL_ROP_PROBLEM_NO_REQUEST = 1u << 8,       /* a response after the last request of a
+                                                       complete request list: stop */
+    NEWMAIL_ROP_PROBLEM_HANDLE_INDEX = 1u << 9,     /* the handle index differs from the
+                                                       request's (read on) */
+    NEWMAIL_ROP_PROBLEM_PROPERTY = 1u << 10,        /* a property value, row, restriction or
+                                                       name the property reader flags (read on)
+                                                       or cannot size (UNSIZED) */
+    NEWMAIL_ROP_PROBLEM_VALUE = 1u << 11,           /* an enumeration outside its values that
+                                                       decides the layout (TypedString
+                                                       StringType, PropertyName Kind): UNSIZED */
+    NEWMAIL_ROP_PROBLEM_SIZE = 1u << 12,            /* a byte count that its contents do not fill
+                                                       exactly (TableRowDataSize,
+                                                       RestrictionDataSize, AddressTypeSize) */
+    NEWMAIL_ROP_PROBLEM_LOGON_FLAGS = 1u << 13,     /* RopLogon's LogonFlags Private bit differs
+                                                       from the request's */
 };
+
+/* ---- every field of a response, in wire order (with a context) ------------------- */
+
+/* X(enum suffix, MS-OXCROPS field name). */
+/* clang-format off */
+#define NEWMAIL_RS_NAMES(X)                                                                         \
+    X(ROP_ID, "RopId") X(INPUT_HANDLE_INDEX, "InputHandleIndex")                                   \
+    X(OUTPUT_HANDLE_INDEX, "OutputHandleIndex") X(RESPONSE_HANDLE_INDEX, "ResponseHandleIndex")    \
+    X(SOURCE_HANDLE_INDEX, "SourceHandleIndex") X(RETURN_VALUE, "ReturnValue")                     \
+    X(DEST_HANDLE_INDEX, "DestHandleIndex") X(LOGON_FLAGS, "LogonFlags")                           \
+    X(FOLDER_IDS, "FolderIds") X(RESPONSE_FLAGS, "ResponseFlags") X(MAILBOX_GUID, "MailboxGuid")   \
+    X(REPL_ID, "ReplId") X(REPL_GUID, "ReplGuid") X(LOGON_TIME, "LogonTime")                       \
+    X(GWART_TIME, "GwartTime") X(STORE_STATE, "StoreState") X(PER_USER_GUID, "PerUserGuid")        \
+    X(SERVER_NAME_SIZE, "ServerNameSize") X(SERVER_NAME, "ServerName")                             \
+    X(HAS_RULES, "HasRules") X(IS_GHOSTED, "IsGhosted") X(SERVER_COUNT, "ServerCount")             \
+    X(CHEAP_SERVER_COUNT, "CheapServerCount") X(SERVERS, "Servers")                                \
+    X(HAS_NAMED_PROPERTIES, "HasNamedProperties") X(SUBJECT_PREFIX, "SubjectPrefix")               \
+    X(NORMALIZED_SUBJECT, "NormalizedSubject") X(RECIPIENT_COUNT, "RecipientCount")                \
+    X(COLUMN_COUNT, "ColumnCount") X(RECIPIENT_COLUMNS, "RecipientColumns")                        \
+    X(ROW_COUNT, "RowCount") X(RECIPIENT_ROWS, "RecipientRows")                                    \
+    X(READ_STATUS_CHANGED, "ReadStatusChanged") X(LOGON_ID, "LogonId")                             \
+    X(CLIENT_DATA, "ClientData") X(HAS_MESSAGE_ID, "HasMessageId") X(MESSAGE_ID, "MessageId")      \
+    X(MESSAGE_STATUS_FLAGS, "MessageStatusFlags") X(ATTACHMENT_ID, "AttachmentID")                 \
+    X(RESERVED, "Reserved") X(PROPERTY_VALUE_COUNT, "PropertyValueCount")                          \
+    X(PROPERTY_VALUES, "PropertyValues") X(PROPERTY_TAG_COUNT, "PropertyTagCount")                 \
+    X(PROPERTY_TAGS, "PropertyTags") X(ROW_DATA, "RowData")                                        \
+    X(PROPERTY_PROBLEM_COUNT, "PropertyProblemCount") X(PROPERTY_PROBLEMS, "PropertyProblems")     \
+    X(ID_COUNT, "IdCount") X(PROPERTY_IDS, "PropertyIds") X(PROPERTY_NAMES, "PropertyNames")       \
+    X(PROPERTY_ID_COUNT, "PropertyIdCount") X(PROPERTY_NAME_COUNT, "PropertyNameCount")            \
+    X(STREAM_SIZE, "StreamSize") X(DATA_SIZE, "DataSize") X(DATA, "Data")                          \
+    X(WRITTEN_SIZE, "WrittenSize") X(NEW_POSITION, "NewPosition")                                  \
+    X(READ_BYTE_COUNT, "ReadByteCount") X(WRITTEN_BYTE_COUNT, "WrittenByteCount")                  \
+    X(TABLE_STATUS, "TableStatus") X(ORIGIN, "Origin") X(NUMERATOR, "Numerator")                   \
+    X(DENOMINATOR, "Denominator") X(HAS_SOUGHT_LESS, "HasSoughtLess")                              \
+    X(ROWS_SOUGHT, "RowsSought") X(ROW_NO_LONGER_VISIBLE, "RowNoLongerVisible")                    \
+    X(BOOKMARK_SIZE, "BookmarkSize") X(BOOKMARK, "Bookmark") X(HAS_ROW_DATA, "HasRowData")         \
+    X(EXPANDED_ROW_COUNT, "ExpandedRowCount") X(COLLAPSED_ROW_COUNT, "CollapsedRowCount")          \
+    X(COLLAPSE_STATE_SIZE, "CollapseStateSize") X(COLLAPSE_STATE, "CollapseState")                 \
+    X(FOLDER_ID, "FolderId") X(IS_EXISTING_FOLDER, "IsExistingFolder")                             \
+    X(PARTIAL_COMPLETION, "PartialCompletion") X(RESTRICTION_DATA_SIZE, "RestrictionDataSize")     \
+    X(RESTRICTION_DATA, "RestrictionData") X(FOLDER_ID_COUNT, "FolderIdCount")                     \
+    X(SEARCH_FLAGS, "SearchFlags") X(ATTACHMENT_ID_COUNT, "AttachmentIdCount")                     \
+    X(ATTACHMENT_ID_ARRAY, "AttachmentIdArray") X(ADDRESS_TYPE_COUNT, "AddressTypeCount")          \
+    X(ADDRESS_TYPE_SIZE, "AddressTypeSize") X(ADDRESS_TYPES, "AddressTypes")                       \
+    X(NO_PROPERTIES_RETURNED, "NoPropertiesReturned") X(OPTIONS_INFO_SIZE, "OptionsInfoSize")      \
+    X(OPTIONS_INFO, "OptionsInfo") X(HELP_FILE_SIZE, "HelpFileSize") X(HELP_FILE, "HelpFile")      \
+    X(HELP_FILE_NAME, "HelpFileName") X(TRANSFER_STATUS, "TransferStatus")                         \
+    X(IN_PROGRESS_COUNT, "InProgressCount") X(TOTAL_STEP_COUNT, "TotalStepCount")                  \
+    X(BUFFER_USED_SIZE, "BufferUsedSize") X(TRANSFER_BUFFER_SIZE, "TransferBufferSize")            \
+    X(TRANSFER_BUFFER, "TransferBuffer") X(BACKOFF_TIME, "BackoffTime")                            \
+    X(GLOBAL_COUNT, "GlobalCount") X(OWNING_SERVERS_COUNT, "OwningServersCount")                   \
+    X(CHEAP_SERVERS_COUNT, "CheapServersCount") X(OWNING_SERVERS, "OwningServers")                 \
+    X(SERVERS_COUNT, "ServersCount") X(LONG_TERM_ID, "LongTermId") X(OBJECT_ID, "ObjectId")        \
+    X(LONG_TERM_ID_COUNT, "LongTermIdCount") X(LONG_TERM_IDS, "LongTermIds")                       \
+    X(DATABASE_GUID, "DatabaseGuid") X(HAS_FINISHED, "HasFinished")                                \
+    X(EXPLICIT_MESSAGE_CLASS, "ExplicitMessageClass") X(ROWS, "Rows")                              \
+    X(COMPLETED_TASK_COUNT, "CompletedTaskCount") X(TOTAL_TASK_COUNT, "TotalTaskCount")            \
+    X(SESSION_INDEX, "SessionIndex") X(SIZE_NEEDED, "SizeNeeded")                                  \
+    X(REQUEST_BUFFERS, "RequestBuffers") X(DURATION, "Duration")                                   \
+    X(BACKOFF_ROP_COUNT, "BackoffRopCount") X(BACKOFF_ROP_DATA, "BackoffRopData")                  \
+    X(ADDITIONAL_DATA_SIZE, "AdditionalDataSize") X(ADDITIONAL_DATA, "AdditionalData")             \
+    X(NOTIFICATION_DATA, "NotificationData")
+/* clang-format on */
+
+typedef enum {
+#define NEWMAIL_RS_ENUM(sym, str) NEWMAIL_RS_##sym,
+    NEWMAIL_RS_NAMES(NEWMAIL_RS_ENUM)
+#undef NEWMAIL_RS_ENUM
+        NEWMAIL_RS_NAME_COUNT
+} newmail_rs_name_t;
+
+/* "ReturnValue" for NEWMAIL_RS_RETURN_VALUE; NULL out of range. */
+const char *newmail_rs_field_name(unsigned name);
+
+/* How a response field's bytes are laid out; value is the integer for the
+ * integer kinds, the element count for lists and rows, the characters for
+ * strings, the byte length for byte arrays. */
+typedef enum {
+    NEWMAIL_RSK_U8,
+    NEWMAIL_RSK_U16,
+    NEWMAIL_RSK_U32,
+    NEWMAIL_RSK_I32,               /* RowsSought: signed (value holds its 32 bits) */
+    NEWMAIL_RSK_U64,               /* FolderId, MessageId, times (MS-OXCDATA 2.2.1) */
+    NEWMAIL_RSK_HANDLE_INDEX,      /* u8 */
+    NEWMAIL_RSK_GUID,              /* 16 bytes */
+    NEWMAIL_RSK_BYTES,             /* value = length */
+    NEWMAIL_RSK_STRING8,           /* null-terminated 8-bit; span without the terminator */
+    NEWMAIL_RSK_STRINGS8,          /* value x null-terminated 8-bit strings, one span */
+    NEWMAIL_RSK_TYPED_STRING,      /* MS-OXCROPS 2.2.6.1.2.1 TypedString: StringType u8, then
+                                      nothing (0, 1), String8 (2), reduced Unicode as 8-bit (3)
+                                      or UTF-16LE (4), null-terminated; value = StringType */
+    NEWMAIL_RSK_LOGON_TIME,        /* 8 bytes: Seconds, Minutes, Hour, DayOfWeek, Day, Month
+                                      (u8 each), Year (u16) */
+    NEWMAIL_RSK_LONG_TERM_ID,      /* 24 bytes */
+    NEWMAIL_RSK_TAGS,              /* value x u32 PropertyTag */
+    NEWMAIL_RSK_IDS,               /* value x u64 */
+    NEWMAIL_RSK_U16S,              /* value x u16 (PropertyIds) */
+    NEWMAIL_RSK_U32S,              /* value x u32 (AttachmentIdArray) */
+    NEWMAIL_RSK_LONG_TERM_IDS,     /* value x 24 bytes */
+    NEWMAIL_RSK_TAGGED_VALUES,     /* value x TaggedPropertyValue (MS-OXCDATA 2.11.4) */
+    NEWMAIL_RSK_PROPERTY_PROBLEMS, /* value x PropertyProblem (10 bytes, MS-OXCDATA 2.7) */
+    NEWMAIL_RSK_PROPERTY_NAMES,    /* value x PropertyName (MS-OXCDATA 2.6.1) */
+    NEWMAIL_RSK_PROPERTY_ROW,      /* one PropertyRow in response.columns; value = columns */
+    NEWMAIL_RSK_PROPERTY_ROWS,     /* value x PropertyRow in response.columns */
+    NEWMAIL_RSK_RECIPIENT_ROWS,    /* value x OpenRecipientRow / ReadRecipientRow, each sized by
+                                      its RecipientRowSize */
+    NEWMAIL_RSK_RESTRICTION,       /* RestrictionDataSize bytes holding a restriction */
+    NEWMAIL_RSK_NOTIFICATION,      /* RopNotify from NotificationHandle: see .notify */
+    NEWMAIL_RSK_COUNT
+} newmail_rs_kind_t;
+
+typedef struct {
+    uint16_t name; /* newmail_rs_name_t */
+    uint8_t kind;  /* newmail_rs_kind_t */
+    newmail_span_t span;
+    uint64_t value;
+} newmail_rs_field_t;
+
+/* More than any response has (RopLogon for a private mailbox: 12). */
+#define NEWMAIL_RS_MAX_FIELDS 16
+
+/* The columns a row of a response is laid out in: from the caller (tags,
+ * host order) or from the request buffer (le: 4-byte little-endian tags). */
+typedef struct {
+    const uint32_t *tags;
+    const uint8_t *le;
+    size_t count;
+} newmail_rop_columns_t;
+
+static inline uint32_t
+newmail_rop_column_tag(const newmail_rop_columns_t *cols, size_t i)
+{
+    return cols->tags ? cols->tags[i] : newmail_le32(cols->le + 4 * i);
+}
 
 typedef struct {
     uint8_t rop_id;
@@ -388,16 +556,33 @@ typedef struct {
     uint32_t value[NEWMAIL_RF_COUNT]; /* integer fields (ids, indexes, counts, sizes) */
     newmail_notify_t notify;          /* RopNotify only */
     unsigned problems;                /* NEWMAIL_ROP_PROBLEM_* */
+    /* With a context only (newmail_rop_walk_init_ctx); nfields is 0 otherwise. */
+    unsigned nfields;
+    newmail_rs_field_t rs[NEWMAIL_RS_MAX_FIELDS]; /* every field read, in wire order */
+    size_t request_index; /* the request this answers, index into the context's list;
+                             NEWMAIL_ROP_NO_REQUEST for none (RopNotify, RopPending,
+                             RopBackoff, RopBufferTooSmall, or no list) */
+    bool has_columns;     /* columns says how RowData / TableRowData is laid out */
+    newmail_rop_columns_t columns;
+    bool row_data_read; /* RopNotify TableModified: TableRowData read in columns;
+                           false with a TableRowData: its table's columns are unknown
+                           (sized by TableRowDataSize, left unread) */
 } newmail_rop_response_t;
+
+#define NEWMAIL_ROP_NO_REQUEST ((size_t)-1)
 
 /* ---- the walk over a ROP output buffer ------------------------------------------- */
 
 typedef enum {
-    NEWMAIL_ROPS_RUNNING,   /* newmail_rop_next_response() has more to give */
-    NEWMAIL_ROPS_COMPLETE,  /* every response sized, RopsList used up exactly */
-    NEWMAIL_ROPS_UNSIZED,   /* stopped at a response it cannot size */
-    NEWMAIL_ROPS_TRUNCATED, /* a response runs past the end of RopsList */
+    NEWMAIL_ROPS_RUNNING,       /* newmail_rop_next_response() has more to give */
+    NEWMAIL_ROPS_COMPLETE,      /* every response sized, RopsList used up exactly */
+    NEWMAIL_ROPS_UNSIZED,       /* stopped at a response it cannot size */
+    NEWMAIL_ROPS_TRUNCATED,     /* a response runs past the end of RopsList */
+    NEWMAIL_ROPS_NEEDS_REQUEST, /* stopped at a response whose request is not known */
+    NEWMAIL_ROPS_NEEDS_COLUMNS, /* stopped at rows whose table's columns are not known */
 } newmail_rops_status_t;
+
+struct newmail_rop_context; /* newmail-rop-response.h */
 
 typedef struct {
     const uint8_t *buf;
@@ -407,11 +592,29 @@ typedef struct {
     size_t rops_end;             /* end of RopsList */
     unsigned count;              /* responses returned so far */
     newmail_rops_status_t status;
+    const struct newmail_rop_context *ctx; /* NULL: the walk of newmail_rop_walk_init */
+    size_t next_request;                   /* with ctx: the request the next response answers */
+    uint8_t made[32];        /* with ctx: bit i, handle index i got a new object in this
+                                call (an output handle index of a response) */
+    uint8_t set_columns[32]; /* bit i, a RopSetColumns response on index i in this call */
+    /* With a request list: what the requests before the current one did to
+     * each handle index, applied once each (so the work stays linear). */
+    size_t applied;                /* requests [0, applied) applied */
+    uint32_t columns_request[256]; /* index + 1 of the last RopSetColumns request on handle
+                                      index i, 0 for none since the object was made */
+    uint8_t request_made[32];      /* bit i, a request gave index i a new object */
 } newmail_rop_walk_t;
 
 /* Starts a walk over a decoded ROP output buffer buf[0, len). Spans in the
- * responses are offsets from buf. */
+ * responses are offsets from buf. This walk sizes the NEWMAIL_ROP_SIZABLE_IDS
+ * and 6-byte failures only, and stops with UNSIZED at anything else. */
 void newmail_rop_walk_init(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len);
+
+/* The same with the request of the call and the session's tables (see
+ * newmail-rop-response.h): every response of MS-OXCROPS 2.2 is read field by
+ * field. ctx must outlive the walk. */
+void newmail_rop_walk_init_ctx(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len,
+                               const struct newmail_rop_context *ctx);
 
 /* Reads the next response into *out; false when the walk is over
  * (walk->status tells how it ended). */

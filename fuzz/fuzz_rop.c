@@ -14,6 +14,15 @@
  *                against a second decoder written here from MS-XCA 2.4.4;
  *             2: a decoded ROP output buffer, walked directly;
  *             3: NotificationData, from NotificationHandle on.
+ *   bit 2 with mode 2: the walk with a context (newmail-rop-response.h):
+ *             u16 LE L, then L bytes of a decoded ROP input buffer read with
+ *             the request reader into the request list; a flags byte (bit 0:
+ *             pass the list, bit 1: the table callback knows columns, bit 2:
+ *             the notification callback does, bit 3: claim the list complete
+ *             even when the request walk stopped); a byte N (low 4 bits) and
+ *             N 4-byte column tags the callbacks give; the rest is the ROP
+ *             output buffer. Seeds: fuzz/seeds-rop/ctx-*.bin, written by
+ *             test_rop_response --write-seeds fuzz/seeds-rop.
  * Beyond the sanitizers it checks what the dissector relies on (spans inside
  * the input and in order, values equal to the bytes they come from, problem
  * bits that match the values, bounded output, determinism) and aborts when
@@ -22,6 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "newmail-props.h"
+#include "newmail-rop-request.h"
+#include "newmail-rop-response.h"
 #include "newmail-rop.h"
 
 #include "fuzz_invariants.h"
@@ -165,7 +177,7 @@ fuzz_lz77(const uint8_t *b, size_t size, bool xored)
 static bool
 is_sizable(uint8_t rop_id)
 {
-    static const uint8_t ids[] = { NEWMAIL_ROP_SIZABLE_IDS };
+    static const uint8_t ids[] = {NEWMAIL_ROP_SIZABLE_IDS};
 
     for (size_t i = 0; i < sizeof(ids); i++) {
         if (ids[i] == rop_id)
@@ -394,6 +406,252 @@ fuzz_notify(const uint8_t *b, size_t size)
     }
 }
 
+/* ---- the walk with a context ------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t tags[15];
+    size_t count;
+    bool table_known, notify_known;
+    unsigned calls;
+} fuzz_columns_t;
+
+static bool
+fuzz_table_columns(void *p, uint8_t index, const uint32_t **tags, size_t *count)
+{
+    fuzz_columns_t *fc = p;
+
+    (void)index;
+    fc->calls++;
+    *tags = fc->tags;
+    *count = fc->count;
+    return fc->table_known;
+}
+
+static bool
+fuzz_notify_columns(void *p, uint32_t handle, const uint32_t **tags, size_t *count)
+{
+    fuzz_columns_t *fc = p;
+
+    (void)handle;
+    fc->calls++;
+    *tags = fc->tags;
+    *count = fc->count;
+    return fc->notify_known;
+}
+
+static bool
+fixed_kind_size(unsigned kind, size_t *size)
+{
+    switch (kind) {
+    case NEWMAIL_RSK_U8:
+    case NEWMAIL_RSK_HANDLE_INDEX:
+        *size = 1;
+        return true;
+    case NEWMAIL_RSK_U16:
+        *size = 2;
+        return true;
+    case NEWMAIL_RSK_U32:
+    case NEWMAIL_RSK_I32:
+        *size = 4;
+        return true;
+    case NEWMAIL_RSK_U64:
+    case NEWMAIL_RSK_LOGON_TIME:
+        *size = 8;
+        return true;
+    case NEWMAIL_RSK_GUID:
+        *size = 16;
+        return true;
+    case NEWMAIL_RSK_LONG_TERM_ID:
+        *size = 24;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Walks out[0, size) with ctx; checks every response and field; returns a
+ * digest for the determinism check. */
+static size_t
+walk_rops_ctx(const uint8_t *b, size_t size, const newmail_rop_context_t *ctx)
+{
+    newmail_rop_walk_t walk;
+    newmail_rop_response_t r;
+    size_t expect = 2, digest = 0, last_request = 0;
+    bool ended = false, any_request = false;
+
+    newmail_rop_walk_init_ctx(&walk, b, size, ctx);
+    while (newmail_rop_next_response(&walk, &r)) {
+        size_t at;
+
+        REQUIRE(!ended);
+        REQUIRE(walk.count <= size);
+        REQUIRE(r.span.offset == expect && span_inside(r.span, size));
+        REQUIRE(r.span.offset + r.span.length <= walk.rops_end);
+        REQUIRE(r.nfields <= NEWMAIL_RS_MAX_FIELDS);
+        /* Fields in wire order, inside the response, values from their bytes. */
+        at = r.span.offset;
+        for (unsigned i = 0; i < r.nfields; i++) {
+            const newmail_rs_field_t *f = &r.rs[i];
+            size_t fixed;
+
+            REQUIRE(f->name < NEWMAIL_RS_NAME_COUNT && f->kind < NEWMAIL_RSK_COUNT);
+            REQUIRE(newmail_rs_field_name(f->name) != NULL);
+            REQUIRE(f->span.offset >= at);
+            REQUIRE(f->span.offset + f->span.length <= r.span.offset + r.span.length);
+            at = f->span.offset + f->span.length;
+            if (f->kind == NEWMAIL_RSK_U8 || f->kind == NEWMAIL_RSK_HANDLE_INDEX)
+                REQUIRE(f->value == b[f->span.offset]);
+            else if (f->kind == NEWMAIL_RSK_U16)
+                REQUIRE(f->value == le16(b + f->span.offset));
+            else if (f->kind == NEWMAIL_RSK_U32 || f->kind == NEWMAIL_RSK_I32)
+                REQUIRE(f->value == le32(b + f->span.offset));
+            else if (f->kind == NEWMAIL_RSK_U64)
+                REQUIRE(f->value ==
+                        (le32(b + f->span.offset) | (uint64_t)le32(b + f->span.offset + 4) << 32));
+            else if (f->kind == NEWMAIL_RSK_BYTES)
+                REQUIRE(f->value == f->span.length);
+            else if (f->kind == NEWMAIL_RSK_TAGS || f->kind == NEWMAIL_RSK_U32S)
+                REQUIRE(f->span.length == f->value * 4);
+            else if (f->kind == NEWMAIL_RSK_IDS)
+                REQUIRE(f->span.length == f->value * 8);
+            else if (f->kind == NEWMAIL_RSK_U16S)
+                REQUIRE(f->span.length == f->value * 2);
+            else if (f->kind == NEWMAIL_RSK_PROPERTY_PROBLEMS)
+                REQUIRE(f->span.length == f->value * 10);
+            else if (f->kind == NEWMAIL_RSK_LONG_TERM_IDS)
+                REQUIRE(f->span.length == f->value * 24);
+            else if (f->kind == NEWMAIL_RSK_STRING8)
+                REQUIRE(f->span.length == f->value && b[f->span.offset + f->span.length] == 0 &&
+                        memchr(b + f->span.offset, 0, f->span.length) == NULL);
+            if (fixed_kind_size(f->kind, &fixed))
+                REQUIRE(f->span.length == fixed);
+        }
+        if (r.nfields > 0) {
+            REQUIRE(r.rs[0].name == NEWMAIL_RS_ROP_ID && r.rs[0].span.offset == r.span.offset);
+            REQUIRE(r.rop_id == b[r.span.offset]);
+        }
+        if (r.status == NEWMAIL_ROP_SIZED && r.nfields > 0)
+            REQUIRE(at <= r.span.offset + r.span.length);
+        if (r.has_columns && r.columns.le != NULL) {
+            REQUIRE(ctx->request_buf != NULL);
+            REQUIRE(r.columns.le >= ctx->request_buf &&
+                    r.columns.le + 4 * r.columns.count <= ctx->request_buf + ctx->request_len);
+        }
+        if (r.row_data_read)
+            REQUIRE(r.rop_id == NEWMAIL_ROP_NOTIFY && r.has_columns);
+        /* Responses answer the requests in order. */
+        if (r.request_index != NEWMAIL_ROP_NO_REQUEST) {
+            REQUIRE(ctx->requests != NULL && r.request_index < ctx->request_count);
+            if (ctx->requests[r.request_index].rop_id != r.rop_id) {
+                /* Only RopProgress answering a WantAsynchronous request. */
+                const newmail_rq_field_t *f = newmail_rop_request_find(
+                    &ctx->requests[r.request_index], NEWMAIL_RQ_WANT_ASYNCHRONOUS);
+
+                REQUIRE(r.rop_id == 0x50 && f != NULL && f->value != 0);
+            }
+            REQUIRE(!any_request || r.request_index > last_request);
+            last_request = r.request_index;
+            any_request = true;
+        }
+        if (r.status == NEWMAIL_ROP_SIZED) {
+            REQUIRE(r.span.length >= 1);
+            REQUIRE(newmail_rop_name(r.rop_id) != NULL);
+            if (r.rop_id == NEWMAIL_ROP_BUFFER_TOO_SMALL)
+                REQUIRE(r.span.offset + r.span.length == walk.rops_end);
+        } else {
+            ended = true;
+        }
+        if (r.status == NEWMAIL_ROP_NEEDS_COLUMNS || r.status == NEWMAIL_ROP_NEEDS_REQUEST)
+            REQUIRE(r.span.length >= 1);
+        if (r.rop_id == NEWMAIL_ROP_NOTIFY && newmail_rop_has(&r, NEWMAIL_RF_ROP_ID))
+            check_notify(b, size, &r);
+        expect = r.span.offset + r.span.length;
+        digest = digest * 31 + r.span.length + r.status + r.nfields + r.problems;
+    }
+    REQUIRE(walk.status != NEWMAIL_ROPS_RUNNING);
+    if (walk.status == NEWMAIL_ROPS_COMPLETE)
+        REQUIRE(walk.pos == walk.rops_end);
+    return digest * 7 + walk.status;
+}
+
+/* The walk with a context and no request list sizes every response the
+ * walk without one sizes, identically: nothing that sized before regresses. */
+static void
+compare_walks(const uint8_t *b, size_t size)
+{
+    static const newmail_rop_context_t bare;
+    newmail_rop_walk_t old_walk, new_walk;
+    newmail_rop_response_t o, n;
+
+    newmail_rop_walk_init(&old_walk, b, size);
+    newmail_rop_walk_init_ctx(&new_walk, b, size, &bare);
+    while (newmail_rop_next_response(&old_walk, &o)) {
+        REQUIRE(newmail_rop_next_response(&new_walk, &n));
+        REQUIRE(n.span.offset == o.span.offset && n.rop_id == o.rop_id);
+        if (o.status != NEWMAIL_ROP_SIZED)
+            break;
+        REQUIRE(n.status == NEWMAIL_ROP_SIZED && n.span.length == o.span.length);
+        REQUIRE(n.failure == o.failure);
+        REQUIRE(memcmp(&n.notify, &o.notify, sizeof(o.notify)) == 0);
+    }
+}
+
+static void
+fuzz_ctx(const uint8_t *b, size_t size)
+{
+    static newmail_rop_request_t requests[64];
+    newmail_rop_request_walk_t rw;
+    newmail_rop_context_t ctx;
+    fuzz_columns_t fc;
+    size_t len, n = 0, ncols;
+    uint8_t flags, *in, *out;
+
+    if (size < 4)
+        return;
+    len = le16(b);
+    if (len > size - 4)
+        len = size - 4;
+    flags = b[2 + len];
+    ncols = b[3 + len] & 15;
+    b += 4 + len;
+    size -= 4 + len;
+    if (ncols * 4 > size)
+        ncols = size / 4;
+    memset(&fc, 0, sizeof(fc));
+    for (size_t i = 0; i < ncols; i++)
+        fc.tags[i] = le32(b + 4 * i);
+    fc.count = ncols;
+    fc.table_known = (flags & 2) != 0;
+    fc.notify_known = (flags & 4) != 0;
+    b += 4 * ncols;
+    size -= 4 * ncols;
+
+    /* Heap copies of exactly their lengths, so that ASan sees any overread. */
+    in = malloc(len ? len : 1);
+    out = malloc(size ? size : 1);
+    REQUIRE(in != NULL && out != NULL);
+    memcpy(in, b - 4 * ncols - 2 - len, len);
+    memcpy(out, b, size);
+
+    newmail_rop_request_walk_init(&rw, in, len);
+    while (n < 64 && newmail_rop_request_next(&rw, &requests[n]))
+        n++;
+    memset(&ctx, 0, sizeof(ctx));
+    if (flags & 1) {
+        ctx.request_buf = in;
+        ctx.request_len = len;
+        ctx.requests = requests;
+        ctx.request_count = n;
+        ctx.requests_complete = rw.status == NEWMAIL_RQW_COMPLETE || (flags & 8);
+    }
+    ctx.table_columns = fuzz_table_columns;
+    ctx.notify_columns = fuzz_notify_columns;
+    ctx.ctx = &fc;
+    REQUIRE(walk_rops_ctx(out, size, &ctx) == walk_rops_ctx(out, size, &ctx));
+    free(in);
+    free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -410,7 +668,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_lz77(data + 1, size - 1, (data[0] & 4) != 0);
         break;
     case 2:
-        REQUIRE(walk_rops(data + 1, size - 1) == walk_rops(data + 1, size - 1));
+        if (data[0] & 4)
+            fuzz_ctx(data + 1, size - 1);
+        else {
+            REQUIRE(walk_rops(data + 1, size - 1) == walk_rops(data + 1, size - 1));
+            compare_walks(data + 1, size - 1);
+        }
         break;
     default:
         fuzz_notify(data + 1, size - 1);
