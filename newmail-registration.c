@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-registration.c: UDP push-notification registrations and their
  * notifications (see newmail-registration.h).
@@ -16,8 +17,8 @@
 #include <epan/to_str.h>
 #include <epan/wmem_scopes.h>
 
+#include "newmail-core.h"
 #include "newmail-registration.h"
-#include "packet-newmail.h"
 
 static wmem_map_t *active_registrations;    /* newmail_endpoint_t -> registration */
 static wmem_map_t *ended_registrations;     /* newmail_endpoint_t -> registration */
@@ -70,7 +71,7 @@ registration_handle_equal(gconstpointer a, gconstpointer b)
     return ra->session == rb->session && ra->handle == rb->handle;
 }
 
-void
+static void
 newmail_registration_init(void)
 {
     active_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
@@ -81,6 +82,12 @@ newmail_registration_init(void)
     untied_by_endpoint = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
     refusals = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     gaps_kept_apart = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+}
+
+void
+newmail_registration_register(void)
+{
+    register_init_routine(newmail_registration_init);
 }
 
 /* ---- Endpoints ------------------------------------------------------------- */
@@ -218,7 +225,6 @@ void
 newmail_registration_answered(newmail_registration_t *registration, const packet_info *pinfo,
                               const newmail_stub_t *stub)
 {
-    registration->response_frame = pinfo->num;
     registration->handle = stub->notification_handle;
     if (stub->return_value != 0) {
         end_registration(registration, pinfo->num);
@@ -228,8 +234,8 @@ newmail_registration_answered(newmail_registration_t *registration, const packet
 }
 
 newmail_registration_t *
-newmail_registration_remove(const packet_info *pinfo, dcerpc_call_value *call,
-                            newmail_session_t *session, guint32 handle)
+newmail_registration_unregister(const packet_info *pinfo, dcerpc_call_value *call,
+                                newmail_session_t *session, uint32_t handle)
 {
     newmail_registration_t *registration;
     newmail_registration_t key;
@@ -459,7 +465,7 @@ newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean force
         registration = active_registration(&endpoint);
     if (registration != NULL) {
         /* A notification tells the registration's session that events wait. */
-        newmail_session_signal(registration->session, pinfo);
+        newmail_session_add_signal(registration->session, pinfo);
         return notification_from_record(tvb, pinfo, registration,
                                         add_notification(registration, pinfo));
     }

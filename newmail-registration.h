@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-registration.h: UDP push-notification registrations and the
  * datagrams sent to them (MS-OXCRPC 3.1.4.5 and 3.1.4.6, MS-OXCNOTIF
@@ -7,8 +8,10 @@
  * EcRRegisterPushNotification (EMSMDB opnum 4) names a callback SOCKADDR and
  * a context blob; the server sends the callback a datagram whose payload is
  * the blob while events are pending, every 60 s until the client reacts;
- * EcRUnregisterPushNotification (opnum 5) ends it. State only: the MAPI hook
- * (newmail-mapi.c) and the UDP dissector (packet-newmail.c) feed and read it.
+ * EcRUnregisterPushNotification (opnum 5) ends it. State only: the EMSMDB
+ * hook (packet-emsmdb-hook.c) and the UDP dissector (packet-newmail.c) feed
+ * it on the first pass and read it on every pass; nothing here builds a tree
+ * or queues a tap event.
  */
 #ifndef NEWMAIL_REGISTRATION_H
 #define NEWMAIL_REGISTRATION_H
@@ -52,7 +55,6 @@ typedef struct newmail_registration {
     guint16 context_length;
     gboolean advertised_unspecified; /* the SOCKADDR said 0.0.0.0 or :: */
     guint32 request_frame;
-    guint32 response_frame; /* 0 until the response is seen */
     guint32 handle;         /* hNotification, once the response is seen */
     guint32 end_frame;      /* the call that ended it, or 0 */
     /* Its notifications in frame order. A notification's sequence number is
@@ -80,7 +82,8 @@ typedef struct {
     guint32 quotes;                       /* in an ICMP error: the notification it quotes */
 } newmail_notification_t;
 
-void newmail_registration_init(void);
+/* Registers the init routine that empties the model for each file. */
+void newmail_registration_register(void);
 
 /* The callback a datagram was sent to; FALSE when not over IPv4 or IPv6. */
 gboolean newmail_endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint);
@@ -106,10 +109,12 @@ void newmail_registration_answered(newmail_registration_t *registration, const p
                                    const newmail_stub_t *stub);
 
 /* First pass, at an opnum 5 request: ends the registration of the session
- * that hNotification names and returns it (NULL when none). */
-newmail_registration_t *newmail_registration_remove(const packet_info *pinfo,
-                                                    dcerpc_call_value *call,
-                                                    newmail_session_t *session, guint32 handle);
+ * that hNotification names and returns it (NULL when none); the call
+ * remembers it, or that there was none, for newmail_registration_of_call(). */
+newmail_registration_t *newmail_registration_unregister(const packet_info *pinfo,
+                                                        dcerpc_call_value *call,
+                                                        newmail_session_t *session,
+                                                        uint32_t handle);
 
 /* The registration an opnum 4 or 5 call was about, on any pass. */
 newmail_registration_t *newmail_registration_of_call(const dcerpc_call_value *call);

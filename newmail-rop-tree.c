@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-tree.c: the tree of a ROP buffer (see newmail-rop-tree.h).
  *
@@ -17,10 +18,10 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 
+#include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-rop-tree.h"
 #include "newmail-rop.h"
-#include "packet-newmail.h"
 
 static int hf_newmail_rop_buffer = -1;
 static int hf_newmail_rpcx = -1;

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-stats.c: Statistics > NEWMAIL in the GUI, `tshark -z newmail,tree`.
  * From what the dissectors report on the NEWMAIL tap it counts, per
@@ -11,6 +12,7 @@
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
 
+#include "newmail-core.h"
 #include "packet-newmail.h"
 
 static const gchar *const node_totals = "Totals";
@@ -30,16 +32,6 @@ static const gchar *const node_fetch_delay = "Fetch delay (ms)";
 static int st_node_totals = -1;
 static int st_node_callbacks = -1;
 static int st_node_clients = -1;
-
-static const gchar *
-mechanism_node(newmail_mechanism_t mechanism)
-{
-    switch (mechanism) {
-    case NEWMAIL_SIGNAL_UDP: return "UDP push notifications";
-    case NEWMAIL_SIGNAL_ASYNC: return "Asynchronous RPC waits";
-    default: return "MAPI over HTTP NotificationWaits";
-    }
-}
 
 static void
 newmail_stats_init(stats_tree *st)
@@ -80,7 +72,9 @@ tick_client_event(stats_tree *st, const newmail_tap_info_t *info)
     client = tick_stat_node(st, info->client, st_node_clients, TRUE);
     switch (info->event) {
     case NEWMAIL_TAP_SIGNAL:
-        tick_stat_node(st, mechanism_node(info->mechanism), client, FALSE);
+        tick_stat_node(st, val_to_str_const(info->mechanism, newmail_mechanism_node_vals,
+                                            "Other signals"),
+                       client, FALSE);
         break;
     case NEWMAIL_TAP_FETCH:
         tick_stat_node(st, node_fetched, client, FALSE);
@@ -125,7 +119,7 @@ newmail_stats_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt
 }
 
 void
-newmail_register_stats(void)
+proto_register_newmail_stats(void)
 {
     stats_tree_register_plugin(NEWMAIL_FILTER_NAME, NEWMAIL_FILTER_NAME, NEWMAIL_SHORT_NAME, 0,
                                newmail_stats_packet, newmail_stats_init, NULL);
