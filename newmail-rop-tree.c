@@ -11,9 +11,13 @@
  * can size them (newmail-rop.c) and says where it stopped; nothing it did not
  * read is shown.
  *
- * Decoding is bounded: a block's output never exceeds SizeActual (at most
- * 65,535 bytes), whatever the compressed stream says, and it lives in the
- * packet's scope.
+ * Decoding is bounded twice: a block's output never exceeds SizeActual (at
+ * most 65,535 bytes), whatever the compressed stream says, and the blocks of
+ * one buffer never decode to more than its request allowed (the walk's
+ * budget, newmail-rop.h). What a buffer adds to the tree is bounded too: at
+ * most ROP_TREE_MAX_ENTRIES blocks, ROP responses and server handles, so a
+ * buffer of thousands of empty blocks or a payload of zeros read as handles
+ * cannot fill the tree. Decoded bytes live in the packet's scope.
  */
 #include <epan/expert.h>
 #include <epan/packet.h>
@@ -84,6 +88,40 @@ static expert_field ei_newmail_rop_buffer_problem = EI_INIT;
 static expert_field ei_newmail_rop_unsized = EI_INIT;
 static expert_field ei_newmail_rop_truncated = EI_INIT;
 static expert_field ei_newmail_notify_problem = EI_INIT;
+static expert_field ei_newmail_rop_buffer_over_budget = EI_INIT;
+static expert_field ei_newmail_rop_buffer_too_many = EI_INIT;
+
+/* Blocks, ROP responses and server object handles one buffer may show. A
+ * real buffer holds a few blocks (each payload up to 32 KB), at most 256
+ * handles (handle indexes are one byte) and some hundred ROPs. */
+#define ROP_TREE_MAX_ENTRIES 2048
+
+/* One buffer's tree under construction: how much of it is shown so far. */
+typedef struct {
+    packet_info *pinfo;
+    proto_item *buffer_item; /* the ROP buffer's item: where a bound is reported */
+    unsigned entries;        /* blocks, ROP responses and handles added */
+    bool full;               /* ROP_TREE_MAX_ENTRIES reached: nothing more is added */
+} rop_tree_t;
+
+/* Counts one more entry; false (and the expert, once) when the buffer has
+ * shown all it may. */
+static bool
+rop_tree_take_entry(rop_tree_t *rt)
+{
+    if (rt->full)
+        return false;
+    if (rt->entries == ROP_TREE_MAX_ENTRIES) {
+        rt->full = true;
+        expert_add_info_format(rt->pinfo, rt->buffer_item, &ei_newmail_rop_buffer_too_many,
+                               "The buffer holds more than %u blocks, ROP responses and server"
+                               " handles: the rest is not shown",
+                               ROP_TREE_MAX_ENTRIES);
+        return false;
+    }
+    rt->entries++;
+    return true;
+}
 
 static int *const rpcx_flag_fields[] = {
     &hf_newmail_rpcx_flags_compressed,
@@ -142,6 +180,7 @@ add_block_problems(packet_info *pinfo, proto_item *item, const newmail_rpcx_bloc
         { NEWMAIL_RPCX_NO_LAST, "the buffer ends after a block without the Last flag" },
         { NEWMAIL_RPCX_TRAILING, "bytes follow the block with the Last flag" },
         { NEWMAIL_RPCX_OVERSIZE, "SizeActual exceeds the 32 KB a payload may hold" },
+        /* NEWMAIL_RPCX_OVER_BUDGET has an expert of its own. */
     };
 
     for (size_t i = 0; i < array_length(problems); i++) {
@@ -302,15 +341,18 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
 
 /* The ROP responses of one decoded output payload, as far as they can be sized. */
 static void
-add_responses(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const guint8 *bytes,
-              gsize length, proto_item *rops_item, const newmail_fetch_t *fetch)
+add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *bytes, gsize length,
+              proto_item *rops_item, const newmail_fetch_t *fetch)
 {
+    packet_info *pinfo = rt->pinfo;
     newmail_rop_walk_t walk;
     newmail_rop_response_t rop;
     proto_item *item;
 
     newmail_rop_walk_init(&walk, bytes, length);
     while (newmail_rop_next_response(&walk, &rop)) {
+        if (!rop_tree_take_entry(rt))
+            return;
         if (rop.status == NEWMAIL_ROP_SIZED && rop.rop_id == NEWMAIL_ROP_NOTIFY) {
             add_notify(tree, tvb, pinfo, &rop, fetch);
         } else if (rop.status == NEWMAIL_ROP_SIZED && rop.rop_id == NEWMAIL_ROP_PENDING) {
@@ -342,9 +384,10 @@ add_responses(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const guint8 
 
 /* One decoded payload: RopSize, the ROPs, the server object handle table. */
 static void
-add_payload(proto_tree *tree, tvbuff_t *payload, packet_info *pinfo, gboolean response,
+add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean response,
             const newmail_fetch_t *fetch)
 {
+    packet_info *pinfo = rt->pinfo;
     gsize length = tvb_captured_length(payload);
     const guint8 *bytes = length > 0 ? tvb_get_ptr(payload, 0, (gint)length) : NULL;
     newmail_rop_buffer_t buffer;
@@ -364,10 +407,12 @@ add_payload(proto_tree *tree, tvbuff_t *payload, packet_info *pinfo, gboolean re
     if (buffer.rops.length > 0)
         rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
     if (response && buffer.rops.length > 0)
-        add_responses(tree, payload, pinfo, bytes, length, rops_item, fetch);
+        add_responses(rt, tree, payload, bytes, length, rops_item, fetch);
     for (size_t i = 0; i < buffer.handle_count; i++) {
         newmail_span_t handle = { buffer.handle_table.offset + 4 * i, 4 };
 
+        if (!rop_tree_take_entry(rt))
+            return;
         add_span(tree, hf_newmail_server_handle, payload, handle, ENC_LITTLE_ENDIAN);
     }
     if (buffer.problems & NEWMAIL_ROPBUF_HANDLES_PARTIAL)
@@ -377,27 +422,41 @@ add_payload(proto_tree *tree, tvbuff_t *payload, packet_info *pinfo, gboolean re
 
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
-                           proto_tree *tree, gboolean response, const newmail_fetch_t *fetch)
+                           proto_tree *tree, gboolean response, const newmail_fetch_t *fetch,
+                           uint32_t max_decoded, const char *limit_name)
 {
     const guint8 *bytes;
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
-    proto_item *ti, *block_item;
+    proto_item *block_item;
     proto_tree *buffer_tree, *block_tree;
+    rop_tree_t rt = { .pinfo = pinfo };
+    /* The capture's snap length cut the buffer: its last block is shown as
+     * far as it was captured, not as malformed, and not decoded. */
+    bool cut = offset + length >= (int)tvb_captured_length(tvb) &&
+               tvb_captured_length(tvb) < tvb_reported_length(tvb);
 
     if (length <= 0)
         return;
     bytes = tvb_get_ptr(tvb, offset, length);
-    ti = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
-    buffer_tree = proto_item_add_subtree(ti, ett_newmail_rop_buffer);
-    newmail_rpcx_walk_init(&walk, bytes, (size_t)length);
+    rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
+    buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
+    newmail_rpcx_walk_init(&walk, bytes, (size_t)length, max_decoded);
     while (newmail_rpcx_next(&walk, &block)) {
         tvbuff_t *payload;
+        bool payload_cut;
 
+        if (!rop_tree_take_entry(&rt))
+            break;
         block_item = proto_tree_add_item(buffer_tree, hf_newmail_rpcx, tvb,
                                          offset + (int)block.header.offset,
                                          (int)(block.header.length + block.payload.length), ENC_NA);
         block_tree = proto_item_add_subtree(block_item, ett_newmail_rpcx);
+        payload_cut = cut && (block.problems & (NEWMAIL_RPCX_TRUNCATED_HEADER |
+                                                NEWMAIL_RPCX_SIZE_PAST_END | NEWMAIL_RPCX_NO_LAST));
+        if (payload_cut)
+            block.problems &= ~(unsigned)(NEWMAIL_RPCX_TRUNCATED_HEADER |
+                                          NEWMAIL_RPCX_SIZE_PAST_END | NEWMAIL_RPCX_NO_LAST);
         add_block_problems(pinfo, block_item, &block);
         if (!block.header_read)
             break;
@@ -410,9 +469,20 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
                             offset + (int)block.size_span.offset, 2, ENC_LITTLE_ENDIAN);
         proto_tree_add_item(block_tree, hf_newmail_rpcx_size_actual, tvb,
                             offset + (int)block.size_actual_span.offset, 2, ENC_LITTLE_ENDIAN);
+        if (block.problems & NEWMAIL_RPCX_OVER_BUDGET) {
+            expert_add_info_format(pinfo, block_item, &ei_newmail_rop_buffer_over_budget,
+                                   "With this block the buffer would decode to more than the %u"
+                                   " bytes %s allows: decoding stopped here",
+                                   max_decoded, limit_name);
+            break;
+        }
+        if (payload_cut)
+            break;
         payload = decoded_payload(tvb, offset, bytes, (gsize)length, pinfo, block_item, &block);
         if (payload != NULL)
-            add_payload(block_tree, payload, pinfo, response, fetch);
+            add_payload(&rt, block_tree, payload, response, fetch);
+        if (rt.full)
+            break;
     }
 }
 
@@ -594,6 +664,13 @@ newmail_register_rop_tree(void)
         { &ei_newmail_rop_truncated,
           { NEWMAIL_FILTER_NAME ".rop_truncated", PI_MALFORMED, PI_ERROR,
             "A ROP response runs past the end of RopsList", EXPFILL } },
+        { &ei_newmail_rop_buffer_over_budget,
+          { NEWMAIL_FILTER_NAME ".rop_buffer.over_budget", PI_MALFORMED, PI_ERROR,
+            "The buffer's blocks decode to more than its request allowed (pcbOut, MaxRopOut)",
+            EXPFILL } },
+        { &ei_newmail_rop_buffer_too_many,
+          { NEWMAIL_FILTER_NAME ".rop_buffer.too_many", PI_UNDECODED, PI_WARN,
+            "The buffer holds more blocks, ROP responses and handles than are shown", EXPFILL } },
         { &ei_newmail_notify_problem,
           { NEWMAIL_FILTER_NAME ".notify.malformed", PI_MALFORMED, PI_WARN,
             "The notification's flags or strings disagree with MS-OXCNOTIF", EXPFILL } },

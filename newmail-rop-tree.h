@@ -12,13 +12,17 @@
 
 #include <epan/packet.h>
 
+#include "newmail-rop.h" /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
 #include "newmail-session.h"
 
 /* Adds the buffer at tvb[offset, offset + length). `fetch` is the fetch
  * request a response buffer answers (its NewMail notifications link the
- * signal that announced them), or NULL. */
+ * signal that announced them), or NULL. Its blocks are decoded to at most
+ * `max_decoded` bytes in all: what the request allowed (`limit_name` says
+ * which field, for the expert), else NEWMAIL_ROP_BUFFER_MAX_DECODED. */
 void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
-                                proto_tree *tree, gboolean response, const newmail_fetch_t *fetch);
+                                proto_tree *tree, gboolean response, const newmail_fetch_t *fetch,
+                                uint32_t max_decoded, const char *limit_name);
 
 void newmail_register_rop_tree(void);
 

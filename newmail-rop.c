@@ -39,12 +39,13 @@ span(size_t offset, size_t length)
 /* ---- RPC_HEADER_EXT ----------------------------------------------------------- */
 
 void
-newmail_rpcx_walk_init(newmail_rpcx_walk_t *walk, const uint8_t *buf, size_t len)
+newmail_rpcx_walk_init(newmail_rpcx_walk_t *walk, const uint8_t *buf, size_t len, size_t budget)
 {
     memset(walk, 0, sizeof(*walk));
     walk->buf = buf;
     walk->len = buf ? len : 0;
     walk->done = walk->len == 0;
+    walk->budget = budget;
 }
 
 bool
@@ -100,6 +101,14 @@ newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out)
         out->payload = span(at + NEWMAIL_RPCX_HEADER_LEN, out->size);
     }
     walk->pos = out->payload.offset + out->payload.length;
+
+    if (out->size_actual > walk->budget - walk->granted) {
+        /* Whatever follows is past what the request let the server send. */
+        out->problems |= NEWMAIL_RPCX_OVER_BUDGET;
+        walk->done = true;
+        return true;
+    }
+    walk->granted += out->size_actual;
 
     if (out->flags & NEWMAIL_RPCX_FLAG_LAST) {
         walk->done = true;
@@ -272,6 +281,8 @@ newmail_rpcx_decode(const uint8_t *buf, size_t len, const newmail_rpcx_block_t *
     if (!block->header_read || buf == NULL || block->payload.offset > len ||
         block->payload.length > len - block->payload.offset)
         return NEWMAIL_DECODE_NO_HEADER;
+    if (block->problems & NEWMAIL_RPCX_OVER_BUDGET)
+        return NEWMAIL_DECODE_OVER_BUDGET;
     cap = block->size_actual < out_size ? block->size_actual : out_size;
     if (out == NULL)
         cap = 0;

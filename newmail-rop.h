@@ -69,7 +69,18 @@ enum {
     NEWMAIL_RPCX_NO_LAST = 1u << 6,  /* the buffer ends after this block, which lacks Last */
     NEWMAIL_RPCX_TRAILING = 1u << 7, /* bytes follow this block although it has Last */
     NEWMAIL_RPCX_OVERSIZE = 1u << 8, /* SizeActual exceeds 32 KB */
+    NEWMAIL_RPCX_OVER_BUDGET = 1u << 9, /* SizeActual would take the buffer's decoded bytes
+                                           past its budget: not decoded, the walk ends here */
 };
+
+/* The most bytes a whole ROP buffer may decode to when the request that set
+ * its limit is not in the capture. MS-OXCRPC 3.1.4.2 types pcbOut (and cbIn)
+ * as BIG_RANGE_ULONG, at most 0x40000; a MAPI/HTTP Execute request says its
+ * own (MaxRopOut, MS-OXCMAPIHTTP 2.2.4.2.1). Each block is bounded by its
+ * SizeActual (at most 65,535 bytes), but only this bounds the chain: without
+ * it a buffer of 11-byte blocks that each expand to 64 KiB asks for
+ * gigabytes. */
+#define NEWMAIL_ROP_BUFFER_MAX_DECODED 0x40000
 
 /* One block. All offsets are from the start of the buffer given to the walk. */
 typedef struct {
@@ -90,16 +101,25 @@ typedef struct {
     const uint8_t *buf;
     size_t len;
     size_t pos;      /* where the next block starts */
-    bool done;       /* a block had Last, or the buffer ended */
+    bool done;       /* a block had Last, the buffer ended, or the budget ran out */
     unsigned blocks; /* blocks returned so far */
+    size_t budget;   /* the most decoded bytes (SizeActual summed over blocks) allowed */
+    size_t granted;  /* SizeActual summed over the blocks returned, never above budget */
 } newmail_rpcx_walk_t;
 
-void newmail_rpcx_walk_init(newmail_rpcx_walk_t *walk, const uint8_t *buf, size_t len);
+/* Starts a walk over buf[0, len) whose blocks may decode to at most `budget`
+ * bytes in all (the request's pcbOut or MaxRopOut, else
+ * NEWMAIL_ROP_BUFFER_MAX_DECODED). */
+void newmail_rpcx_walk_init(newmail_rpcx_walk_t *walk, const uint8_t *buf, size_t len,
+                            size_t budget);
 
 /* Reads the next block into *out; false when there is none (the previous one
  * had Last, or the buffer is used up; an empty buffer has no block at all).
  * Each call advances by at least one byte, so a walk ends after at most
- * len / 8 + 1 blocks. */
+ * len / 8 + 1 blocks. A block whose SizeActual does not fit in what is left
+ * of the budget is returned with NEWMAIL_RPCX_OVER_BUDGET and ends the walk:
+ * its payload must not be decoded. So the blocks a walk lets the caller
+ * decode yield at most `budget` bytes together. */
 bool newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out);
 
 /* ---- decoding one block's payload ------------------------------------------- */
@@ -115,6 +135,8 @@ enum {
     NEWMAIL_DECODE_SHORT = 1u << 4,           /* fewer than SizeActual bytes came out */
     NEWMAIL_DECODE_PAYLOAD_CUT = 1u << 5,     /* the block's Size bytes are not all in the buffer */
     NEWMAIL_DECODE_NO_HEADER = 1u << 6, /* the block has no complete header: nothing decoded */
+    NEWMAIL_DECODE_OVER_BUDGET = 1u << 7, /* the walk refused the block (NEWMAIL_RPCX_OVER_BUDGET):
+                                             nothing decoded */
 };
 
 /* Plain LZ77 (MS-XCA 2.4.4; MS-OXCRPC 3.1.4.1.1.2.2 DIRECT2): 32-bit

@@ -98,9 +98,11 @@ enum {
 
 /* What the first pass keeps of a session call (a registration is the
  * record of opnums 4 and 5), keyed by DCE/RPC's call: the request's
- * session, for a response that names none. */
+ * session, for a response that names none, and an EcDoRpcExt2 request's
+ * pcbOut, which bounds its response's ROP buffer. */
 typedef struct {
     newmail_session_t *session;
+    uint32_t rop_max_out; /* EcDoRpcExt2: the request's pcbOut, 0 when not seen */
 } call_record_t;
 
 static wmem_map_t *call_records; /* dcerpc_call_value * -> call_record_t */
@@ -127,6 +129,8 @@ typedef struct {
     newmail_session_t *session;           /* the session the call belongs to, or NULL */
     newmail_registration_t *registration; /* opnums 4 and 5: the registration, or NULL */
     const newmail_fetch_t *fetch;         /* EcDoRpc(Ext2) request: the fetch it is */
+    uint32_t rop_max_decoded;             /* EcDoRpcExt2: the most its ROP buffer may decode to */
+    const char *rop_limit_name;           /* and what set that bound */
 } call_analysis_t;
 
 /* The session a CXH names: the first pass starts one for a handle not seen
@@ -217,9 +221,21 @@ analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum,
             wmem_map_insert(call_records, di->call_data, record);
         }
         record->session = analysis->session;
+        /* The request's pcbOut bounds the answer (MS-OXCRPC 3.1.4.2;
+         * MS-OXCROPS 2.2.15.1: a RopBufferTooSmall's SizeNeeded, the
+         * decoded size, is what pcbOut must reach). */
+        if (opnum == OPNUM_RPC_EXT2 && newmail_stub_has(stub, NEWMAIL_F_ROP_MAX_OUT))
+            record->rop_max_out = stub->rop_max_out;
     }
     if (analysis->session == NULL && record != NULL)
         analysis->session = record->session;
+    analysis->rop_max_decoded = NEWMAIL_ROP_BUFFER_MAX_DECODED;
+    analysis->rop_limit_name = "the protocol";
+    if (!request && record != NULL && record->rop_max_out != 0 &&
+        record->rop_max_out < NEWMAIL_ROP_BUFFER_MAX_DECODED) {
+        analysis->rop_max_decoded = record->rop_max_out;
+        analysis->rop_limit_name = "the request's pcbOut";
+    }
 
     if (!request && opnum == OPNUM_ASYNC_CONNECT_EX && first_pass && di->call_data != NULL &&
         newmail_stub_has(stub, NEWMAIL_F_ASYNC_HANDLE) && stub->return_value == 0)
@@ -490,7 +506,7 @@ add_unregister_response(proto_tree *tree, tvbuff_t *tvb, int offset, dcerpc_info
  * its request, which names the signal that announced them. */
 static void
 add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, dcerpc_info *di,
-               const newmail_stub_t *stub, const newmail_session_t *session, bool request)
+               const newmail_stub_t *stub, const call_analysis_t *analysis, bool request)
 {
     const newmail_fetch_t *fetch = NULL;
 
@@ -499,9 +515,10 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
     if (!newmail_stub_has(stub, NEWMAIL_F_ROP))
         return;
     if (!request && di->call_data != NULL)
-        fetch = newmail_session_fetch_in(session, di->call_data->req_frame);
+        fetch = newmail_session_fetch_in(analysis->session, di->call_data->req_frame);
     newmail_dissect_rop_buffer(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
-                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch);
+                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch,
+                               analysis->rop_max_decoded, analysis->rop_limit_name);
 }
 
 static void
@@ -520,7 +537,7 @@ add_session_call(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo
     if (request && (opnum == OPNUM_RPC || opnum == OPNUM_RPC_EXT2))
         newmail_add_fetch(tree, tvb, analysis->fetch);
     if (opnum == OPNUM_RPC_EXT2)
-        add_rop_buffer(tree, tvb, offset, pinfo, di, stub, analysis->session, request);
+        add_rop_buffer(tree, tvb, offset, pinfo, di, stub, analysis, request);
 }
 
 /* ---- Stub dispatch ------------------------------------------------------------------ */
@@ -588,8 +605,11 @@ dissect_emsmdb_stub(uint16_t opnum, bool request, tvbuff_t *tvb, int offset, pac
                          &analysis);
         break;
     }
-    newmail_stub_add_truncation(pinfo, ti, &stub,
-                                kind == NEWMAIL_REGISTER_REQUEST ? "; no port learned" : "");
+    /* A stub cut by the capture's snap length is not the sender's fault:
+     * wrap_stock() reports it as Wireshark reports any cut packet. */
+    if (tvb_captured_length_remaining(tvb, offset) >= tvb_reported_length_remaining(tvb, offset))
+        newmail_stub_add_truncation(pinfo, ti, &stub,
+                                    kind == NEWMAIL_REGISTER_REQUEST ? "; no port learned" : "");
     queue_tap(pinfo, kind, &stub, &analysis);
 }
 
@@ -650,6 +670,11 @@ wrap_stock(bool request, tvbuff_t *tvb, int offset, packet_info *pinfo, proto_tr
         dissect_emsmdb_stub(hook->opnum, request, tvb, offset, pinfo, tree, di, drep);
     }
     ENDTRY;
+    /* Where stock read less than a stub the snap length cut, throw what any
+     * dissector reading on would: Wireshark then marks the frame "Packet
+     * size limited during capture". */
+    if (tvb_captured_length_remaining(tvb, offset) < tvb_reported_length_remaining(tvb, offset))
+        tvb_ensure_bytes_exist(tvb, offset, tvb_reported_length_remaining(tvb, offset));
     return end;
 }
 

@@ -16,6 +16,7 @@
  * cookie (MapiContext) that every later request of the session carries. A
  * NotificationWait answered with EventPending is a signal; the session's next
  * Execute fetches the events, and its response carries RopNotify.
+ * An Execute request's MaxRopOut bounds the ROP buffer of its response.
  *
  * Per message: the first pass records what it is and updates the session
  * model (remember_message(), analyse_message()); the tree is built from
@@ -84,6 +85,7 @@ static expert_field ei_mapihttp_failure = EI_INIT;
 typedef struct {
     guint32 frame;
     newmail_mh_request_type_t type;
+    uint32_t max_rop_out; /* an Execute request's MaxRopOut, 0 when not read */
     newmail_session_t *session;
     guint32 response_frame;
 } request_record_t;
@@ -294,8 +296,11 @@ parse_body(tvbuff_t *tvb, int offset, newmail_mh_request_type_t type, bool respo
 static void
 add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
          newmail_mh_request_type_t type, bool response, const newmail_fetch_t *fetch,
-         const newmail_mh_body_t *body, bool decoded)
+         const request_record_t *request, const newmail_mh_body_t *body, bool decoded)
 {
+    /* The request's MaxRopOut bounds the answer's ROP buffer. */
+    uint32_t max_decoded = NEWMAIL_ROP_BUFFER_MAX_DECODED;
+    const char *limit_name = "the protocol";
     int length = tvb_captured_length_remaining(tvb, offset);
     proto_item *ti;
     proto_tree *body_tree;
@@ -310,6 +315,11 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
         return;
     }
     body_tree = proto_item_add_subtree(ti, ett_mapihttp_body);
+    if (response && request != NULL && request->max_rop_out != 0 &&
+        request->max_rop_out < NEWMAIL_ROP_BUFFER_MAX_DECODED) {
+        max_decoded = request->max_rop_out;
+        limit_name = "the request's MaxRopOut";
+    }
     for (size_t i = 0; i < array_length(body_fields); i++) {
         newmail_span_t span = body->span[body_fields[i].field];
         proto_item *item;
@@ -326,7 +336,7 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
             newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER)) {
             span = body->span[NEWMAIL_MHF_ROP_BUFFER];
             newmail_dissect_rop_buffer(tvb, offset + (int)span.offset, (int)span.length, pinfo,
-                                       body_tree, response, fetch);
+                                       body_tree, response, fetch, max_decoded, limit_name);
         }
     }
     if (body->problems & NEWMAIL_MH_BODY_TRAILING)
@@ -499,16 +509,20 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean 
 }
 
 /* First pass: what the message does to the session model. An Execute
- * request fetches the session's pending events; a NotificationWait
- * response with EventPending signals them. */
+ * request fetches the session's pending events and bounds its response; a
+ * NotificationWait response with EventPending signals them. */
 static void
 analyse_message(packet_info *pinfo, message_record_t *message, newmail_session_t *session,
-                newmail_mh_request_type_t type, bool signal)
+                newmail_mh_request_type_t type, const newmail_mh_body_t *body, bool signal)
 {
     if (PINFO_FD_VISITED(pinfo))
         return;
     if (!message->response && type == NEWMAIL_MH_RT_EXECUTE)
         newmail_session_add_fetch(session, pinfo);
+    /* The request's MaxRopOut bounds its response's ROP buffer. */
+    if (!message->response && message->request != NULL &&
+        newmail_mh_body_has(body, NEWMAIL_MHF_MAX_ROP_OUT))
+        message->request->max_rop_out = body->value[NEWMAIL_MHF_MAX_ROP_OUT];
     if (signal && session != NULL)
         message->previous_signal = newmail_session_add_http_signal(session, pinfo);
 }
@@ -564,7 +578,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     if (!body_decoded)
         memset(&body, 0, sizeof(body));
     signal = is_signal(response, type, &body);
-    analyse_message(pinfo, message, session, type, signal);
+    analyse_message(pinfo, message, session, type, &body, signal);
     if (!response && type == NEWMAIL_MH_RT_EXECUTE)
         fetch = newmail_session_fetch_in(session, pinfo->num);
     else if (response && type == NEWMAIL_MH_RT_EXECUTE && request != NULL)
@@ -595,7 +609,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     if (response)
         add_envelope(mapihttp_tree, tvb, pinfo, &env);
     if (body_offset >= 0)
-        add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, &body,
+        add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, request, &body,
                  body_decoded);
     if (signal) {
         col_append_str(pinfo->cinfo, COL_INFO, ", EventPending");

@@ -6,7 +6,9 @@
  * The first input byte says what the rest is:
  *   bits 0-1  0: an rgbOut/RopBuffer: RPC_HEADER_EXT blocks, each decoded
  *                into a SizeActual-byte buffer and walked as a ROP output
- *                buffer (the dissector's path);
+ *                buffer (the dissector's path); the budget (what its
+ *                request allowed) is 256 KiB less bits 2-7 times 4 KiB,
+ *                and the blocks together never decode to more;
  *             1: a raw LZ77 stream (bit 2: XOR it with 0xA5 first; the next
  *                input byte picks the output size, 0 to 4 KiB); checked
  *                against a second decoder written here from MS-XCA 2.4.4;
@@ -280,17 +282,27 @@ walk_rops(const uint8_t *b, size_t size)
 /* ---- the whole path: blocks, decode, walk ----------------------------------------------- */
 
 static void
-fuzz_rop_buffer(const uint8_t *b, size_t size)
+fuzz_rop_buffer(const uint8_t *b, size_t size, size_t budget)
 {
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t blk;
     static uint8_t out[65535], again[65535];
-    size_t expect = 0;
+    size_t expect = 0, decoded = 0;
 
-    newmail_rpcx_walk_init(&walk, b, size);
+    newmail_rpcx_walk_init(&walk, b, size, budget);
     while (newmail_rpcx_next(&walk, &blk)) {
         size_t n, n2;
         unsigned problems;
+
+        if (blk.problems & NEWMAIL_RPCX_OVER_BUDGET) {
+            /* Refused whole, and the last block of the walk. */
+            REQUIRE(blk.header_read && walk.granted + blk.size_actual > budget);
+            REQUIRE(walk.done);
+            REQUIRE(newmail_rpcx_decode(b, size, &blk, out, sizeof(out), &n) ==
+                    NEWMAIL_DECODE_OVER_BUDGET);
+            REQUIRE(n == 0);
+            break;
+        }
 
         REQUIRE(walk.blocks <= size / NEWMAIL_RPCX_HEADER_LEN + 1);
         REQUIRE(blk.header.offset == expect && span_inside(blk.header, size));
@@ -322,6 +334,8 @@ fuzz_rop_buffer(const uint8_t *b, size_t size)
         /* Decode into exactly SizeActual bytes, as the dissector does. */
         problems = newmail_rpcx_decode(b, size, &blk, out, blk.size_actual, &n);
         REQUIRE(n <= blk.size_actual);
+        decoded += n;
+        REQUIRE(decoded <= budget && decoded <= walk.granted && walk.granted <= budget);
         REQUIRE(((problems & NEWMAIL_DECODE_SHORT) != 0) == (n < blk.size_actual));
         if (!(blk.flags & NEWMAIL_RPCX_FLAG_COMPRESSED)) {
             uint8_t mask = (blk.flags & NEWMAIL_RPCX_FLAG_XOR_MAGIC) ? NEWMAIL_XOR_MAGIC : 0;
@@ -376,7 +390,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     switch (data[0] & 3) {
     case 0:
-        fuzz_rop_buffer(data + 1, size - 1);
+        fuzz_rop_buffer(data + 1, size - 1,
+                        NEWMAIL_ROP_BUFFER_MAX_DECODED - (size_t)(data[0] >> 2) * 4096);
         break;
     case 1:
         fuzz_lz77(data + 1, size - 1, (data[0] & 4) != 0);

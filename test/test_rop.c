@@ -406,7 +406,7 @@ test_rpcx_chain(void)
     copy = exact_copy(w->b, w->len);
     abc_times(want, 300);
 
-    newmail_rpcx_walk_init(&walk, copy, w->len);
+    newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
     WHERE("block 1");
     CHECK(newmail_rpcx_next(&walk, &b));
     CHECK(b.header_read);
@@ -445,6 +445,77 @@ test_rpcx_chain(void)
     CHECK(!newmail_rpcx_next(&walk, &b));
     CHECK(walk.done);
     CHECK_EQ(walk.blocks, 3);
+    free(copy);
+    free(w);
+    where[0] = 0;
+}
+
+/* The chain the budget exists for (docs/architecture.md, "Bounded decoding"):
+ * blocks of 11 bytes, none Last, each a literal and one match that really
+ * expand to 65,535 bytes. Each block alone is within its SizeActual; only
+ * the walk's budget stops the chain. */
+static void
+test_rpcx_budget(void)
+{
+    writer_t *w = calloc(1, sizeof(*w));
+    static uint8_t out[65535];
+    newmail_rpcx_walk_t walk;
+    newmail_rpcx_block_t b;
+    uint8_t *copy;
+    size_t n, total = 0;
+    unsigned granted = 0;
+
+    for (int i = 0; i < 40; i++) {
+        put_rpcx(w, 0, NEWMAIL_RPCX_FLAG_COMPRESSED, 11, 65535);
+        put32(w, 0x7fffffff); /* a literal, then matches */
+        put8(w, 'a');
+        put16(w, 0x0007);     /* offset 1, length 7: look further */
+        put8(w, 0x0f);        /* nibble 15: a length byte follows */
+        put8(w, 0xff);        /* 255: a 16-bit length follows */
+        put16(w, 65534 - 3);  /* the match: 65,534 bytes */
+    }
+    copy = exact_copy(w->b, w->len);
+
+    WHERE("default budget");
+    newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+    while (newmail_rpcx_next(&walk, &b)) {
+        unsigned problems = newmail_rpcx_decode(copy, w->len, &b, out, b.size_actual, &n);
+
+        if (b.problems & NEWMAIL_RPCX_OVER_BUDGET) {
+            CHECK_EQ(problems, NEWMAIL_DECODE_OVER_BUDGET);
+            CHECK_EQ(n, 0);
+            CHECK(walk.done);
+            continue;
+        }
+        CHECK_EQ(problems, 0);
+        CHECK_EQ(n, 65535);
+        granted++;
+        total += n;
+    }
+    /* 4 x 65,535 fits in 0x40000; the fifth block does not. */
+    CHECK_EQ(granted, 4);
+    CHECK_EQ(walk.blocks, 5);
+    CHECK(total <= NEWMAIL_ROP_BUFFER_MAX_DECODED);
+    CHECK_EQ(walk.granted, total);
+
+    WHERE("a request's smaller pcbOut");
+    newmail_rpcx_walk_init(&walk, copy, w->len, 100000);
+    CHECK(newmail_rpcx_next(&walk, &b));
+    CHECK_EQ(b.problems & NEWMAIL_RPCX_OVER_BUDGET, 0);
+    CHECK(newmail_rpcx_next(&walk, &b));
+    CHECK_EQ(b.problems & NEWMAIL_RPCX_OVER_BUDGET, NEWMAIL_RPCX_OVER_BUDGET);
+    CHECK(!newmail_rpcx_next(&walk, &b));
+
+    WHERE("empty blocks count their SizeActual");
+    w->len = 0;
+    for (int i = 0; i < 8000; i++)
+        put_rpcx(w, 0, 0, 0, 0xFFFF);
+    free(copy);
+    copy = exact_copy(w->b, w->len);
+    newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+    while (newmail_rpcx_next(&walk, &b))
+        ;
+    CHECK_EQ(walk.blocks, 5);
     free(copy);
     free(w);
     where[0] = 0;
@@ -498,7 +569,7 @@ test_rpcx_problems(void)
         for (size_t k = 0; k < cases[i].payload + cases[i].trailing; k++)
             put8(w, (uint8_t)k);
         copy = exact_copy(w->b, w->len);
-        newmail_rpcx_walk_init(&walk, copy, w->len);
+        newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
         CHECK(newmail_rpcx_next(&walk, &b));
         CHECK_EQ(b.problems, cases[i].problems);
         CHECK_SPAN(b.payload, 8, cases[i].payload_len);
@@ -520,7 +591,7 @@ test_rpcx_problems(void)
         size_t n;
 
         WHERE("header cut to %zu bytes", cut);
-        newmail_rpcx_walk_init(&walk, copy, cut);
+        newmail_rpcx_walk_init(&walk, copy, cut, NEWMAIL_ROP_BUFFER_MAX_DECODED);
         CHECK(newmail_rpcx_next(&walk, &b));
         CHECK(!b.header_read);
         CHECK_EQ(b.problems, NEWMAIL_RPCX_TRUNCATED_HEADER | NEWMAIL_RPCX_NO_LAST);
@@ -545,7 +616,7 @@ test_rpcx_problems(void)
         put16(w, 0);
         put16(w, NEWMAIL_RPCX_FLAG_LAST);
         copy = exact_copy(w->b, w->len);
-        newmail_rpcx_walk_init(&walk, copy, w->len);
+        newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
         CHECK(newmail_rpcx_next(&walk, &b));
         CHECK_EQ(b.problems, 0);
         CHECK(newmail_rpcx_next(&walk, &b));
@@ -561,9 +632,9 @@ test_rpcx_problems(void)
         newmail_rpcx_walk_t walk;
         newmail_rpcx_block_t b;
 
-        newmail_rpcx_walk_init(&walk, (const uint8_t *)"", 0);
+        newmail_rpcx_walk_init(&walk, (const uint8_t *)"", 0, NEWMAIL_ROP_BUFFER_MAX_DECODED);
         CHECK(!newmail_rpcx_next(&walk, &b));
-        newmail_rpcx_walk_init(&walk, NULL, 100);
+        newmail_rpcx_walk_init(&walk, NULL, 100, NEWMAIL_ROP_BUFFER_MAX_DECODED);
         CHECK(!newmail_rpcx_next(&walk, &b));
     }
     where[0] = 0;
@@ -632,7 +703,7 @@ test_rpcx_decode(void)
             newmail_xor_magic(w->b + at, cases[i].payload_len);
         copy = exact_copy(w->b, w->len);
         out = malloc(cases[i].out_size);
-        newmail_rpcx_walk_init(&walk, copy, w->len);
+        newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
         CHECK(newmail_rpcx_next(&walk, &b));
         CHECK_EQ(newmail_rpcx_decode(copy, w->len, &b, out, cases[i].out_size, &n),
                  cases[i].problems);
@@ -1556,6 +1627,7 @@ main(void)
     test_lz77_problems();
     test_lz77_bomb();
     test_rpcx_chain();
+    test_rpcx_budget();
     test_rpcx_problems();
     test_rpcx_decode();
     test_rop_buffer();
