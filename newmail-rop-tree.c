@@ -147,14 +147,38 @@ static int *const notify_type_fields[] = {
     NULL
 };
 
-static const value_string table_event_vals[] = {
-    { NEWMAIL_TABLE_CHANGED, "TableChanged" },
-    { NEWMAIL_TABLE_ROW_ADDED, "TableRowAdded" },
-    { NEWMAIL_TABLE_ROW_DELETED, "TableRowDeleted" },
-    { NEWMAIL_TABLE_ROW_MODIFIED, "TableRowModified" },
-    { NEWMAIL_TABLE_RESTRICTION_CHANGED, "TableRestrictionChanged" },
-    { 0, NULL }
-};
+/* The names of the RopIds and of the table events, as value_strings for
+ * their fields. The names themselves are the reader's (newmail-rop.c:
+ * newmail_rop_name(), newmail_table_event_name()), so that they are written
+ * once; newmail_register_rop_tree() fills these tables from them. Every
+ * RopId has an entry, "Reserved" for those MS-OXCROPS does not define. */
+static value_string rop_id_vals[256 + 1];
+static value_string_ext rop_id_vals_ext = VALUE_STRING_EXT_INIT(rop_id_vals);
+
+#define TABLE_EVENT_MAX 0x0f /* MS-OXCNOTIF 2.2.1.4.1.2 defines 0x0001-0x0007 */
+static value_string table_event_vals[TABLE_EVENT_MAX + 2];
+
+static void
+fill_name_tables(void)
+{
+    size_t count = 0;
+
+    for (uint32_t id = 0; id < 256; id++) {
+        const char *name = newmail_rop_name((uint8_t)id);
+
+        rop_id_vals[id].value = id;
+        rop_id_vals[id].strptr = name != NULL ? name : "Reserved";
+    }
+    for (uint16_t event = 0; event <= TABLE_EVENT_MAX; event++) {
+        const char *name = newmail_table_event_name(event);
+
+        if (name != NULL) {
+            table_event_vals[count].value = event;
+            table_event_vals[count].strptr = name;
+            count++;
+        }
+    }
+}
 
 static proto_item *
 add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, guint encoding)
@@ -164,31 +188,18 @@ add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, guint enc
 
 /* ---- RPC_HEADER_EXT ---------------------------------------------------------------- */
 
-static void
-add_block_problems(packet_info *pinfo, proto_item *item, const newmail_rpcx_block_t *block)
-{
-    static const struct {
-        unsigned bit;
-        const char *text;
-    } problems[] = {
-        { NEWMAIL_RPCX_TRUNCATED_HEADER, "the buffer ends inside the 8-byte header" },
-        { NEWMAIL_RPCX_SIZE_PAST_END, "Size says more bytes than the buffer holds" },
-        { NEWMAIL_RPCX_SIZE_MISMATCH, "SizeActual differs from Size although not Compressed" },
-        { NEWMAIL_RPCX_NOT_SMALLER, "Compressed, but Size is not smaller than SizeActual" },
-        { NEWMAIL_RPCX_UNKNOWN_FLAGS, "Flags has bits MS-OXCRPC does not define" },
-        { NEWMAIL_RPCX_BAD_VERSION, "Version is not 0" },
-        { NEWMAIL_RPCX_NO_LAST, "the buffer ends after a block without the Last flag" },
-        { NEWMAIL_RPCX_TRAILING, "bytes follow the block with the Last flag" },
-        { NEWMAIL_RPCX_OVERSIZE, "SizeActual exceeds the 32 KB a payload may hold" },
-        /* NEWMAIL_RPCX_OVER_BUDGET has an expert of its own. */
-    };
-
-    for (size_t i = 0; i < array_length(problems); i++) {
-        if (block->problems & problems[i].bit)
-            expert_add_info_format(pinfo, item, &ei_newmail_rpcx_problem, "RPC_HEADER_EXT: %s",
-                                   problems[i].text);
-    }
-}
+static const newmail_problem_text_t block_problems[] = {
+    { NEWMAIL_RPCX_TRUNCATED_HEADER, "the buffer ends inside the 8-byte header" },
+    { NEWMAIL_RPCX_SIZE_PAST_END, "Size says more bytes than the buffer holds" },
+    { NEWMAIL_RPCX_SIZE_MISMATCH, "SizeActual differs from Size although not Compressed" },
+    { NEWMAIL_RPCX_NOT_SMALLER, "Compressed, but Size is not smaller than SizeActual" },
+    { NEWMAIL_RPCX_UNKNOWN_FLAGS, "Flags has bits MS-OXCRPC does not define" },
+    { NEWMAIL_RPCX_BAD_VERSION, "Version is not 0" },
+    { NEWMAIL_RPCX_NO_LAST, "the buffer ends after a block without the Last flag" },
+    { NEWMAIL_RPCX_TRAILING, "bytes follow the block with the Last flag" },
+    { NEWMAIL_RPCX_OVERSIZE, "SizeActual exceeds the 32 KB a payload may hold" },
+    /* NEWMAIL_RPCX_OVER_BUDGET has an expert of its own. */
+};
 
 static void
 add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, size_t produced,
@@ -325,13 +336,11 @@ add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
 static void
 add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
 {
-    const char *name = newmail_rop_name(rop->rop_id);
     proto_item *ti;
     proto_tree *rop_tree;
 
-    ti = proto_tree_add_uint_format_value(tree, hf_newmail_rop, tvb, (int)rop->span.offset,
-                                          (int)rop->span.length, rop->rop_id, "%s (0x%02x)",
-                                          name != NULL ? name : "Reserved", rop->rop_id);
+    ti = proto_tree_add_uint(tree, hf_newmail_rop, tvb, (int)rop->span.offset,
+                             (int)rop->span.length, rop->rop_id);
     if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
         return;
     rop_tree = proto_item_add_subtree(ti, ett_newmail_rop);
@@ -362,19 +371,15 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *byt
         } else if (rop.status == NEWMAIL_ROP_UNSIZED) {
             const char *name = newmail_rop_name(rop.rop_id);
 
-            item = proto_tree_add_uint_format_value(
-                tree, hf_newmail_rop, tvb, (int)rop.span.offset, 1, rop.rop_id, "%s (0x%02x)",
-                name != NULL ? name : "Reserved", rop.rop_id);
+            item = proto_tree_add_uint(tree, hf_newmail_rop, tvb, (int)rop.span.offset, 1,
+                                       rop.rop_id);
             expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
                                    "%s responses carry no length and their layout depends on"
                                    " the request: the rest of this buffer is not decoded",
                                    name != NULL ? name : "This ROP's");
         } else {
-            const char *name = newmail_rop_name(rop.rop_id);
-
-            item = proto_tree_add_uint_format_value(
-                tree, hf_newmail_rop, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id,
-                "%s (0x%02x)", name != NULL ? name : "Reserved", rop.rop_id);
+            item = proto_tree_add_uint(tree, hf_newmail_rop, tvb, (int)rop.span.offset,
+                                       (int)rop.span.length, rop.rop_id);
             expert_add_info(pinfo, item, &ei_newmail_rop_truncated);
         }
     }
@@ -457,7 +462,8 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (payload_cut)
             block.problems &= ~(unsigned)(NEWMAIL_RPCX_TRUNCATED_HEADER |
                                           NEWMAIL_RPCX_SIZE_PAST_END | NEWMAIL_RPCX_NO_LAST);
-        add_block_problems(pinfo, block_item, &block);
+        newmail_add_problems(pinfo, block_item, &ei_newmail_rpcx_problem, "RPC_HEADER_EXT",
+                             block.problems, block_problems, array_length(block_problems));
         if (!block.header_read)
             break;
         proto_tree_add_item(block_tree, hf_newmail_rpcx_version, tvb,
@@ -528,7 +534,8 @@ newmail_register_rop_tree(void)
           { "ROPs", NEWMAIL_FILTER_NAME ".rops", FT_BYTES, BASE_NONE, NULL, 0x0,
             "The ROP requests or responses of the payload (RopsList)", HFILL } },
         { &hf_newmail_rop,
-          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX, NULL, 0x0,
+          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX | BASE_EXT_STRING,
+            &rop_id_vals_ext, 0x0,
             "A ROP response the plugin read, by RopId (MS-OXCROPS 2.2.2)", HFILL } },
         { &hf_newmail_rop_return_value,
           { "ReturnValue", NEWMAIL_FILTER_NAME ".rop.return_value", FT_UINT32, BASE_HEX, NULL, 0x0,
@@ -677,6 +684,7 @@ newmail_register_rop_tree(void)
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);
 
+    fill_name_tables();
     proto_register_field_array(proto_newmail, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert, ei, array_length(ei));
