@@ -75,12 +75,12 @@ static int hf_newmail_notify_signal_frame = -1;
 static int hf_newmail_pending_rop = -1;
 static int hf_newmail_pending_rop_session_index = -1;
 
-static gint ett_newmail_rop_buffer = -1;
-static gint ett_newmail_rpcx = -1;
-static gint ett_newmail_rpcx_flags = -1;
-static gint ett_newmail_rop = -1;
-static gint ett_newmail_notify = -1;
-static gint ett_newmail_notify_type = -1;
+static int ett_newmail_rop_buffer = -1;
+static int ett_newmail_rpcx = -1;
+static int ett_newmail_rpcx_flags = -1;
+static int ett_newmail_rop = -1;
+static int ett_newmail_notify = -1;
+static int ett_newmail_notify_type = -1;
 
 static expert_field ei_newmail_rpcx_problem = EI_INIT;
 static expert_field ei_newmail_rop_decode = EI_INIT;
@@ -181,7 +181,7 @@ fill_name_tables(void)
 }
 
 static proto_item *
-add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, guint encoding)
+add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, unsigned encoding)
 {
     return proto_tree_add_item(tree, hf, tvb, (int)span.offset, (int)span.length, encoding);
 }
@@ -203,7 +203,7 @@ static const newmail_problem_text_t block_problems[] = {
 
 static void
 add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, size_t produced,
-                    guint16 size_actual)
+                    uint16_t size_actual)
 {
     if (problems & NEWMAIL_DECODE_OUTPUT_FULL)
         expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
@@ -228,10 +228,10 @@ add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, siz
  * a new data source when it had to be XORed or decompressed. NULL when
  * nothing could be decoded. */
 static tvbuff_t *
-decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, packet_info *pinfo,
+decoded_payload(tvbuff_t *tvb, int offset, const uint8_t *bytes, size_t length, packet_info *pinfo,
                 proto_item *block_item, const newmail_rpcx_block_t *block)
 {
-    guint8 *out;
+    uint8_t *out;
     size_t produced = 0;
     unsigned problems;
     tvbuff_t *decoded;
@@ -241,12 +241,12 @@ decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, pa
                                      (int)block->payload.length);
     if (block->size_actual == 0)
         return NULL;
-    out = (guint8 *)wmem_alloc(pinfo->pool, block->size_actual);
+    out = (uint8_t *)wmem_alloc(pinfo->pool, block->size_actual);
     problems = newmail_rpcx_decode(bytes, length, block, out, block->size_actual, &produced);
     add_decode_problems(pinfo, block_item, problems, produced, block->size_actual);
     if (produced == 0)
         return NULL;
-    decoded = tvb_new_child_real_data(tvb, out, (guint)produced, (gint)produced);
+    decoded = tvb_new_child_real_data(tvb, out, (unsigned)produced, (int)produced);
     add_new_data_source(pinfo, decoded, "Decoded ROP buffer");
     return decoded;
 }
@@ -256,7 +256,7 @@ decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, pa
 static const struct {
     newmail_notify_field_t field;
     int *hf;
-    guint encoding;
+    unsigned encoding;
 } notify_fields[] = {
     { NEWMAIL_NF_FOLDER_ID, &hf_newmail_notify_folder_id, ENC_LITTLE_ENDIAN },
     { NEWMAIL_NF_MESSAGE_ID, &hf_newmail_notify_message_id, ENC_LITTLE_ENDIAN },
@@ -350,7 +350,7 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
 
 /* The ROP responses of one decoded output payload, as far as they can be sized. */
 static void
-add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *bytes, gsize length,
+add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *bytes, size_t length,
               proto_item *rops_item, const newmail_fetch_t *fetch)
 {
     packet_info *pinfo = rt->pinfo;
@@ -389,12 +389,12 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *byt
 
 /* One decoded payload: RopSize, the ROPs, the server object handle table. */
 static void
-add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean response,
+add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
             const newmail_fetch_t *fetch)
 {
     packet_info *pinfo = rt->pinfo;
-    gsize length = tvb_captured_length(payload);
-    const guint8 *bytes = length > 0 ? tvb_get_ptr(payload, 0, (gint)length) : NULL;
+    size_t length = tvb_captured_length(payload);
+    const uint8_t *bytes = length > 0 ? tvb_get_ptr(payload, 0, (int)length) : NULL;
     newmail_rop_buffer_t buffer;
     proto_item *rops_item = NULL;
 
@@ -407,7 +407,7 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean respon
     add_span(tree, hf_newmail_rop_size, payload, buffer.rop_size_span, ENC_LITTLE_ENDIAN);
     if (buffer.problems & (NEWMAIL_ROPBUF_SIZE_SMALL | NEWMAIL_ROPBUF_SIZE_PAST_END))
         expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_buffer_problem,
-                               "RopSize %u does not fit the %" G_GSIZE_FORMAT " decoded bytes",
+                               "RopSize %u does not fit the %zu decoded bytes",
                                buffer.rop_size, length);
     if (buffer.rops.length > 0)
         rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
@@ -427,10 +427,10 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean respon
 
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
-                           proto_tree *tree, gboolean response, const newmail_fetch_t *fetch,
+                           proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                            uint32_t max_decoded, const char *limit_name)
 {
-    const guint8 *bytes;
+    const uint8_t *bytes;
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
     proto_item *block_item;
@@ -484,7 +484,7 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         }
         if (payload_cut)
             break;
-        payload = decoded_payload(tvb, offset, bytes, (gsize)length, pinfo, block_item, &block);
+        payload = decoded_payload(tvb, offset, bytes, (size_t)length, pinfo, block_item, &block);
         if (payload != NULL)
             add_payload(&rt, block_tree, payload, response, fetch);
         if (rt.full)
@@ -650,7 +650,7 @@ newmail_register_rop_tree(void)
           { "SessionIndex", NEWMAIL_FILTER_NAME ".pending_rop.session_index", FT_UINT16, BASE_DEC,
             NULL, 0x0, "The session with notifications pending", HFILL } },
     };
-    static gint *ett[] = {
+    static int *ett[] = {
         &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
         &ett_newmail_rop,        &ett_newmail_notify, &ett_newmail_notify_type,
     };

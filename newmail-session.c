@@ -21,10 +21,10 @@ static wmem_map_t *sessions_by_handle; /* CXH (20 bytes) -> newmail_session_t */
 static wmem_map_t *sessions_by_cookie; /* cookie string -> newmail_session_t */
 static wmem_map_t *async_handles;      /* ACXH (20 bytes) -> newmail_async_handle_t */
 
-static guint
+static unsigned
 handle_hash(gconstpointer key)
 {
-    return wmem_strong_hash((const guint8 *)key, NEWMAIL_CONTEXT_HANDLE_LEN);
+    return wmem_strong_hash((const uint8_t *)key, NEWMAIL_CONTEXT_HANDLE_LEN);
 }
 
 static gboolean
@@ -133,13 +133,13 @@ newmail_session_add_http_signal(newmail_session_t *session, const packet_info *p
 }
 
 /* The position of the first fetch whose frame is >= frame. */
-static guint32
-first_fetch_from(const newmail_session_t *session, guint32 frame)
+static uint32_t
+first_fetch_from(const newmail_session_t *session, uint32_t frame)
 {
-    guint32 low = 0, high = session->fetch_count;
+    uint32_t low = 0, high = session->fetch_count;
 
     while (low < high) {
-        guint32 middle = low + (high - low) / 2;
+        uint32_t middle = low + (high - low) / 2;
 
         if (session->fetches[middle].frame < frame)
             low = middle + 1;
@@ -168,7 +168,7 @@ newmail_session_add_fetch(newmail_session_t *session, const packet_info *pinfo)
         session->fetch_capacity = session->fetch_capacity ? 2 * session->fetch_capacity : 4;
         session->fetches = (newmail_fetch_t *)wmem_realloc(
             wmem_file_scope(), session->fetches,
-            (gsize)session->fetch_capacity * sizeof(newmail_fetch_t));
+            (size_t)session->fetch_capacity * sizeof(newmail_fetch_t));
     }
     fetch = &session->fetches[session->fetch_count++];
     fetch->frame = pinfo->num;
@@ -182,9 +182,9 @@ newmail_session_add_fetch(newmail_session_t *session, const packet_info *pinfo)
 }
 
 const newmail_fetch_t *
-newmail_session_fetch_in(const newmail_session_t *session, guint32 frame)
+newmail_session_fetch_in(const newmail_session_t *session, uint32_t frame)
 {
-    guint32 at;
+    uint32_t at;
 
     if (session == NULL)
         return NULL;
@@ -194,9 +194,9 @@ newmail_session_fetch_in(const newmail_session_t *session, guint32 frame)
 }
 
 const newmail_fetch_t *
-newmail_session_fetch_after(const newmail_session_t *session, guint32 frame)
+newmail_session_fetch_after(const newmail_session_t *session, uint32_t frame)
 {
-    guint32 at;
+    uint32_t at;
 
     if (session == NULL)
         return NULL;
@@ -216,7 +216,7 @@ newmail_session_unanswered(const newmail_session_t *session, uint32_t previous, 
 }
 
 newmail_async_handle_t *
-newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN], guint32 connect_frame,
+newmail_async_handle_issue(const uint8_t acxh[NEWMAIL_CONTEXT_HANDLE_LEN], uint32_t connect_frame,
                            newmail_session_t *session)
 {
     newmail_async_handle_t *handle;

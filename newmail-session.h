@@ -20,6 +20,9 @@
 #ifndef NEWMAIL_SESSION_H
 #define NEWMAIL_SESSION_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <epan/packet.h>
 
 #include "newmail-core.h"
@@ -27,21 +30,21 @@
 
 /* A request of a session that collects pending events. */
 typedef struct {
-    guint32 frame;
+    uint32_t frame;
     nstime_t time;
-    guint32 first_signal; /* the earliest signal it answers (the one that
+    uint32_t first_signal; /* the earliest signal it answers (the one that
                              announced the events), 0 when it answers none */
-    guint32 signal_count; /* how many signals it answers */
+    uint32_t signal_count; /* how many signals it answers */
     nstime_t first_signal_time;
 } newmail_fetch_t;
 
 typedef struct {
-    guint32 first_frame; /* the first frame its handle or cookie appears in */
+    uint32_t first_frame; /* the first frame its handle or cookie appears in */
     /* Its fetch requests in frame order; later passes search them. */
     newmail_fetch_t *fetches;
-    guint32 fetch_count, fetch_capacity;
+    uint32_t fetch_count, fetch_capacity;
     /* First pass: the signals since its last fetch. */
-    guint32 pending_first_frame, pending_count;
+    uint32_t pending_first_frame, pending_count;
     nstime_t pending_first_time;
     /* First pass: its latest NotificationWait signal (MAPI/HTTP). */
     uint32_t last_http_signal;
@@ -49,7 +52,7 @@ typedef struct {
 
 /* An asynchronous context handle (ACXH) and where it came from. */
 typedef struct {
-    guint32 connect_frame;      /* the EcDoAsyncConnectEx request that issued it */
+    uint32_t connect_frame;      /* the EcDoAsyncConnectEx request that issued it */
     newmail_session_t *session; /* the session of that call's cxh, or NULL */
     uint32_t last_signal;       /* first pass: its latest signal */
 } newmail_async_handle_t;
@@ -99,13 +102,13 @@ const newmail_fetch_t *newmail_session_add_fetch(newmail_session_t *session,
 
 /* The fetch request in `frame`, on any pass once the first has been there;
  * NULL when that frame is none of the session's fetches. */
-const newmail_fetch_t *newmail_session_fetch_in(const newmail_session_t *session, guint32 frame);
+const newmail_fetch_t *newmail_session_fetch_in(const newmail_session_t *session, uint32_t frame);
 
 /* The session's first fetch request after `frame`, or NULL. Complete only
  * once the first pass is over; on the first pass it sees the fetches up to
  * the frame being dissected, which is all the next function needs. */
 const newmail_fetch_t *newmail_session_fetch_after(const newmail_session_t *session,
-                                                   guint32 frame);
+                                                   uint32_t frame);
 
 /* Whether the signal in `frame` repeats the same source's signal in
  * `previous` with no fetch request of the session between them: the server
@@ -116,8 +119,8 @@ bool newmail_session_unanswered(const newmail_session_t *session, uint32_t previ
                                 uint32_t frame);
 
 /* First pass, at an EcDoAsyncConnectEx response: the ACXH it returned. */
-newmail_async_handle_t *newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN],
-                                                   guint32 connect_frame,
+newmail_async_handle_t *newmail_async_handle_issue(const uint8_t acxh[NEWMAIL_CONTEXT_HANDLE_LEN],
+                                                   uint32_t connect_frame,
                                                    newmail_session_t *session);
 
 /* The ACXH's record, or NULL when no EcDoAsyncConnectEx issued it. Never

@@ -70,9 +70,9 @@ static int hf_mapihttp_aux_buffer_size = -1;
 static int hf_mapihttp_aux_buffer = -1;
 static int hf_mapihttp_trailing = -1;
 
-static gint ett_mapihttp = -1;
-static gint ett_mapihttp_envelope = -1;
-static gint ett_mapihttp_body = -1;
+static int ett_mapihttp = -1;
+static int ett_mapihttp_envelope = -1;
+static int ett_mapihttp_body = -1;
 
 static expert_field ei_mapihttp_envelope = EI_INIT;
 static expert_field ei_mapihttp_body = EI_INIT;
@@ -83,11 +83,11 @@ static expert_field ei_mapihttp_failure = EI_INIT;
 
 /* One request, found again from its response by X-RequestId. */
 typedef struct {
-    guint32 frame;
+    uint32_t frame;
     newmail_mh_request_type_t type;
     uint32_t max_rop_out; /* an Execute request's MaxRopOut, 0 when not read */
     newmail_session_t *session;
-    guint32 response_frame;
+    uint32_t response_frame;
 } request_record_t;
 
 /* One message (request or response) of a frame. The headers are kept:
@@ -96,11 +96,11 @@ typedef struct {
 typedef struct {
     request_record_t *request;
     newmail_session_t *session; /* when there is no request: the session it belongs to */
-    gboolean response;
+    bool response;
     const char *request_type; /* X-RequestType, X-RequestId, X-ClientInfo, or NULL */
     const char *request_id;
     const char *client_info;
-    guint32 previous_signal; /* a signalling NotificationWait response: the session's before */
+    uint32_t previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
 
 static wmem_map_t *header_values;    /* each header value the records keep, once */
@@ -246,7 +246,7 @@ request_endpoint(newmail_mh_request_type_t type, const newmail_session_t *sessio
 static const struct {
     newmail_mh_field_t field;
     int *hf;
-    guint encoding;
+    unsigned encoding;
 } body_fields[] = {
     { NEWMAIL_MHF_STATUS_CODE, &hf_mapihttp_status_code, ENC_LITTLE_ENDIAN },
     { NEWMAIL_MHF_ERROR_CODE, &hf_mapihttp_error_code, ENC_LITTLE_ENDIAN },
@@ -458,7 +458,7 @@ kept_header_value(const char *value)
 
 /* First pass: what this message is, kept for every pass. */
 static message_record_t *
-remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean response)
+remember_message(packet_info *pinfo, const newmail_media_info_t *info, bool response)
 {
     message_record_t *message = wmem_new0(wmem_file_scope(), message_record_t);
     const char *type_text = http_header(info, "x-requesttype");
@@ -734,7 +734,7 @@ proto_register_mapihttp(void)
           { "Trailing bytes", "mapihttp.trailing", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Bytes after the body's last field", HFILL } },
     };
-    static gint *ett[] = {
+    static int *ett[] = {
         &ett_mapihttp,
         &ett_mapihttp_envelope,
         &ett_mapihttp_body,

@@ -45,7 +45,7 @@ static int hf_newmail_time_since_previous = -1;
 static int hf_newmail_refused_frame = -1;
 static int hf_newmail_refused_notification_frame = -1;
 
-static gint ett_newmail = -1;
+static int ett_newmail = -1;
 
 static expert_field ei_newmail_empty_payload = EI_INIT;
 static expert_field ei_newmail_context_mismatch = EI_INIT;
@@ -67,10 +67,10 @@ static GArray *taken_ports;
 /* ---- Decode As and the preference ------------------------------------------------- */
 
 static void
-collect_stock_entry(const gchar *table_name _U_, ftenum_t selector_type _U_, gpointer key,
+collect_stock_entry(const char *table_name _U_, ftenum_t selector_type _U_, gpointer key,
                     gpointer value, gpointer user_data _U_)
 {
-    guint32 port = GPOINTER_TO_UINT(key);
+    uint32_t port = GPOINTER_TO_UINT(key);
 
     if (dtbl_entry_get_handle((dtbl_entry_t *)value) == stock_handle)
         g_array_append_val(taken_ports, port);
@@ -88,15 +88,15 @@ take_over_stock_entries(void)
         return;
     g_array_set_size(taken_ports, 0);
     dissector_table_foreach("udp.port", collect_stock_entry, NULL);
-    for (guint i = 0; i < taken_ports->len; i++)
-        dissector_change_uint("udp.port", g_array_index(taken_ports, guint32, i), newmail_handle);
+    for (unsigned i = 0; i < taken_ports->len; i++)
+        dissector_change_uint("udp.port", g_array_index(taken_ports, uint32_t, i), newmail_handle);
 }
 
 static void
 give_back_stock_entries(void)
 {
-    for (guint i = 0; i < taken_ports->len; i++) {
-        guint32 port = g_array_index(taken_ports, guint32, i);
+    for (unsigned i = 0; i < taken_ports->len; i++) {
+        uint32_t port = g_array_index(taken_ports, uint32_t, i);
 
         if (dissector_get_uint_handle(udp_port_table, port) == newmail_handle)
             dissector_change_uint("udp.port", port, stock_handle);
@@ -119,7 +119,7 @@ newmail_cleanup(void)
 static void
 newmail_shutdown(void)
 {
-    g_array_free(taken_ports, TRUE);
+    g_array_free(taken_ports, true);
     taken_ports = NULL;
 }
 
@@ -243,7 +243,7 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                      const newmail_notification_t *notification)
 {
     bool quoted = pinfo->flags.in_error_pkt;
-    guint length = tvb_reported_length(tvb);
+    unsigned length = tvb_reported_length(tvb);
     proto_item *ti, *item;
     proto_tree *newmail_tree;
 
@@ -281,7 +281,7 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
  * datagram on it is a notification. Otherwise the datagram came through a
  * learned callback's conversation, and only those sent to a registered
  * callback are; the rest are declined and decode as without the plugin. */
-static gboolean
+static bool
 port_given_to_newmail(const packet_info *pinfo)
 {
     return dissector_get_uint_handle(udp_port_table, pinfo->destport) == newmail_handle ||
@@ -342,7 +342,7 @@ proto_register_newmail(void)
             FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "The notification this ICMP error quotes: the client's host refused it", HFILL } },
     };
-    static gint *ett[] = {
+    static int *ett[] = {
         &ett_newmail,
     };
     static ei_register_info ei[] = {
@@ -378,7 +378,7 @@ proto_register_newmail(void)
     else
         newmail_handle = register_dissector(NEWMAIL_FILTER_NAME, dissect_newmail, proto_newmail);
     newmail_core_set_callback_handle(newmail_handle);
-    taken_ports = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+    taken_ports = g_array_new(false, false, sizeof(uint32_t));
 
     newmail_register_links();
     newmail_register_rop_tree();
