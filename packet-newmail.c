@@ -20,12 +20,10 @@
  * ports changes.
  *
  * This file also registers the fields of the tree helpers every NEWMAIL
- * feeder shares (newmail-links.c, newmail-rop-tree.c) and the init routines
+ * feeder shares (newmail-links.c, newmail-stub-tree.c, newmail-rop-tree.c)
+ * and the init routines
  * of the session model, all of which belong to the NEWMAIL protocol.
  */
-#include <string.h>
-
-#include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
 
@@ -34,6 +32,7 @@
 #include "newmail-registration.h"
 #include "newmail-rop-tree.h"
 #include "newmail-session.h"
+#include "newmail-stub-tree.h"
 #include "packet-newmail.h"
 
 static int hf_newmail_payload = -1; /* newmail.notification_payload, stock's name */
@@ -381,6 +380,7 @@ proto_register_newmail(void)
     taken_ports = g_array_new(false, false, sizeof(uint32_t));
 
     newmail_register_links();
+    newmail_register_stub_tree();
     newmail_register_rop_tree();
     newmail_session_register();
     newmail_registration_register();

@@ -10,7 +10,7 @@
 #define PACKET_NEWMAIL_H
 
 /* packet-newmail.c: NEWMAIL, the UDP push notifications, and the fields of
- * the tree helpers (newmail-links.c, newmail-rop-tree.c). */
+ * the tree helpers (newmail-links.c, newmail-stub-tree.c, newmail-rop-tree.c). */
 void proto_register_newmail(void);
 void proto_reg_handoff_newmail(void);
 
