@@ -54,12 +54,12 @@ typedef struct newmail_registration {
     /* First pass: when its latest notification came. */
     nstime_t latest_notification_time;
     newmail_endpoint_t callback; /* the key: the request's source for an unspecified address */
-    uint16_t advertised_family;   /* AF_INET or AF_INET6, as the SOCKADDR said */
+    uint16_t advertised_family;  /* AF_INET or AF_INET6, as the SOCKADDR said */
     uint16_t context_length;
     bool advertised_unspecified; /* the SOCKADDR said 0.0.0.0 or :: */
     uint32_t request_frame;
-    uint32_t handle;         /* hNotification, once the response is seen */
-    uint32_t end_frame;      /* the call that ended it, or 0 */
+    uint32_t handle;    /* hNotification, once the response is seen */
+    uint32_t end_frame; /* the call that ended it, or 0 */
     /* Its notifications in frame order. A notification's sequence number is
      * its place here, so its frame needs no record of its own: 8 bytes per
      * notification instead of the 100 or so a per-frame proto data entry
@@ -78,11 +78,11 @@ typedef struct newmail_registration {
 typedef struct {
     newmail_registration_t *registration; /* NULL when none is known */
     newmail_registration_t *ended;        /* without one: the last that ended here */
-    uint32_t sequence;                     /* 1 for the registration's first */
-    uint32_t previous_frame;               /* the registration's notification before, or 0 */
+    uint32_t sequence;                    /* 1 for the registration's first */
+    uint32_t previous_frame;              /* the registration's notification before, or 0 */
     nstime_t since_previous;              /* unset when there is none */
     bool context_match;
-    uint32_t quotes;                       /* in an ICMP error: the notification it quotes */
+    uint32_t quotes;                      /* in an ICMP error: the notification it quotes */
 } newmail_notification_t;
 
 /* Registers the init routine that empties the model for each file. */

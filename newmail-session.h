@@ -33,7 +33,7 @@ typedef struct {
     uint32_t frame;
     nstime_t time;
     uint32_t first_signal; /* the earliest signal it answers (the one that
-                             announced the events), 0 when it answers none */
+                              announced the events), 0 when it answers none */
     uint32_t signal_count; /* how many signals it answers */
     nstime_t first_signal_time;
 } newmail_fetch_t;
@@ -52,7 +52,7 @@ typedef struct {
 
 /* An asynchronous context handle (ACXH) and where it came from. */
 typedef struct {
-    uint32_t connect_frame;      /* the EcDoAsyncConnectEx request that issued it */
+    uint32_t connect_frame;     /* the EcDoAsyncConnectEx request that issued it */
     newmail_session_t *session; /* the session of that call's cxh, or NULL */
     uint32_t last_signal;       /* first pass: its latest signal */
 } newmail_async_handle_t;
