@@ -8,18 +8,6 @@
 
 #include "newmail-mapihttp-parse.h"
 
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static newmail_span_t
-span(size_t offset, size_t length)
-{
-    return (newmail_span_t){offset, length};
-}
-
 static char
 ascii_lower(char ch)
 {
@@ -157,7 +145,7 @@ newmail_mh_next_line(const uint8_t *buf, size_t len, size_t *pos, newmail_mh_lin
     line->bare_lf = !(end > start && buf[end - 1] == '\r');
     if (!line->bare_lf)
         end--;
-    line->line = span(start, end - start);
+    line->line = newmail_span(start, end - start);
     line->next = at + 1;
     *pos = at + 1;
     return true;
@@ -194,8 +182,8 @@ static void
 add_header(const uint8_t *buf, newmail_span_t l, newmail_mh_envelope_t *env)
 {
     const uint8_t *colon = l.length ? memchr(buf + l.offset, ':', l.length) : NULL;
-    newmail_mh_header_t h = {l, span(l.offset, 0), span(l.offset, 0)};
-    size_t index = env->header_count++;
+    newmail_mh_header_t h = {l, newmail_span(l.offset, 0), newmail_span(l.offset, 0)};
+    size_t slot = env->header_count++;
 
     if (colon == NULL) {
         env->problems |= NEWMAIL_MH_ENV_HEADER_SYNTAX;
@@ -203,12 +191,12 @@ add_header(const uint8_t *buf, newmail_span_t l, newmail_mh_envelope_t *env)
     } else {
         size_t c = (size_t)(colon - buf), vs = c + 1, ve = l.offset + l.length;
 
-        h.name = span(l.offset, c - l.offset);
+        h.name = newmail_span(l.offset, c - l.offset);
         while (vs < ve && is_blank(buf[vs]))
             vs++;
         while (ve > vs && is_blank(buf[ve - 1]))
             ve--;
-        h.value = span(vs, ve - vs);
+        h.value = newmail_span(vs, ve - vs);
         if (equal_nocase((const char *)buf + h.name.offset, h.name.length, "X-ResponseCode") &&
             !env->has_response_code) {
             uint32_t code;
@@ -216,14 +204,14 @@ add_header(const uint8_t *buf, newmail_span_t l, newmail_mh_envelope_t *env)
             if (parse_decimal(buf + h.value.offset, h.value.length, &code)) {
                 env->has_response_code = true;
                 env->response_code = code;
-                env->response_code_header = index < NEWMAIL_MH_MAX_HEADERS ? (int)index : -1;
+                env->response_code_header = slot < NEWMAIL_MH_MAX_HEADERS ? (int)slot : -1;
             } else {
                 env->problems |= NEWMAIL_MH_ENV_BAD_RESPONSE_CODE;
             }
         }
     }
-    if (index < NEWMAIL_MH_MAX_HEADERS)
-        env->header[index] = h;
+    if (slot < NEWMAIL_MH_MAX_HEADERS)
+        env->header[slot] = h;
     else
         env->problems |= NEWMAIL_MH_ENV_TOO_MANY;
 }
@@ -280,28 +268,13 @@ newmail_mh_parse_envelope(const uint8_t *buf, size_t len, newmail_mh_envelope_t 
         if (l.bare_lf)
             env->problems |= NEWMAIL_MH_ENV_BARE_LF;
         if (l.line.length == 0) {
-            env->blank = span(l.line.offset, l.next - l.line.offset);
+            env->blank = newmail_span(l.line.offset, l.next - l.line.offset);
             env->has_body = true;
-            env->body = span(l.next, len - l.next);
+            env->body = newmail_span(l.next, len - l.next);
             return env->problems;
         }
         add_header(buf, l.line, env);
     }
-}
-
-int
-newmail_mh_find_header(const newmail_mh_envelope_t *env, const uint8_t *buf, const char *name)
-{
-    size_t kept =
-        env->header_count < NEWMAIL_MH_MAX_HEADERS ? env->header_count : NEWMAIL_MH_MAX_HEADERS;
-
-    for (size_t i = 0; i < kept; i++) {
-        const newmail_mh_header_t *h = &env->header[i];
-
-        if (equal_nocase((const char *)buf + h->name.offset, h->name.length, name))
-            return (int)i;
-    }
-    return -1;
 }
 
 /* ---- the bodies -------------------------------------------------------------------------- */
@@ -326,33 +299,6 @@ newmail_mh_body_kind(newmail_mh_request_type_t type, bool response, newmail_mh_b
     default:
         return false;
     }
-}
-
-static const char *const field_names[NEWMAIL_MHF_COUNT] = {
-    [NEWMAIL_MHF_STATUS_CODE] = "StatusCode",
-    [NEWMAIL_MHF_ERROR_CODE] = "ErrorCode",
-    [NEWMAIL_MHF_USER_DN] = "UserDn",
-    [NEWMAIL_MHF_FLAGS] = "Flags",
-    [NEWMAIL_MHF_DEFAULT_CODE_PAGE] = "DefaultCodePage",
-    [NEWMAIL_MHF_LCID_SORT] = "LcidSort",
-    [NEWMAIL_MHF_LCID_STRING] = "LcidString",
-    [NEWMAIL_MHF_POLLS_MAX] = "PollsMax",
-    [NEWMAIL_MHF_RETRY_COUNT] = "RetryCount",
-    [NEWMAIL_MHF_RETRY_DELAY] = "RetryDelay",
-    [NEWMAIL_MHF_DN_PREFIX] = "DnPrefix",
-    [NEWMAIL_MHF_DISPLAY_NAME] = "DisplayName",
-    [NEWMAIL_MHF_ROP_BUFFER_SIZE] = "RopBufferSize",
-    [NEWMAIL_MHF_ROP_BUFFER] = "RopBuffer",
-    [NEWMAIL_MHF_MAX_ROP_OUT] = "MaxRopOut",
-    [NEWMAIL_MHF_EVENT_PENDING] = "EventPending",
-    [NEWMAIL_MHF_AUX_BUFFER_SIZE] = "AuxiliaryBufferSize",
-    [NEWMAIL_MHF_AUX_BUFFER] = "AuxiliaryBuffer",
-};
-
-const char *
-newmail_mh_field_name(newmail_mh_field_t field)
-{
-    return (unsigned)field < NEWMAIL_MHF_COUNT ? field_names[field] : "end of body";
 }
 
 /* The layouts, in wire order. A response's StatusCode comes first; when it
@@ -393,11 +339,10 @@ static const newmail_mh_field_t failure_layout[] = {
 
 typedef enum { READ_OK, READ_STOP } read_result_t;
 
-/* Reads one field at *pos; on READ_STOP the problem bit is set. */
+/* Reads one field at the cursor; on READ_STOP the problem bit is set. */
 static read_result_t
-read_field(const uint8_t *buf, size_t len, size_t *pos, newmail_mh_field_t f, newmail_mh_body_t *b)
+read_field(newmail_cursor_t *c, newmail_mh_field_t f, newmail_mh_body_t *b)
 {
-    size_t left = len - *pos;
     size_t unit = 1, *chars = NULL, size;
 
     switch (f) {
@@ -415,38 +360,29 @@ read_field(const uint8_t *buf, size_t len, size_t *pos, newmail_mh_field_t f, ne
     case NEWMAIL_MHF_AUX_BUFFER:
         size = b->value[f == NEWMAIL_MHF_ROP_BUFFER ? NEWMAIL_MHF_ROP_BUFFER_SIZE
                                                     : NEWMAIL_MHF_AUX_BUFFER_SIZE];
-        if (size > left) {
+        if (!newmail_cursor_take(c, 1, size, &b->span[f])) {
             b->problems |= NEWMAIL_MH_BODY_SIZE_PAST_END;
             return READ_STOP;
         }
-        b->span[f] = span(*pos, size);
         b->fields_read |= 1u << f;
-        *pos += size;
         return READ_OK;
     default:
-        if (left < 4) {
+        if (!newmail_cursor_take(c, 1, 4, &b->span[f])) {
             b->problems |= NEWMAIL_MH_BODY_TRUNCATED;
             return READ_STOP;
         }
-        b->value[f] = le32(buf + *pos);
-        b->span[f] = span(*pos, 4);
+        b->value[f] = newmail_le32(c->buf + b->span[f].offset);
         b->fields_read |= 1u << f;
-        *pos += 4;
         return READ_OK;
     }
 
     /* A null-terminated string of `unit`-byte characters. */
-    for (size_t p = *pos; unit <= len - p; p += unit) {
-        if (buf[p] == 0 && (unit == 1 || buf[p + 1] == 0)) {
-            b->span[f] = span(*pos, p - *pos);
-            *chars = (p - *pos) / unit;
-            b->fields_read |= 1u << f;
-            *pos = p + unit;
-            return READ_OK;
-        }
+    if (!newmail_cursor_take_string(c, unit, &b->span[f], chars)) {
+        b->problems |= NEWMAIL_MH_BODY_UNTERMINATED;
+        return READ_STOP;
     }
-    b->problems |= NEWMAIL_MH_BODY_UNTERMINATED;
-    return READ_STOP;
+    b->fields_read |= 1u << f;
+    return READ_OK;
 }
 
 unsigned
@@ -454,7 +390,7 @@ newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t le
                       newmail_mh_body_t *b)
 {
     const newmail_mh_field_t *fields;
-    size_t pos = 0;
+    newmail_cursor_t c;
 
     memset(b, 0, sizeof(*b));
     b->kind = kind;
@@ -469,9 +405,10 @@ newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t le
         return b->problems;
     }
 
+    c = newmail_cursor(buf, 0, len);
     fields = layouts[kind];
     for (size_t i = 0; fields[i] != NEWMAIL_MHF_COUNT; i++) {
-        if (read_field(buf, len, &pos, fields[i], b) == READ_STOP)
+        if (read_field(&c, fields[i], b) == READ_STOP)
             goto checks;
         if (fields[i] == NEWMAIL_MHF_STATUS_CODE && b->value[NEWMAIL_MHF_STATUS_CODE] != 0) {
             /* The failure layout: StatusCode, then the auxiliary buffer. */
@@ -481,9 +418,9 @@ newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t le
         }
     }
 
-    if (pos < len) {
+    if (c.pos < len) {
         b->problems |= NEWMAIL_MH_BODY_TRAILING;
-        b->trailing = span(pos, len - pos);
+        b->trailing = newmail_span(c.pos, len - c.pos);
     }
 checks:
     /* "The client MUST set this field to 0x00000000" (NotificationWait

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "newmail-parse.h" /* newmail_span_t */
+#include "newmail-bytes.h"
 
 /* ---- X-RequestType (2.2.3.3.1) ------------------------------------------------- */
 
@@ -152,10 +152,6 @@ typedef struct {
  * body. Returns out->problems. */
 unsigned newmail_mh_parse_envelope(const uint8_t *buf, size_t len, newmail_mh_envelope_t *out);
 
-/* Index in env->header[] of the first header whose name equals name (ASCII
- * case ignored), -1 if none was kept. */
-int newmail_mh_find_header(const newmail_mh_envelope_t *env, const uint8_t *buf, const char *name);
-
 /* ---- the EMSMDB bodies (2.2.4) ---------------------------------------------------------- */
 
 typedef enum {
@@ -236,8 +232,5 @@ newmail_mh_body_has(const newmail_mh_body_t *b, newmail_mh_field_t f)
 {
     return (b->fields_read & (1u << f)) != 0;
 }
-
-/* The field's name in MS-OXCMAPIHTTP ("RopBufferSize"), for messages. */
-const char *newmail_mh_field_name(newmail_mh_field_t field);
 
 #endif /* NEWMAIL_MAPIHTTP_PARSE_H */

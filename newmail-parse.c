@@ -120,44 +120,11 @@ static const char *const field_names[NEWMAIL_F_COUNT] = {
     [NEWMAIL_F_TRANS_TIME] = "pulTransTime",
 };
 
-/* A read position in the stub. */
+/* A read position in the stub, and the byte order of its integers. */
 typedef struct {
-    const uint8_t *bytes;
-    size_t length;
-    size_t offset;
+    newmail_cursor_t at;
     bool big_endian;
 } cursor_t;
-
-static uint16_t
-get_u16(const uint8_t *p, bool big_endian)
-{
-    return big_endian ? (uint16_t)(p[0] << 8 | p[1]) : (uint16_t)(p[1] << 8 | p[0]);
-}
-
-static uint32_t
-get_u32(const uint8_t *p, bool big_endian)
-{
-    if (big_endian)
-        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-    return (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[1] << 8 | p[0];
-}
-
-/* Claims `size` bytes at the next multiple of `align`; false when the stub
- * ends first. Written so that no sum can wrap, whatever the counts say. */
-static bool
-take(cursor_t *cur, size_t align, size_t size, newmail_span_t *span)
-{
-    size_t start = cur->offset;
-
-    if (align > 1 && start % align != 0)
-        start += align - start % align;
-    if (start > cur->length || size > cur->length - start)
-        return false;
-    span->offset = start;
-    span->length = size;
-    cur->offset = start + size;
-    return true;
-}
 
 /* Where a uint32 field is stored in out; read_field() calls it for those only. */
 static uint32_t *
@@ -208,40 +175,40 @@ read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
     switch (field) {
     case NEWMAIL_F_CONTEXT_HANDLE:
     case NEWMAIL_F_ASYNC_HANDLE:
-        if (!take(cur, 4, NEWMAIL_CONTEXT_HANDLE_LEN, span))
+        if (!newmail_cursor_take(&cur->at, 4, NEWMAIL_CONTEXT_HANDLE_LEN, span))
             return false;
-        newmail_canonical_handle(cur->bytes + span->offset, cur->big_endian,
+        newmail_canonical_handle(cur->at.buf + span->offset, cur->big_endian,
                                  field == NEWMAIL_F_CONTEXT_HANDLE ? out->context_handle
                                                                    : out->async_handle);
         return true;
     case NEWMAIL_F_ROP:
     case NEWMAIL_F_AUX:
-        if (!take(cur, 1, array_bytes(out, field), span))
+        if (!newmail_cursor_take(&cur->at, 1, array_bytes(out, field), span))
             return false;
         if (field == NEWMAIL_F_ROP)
-            out->rop = cur->bytes + span->offset;
+            out->rop = cur->at.buf + span->offset;
         return true;
     case NEWMAIL_F_CONTEXT_LENGTH:
     case NEWMAIL_F_CALLBACK_LENGTH:
-        if (!take(cur, 2, 2, span))
+        if (!newmail_cursor_take(&cur->at, 2, 2, span))
             return false;
         *(field == NEWMAIL_F_CONTEXT_LENGTH ? &out->context_length : &out->callback_length) =
-            get_u16(cur->bytes + span->offset, cur->big_endian);
+            newmail_u16(cur->at.buf + span->offset, cur->big_endian);
         return true;
     case NEWMAIL_F_CONTEXT:
-        if (!take(cur, 1, out->context_count, span))
+        if (!newmail_cursor_take(&cur->at, 1, out->context_count, span))
             return false;
-        out->context = cur->bytes + span->offset;
+        out->context = cur->at.buf + span->offset;
         return true;
     case NEWMAIL_F_CALLBACK:
-        if (!take(cur, 1, out->callback_count, span))
+        if (!newmail_cursor_take(&cur->at, 1, out->callback_count, span))
             return false;
-        out->callback = cur->bytes + span->offset;
+        out->callback = cur->at.buf + span->offset;
         return true;
     default:
-        if (!take(cur, 4, 4, span))
+        if (!newmail_cursor_take(&cur->at, 4, 4, span))
             return false;
-        *u32_slot(out, field) = get_u32(cur->bytes + span->offset, cur->big_endian);
+        *u32_slot(out, field) = newmail_u32(cur->at.buf + span->offset, cur->big_endian);
         return true;
     }
 }
@@ -279,10 +246,10 @@ newmail_handle_is_null(const uint8_t handle[NEWMAIL_CONTEXT_HANDLE_LEN])
 static void
 read_trailing_return_value(cursor_t *cur, newmail_stub_t *out)
 {
-    if (cur->length < NEWMAIL_CONTEXT_HANDLE_LEN + 4 || cur->length % 4 != 0)
+    if (cur->at.end < NEWMAIL_CONTEXT_HANDLE_LEN + 4 || cur->at.end % 4 != 0)
         return;
-    out->span[NEWMAIL_F_RETURN_VALUE] = (newmail_span_t){cur->length - 4, 4};
-    out->return_value = get_u32(cur->bytes + cur->length - 4, cur->big_endian);
+    out->span[NEWMAIL_F_RETURN_VALUE] = newmail_span(cur->at.end - 4, 4);
+    out->return_value = newmail_u32(cur->at.buf + cur->at.end - 4, cur->big_endian);
     out->fields_read |= 1u << NEWMAIL_F_RETURN_VALUE;
 }
 
@@ -293,30 +260,30 @@ newmail_parse_sockaddr(const uint8_t *bytes, size_t length, newmail_sockaddr_t *
     if (length < 2)
         return NEWMAIL_PROBLEM_SOCKADDR_SHORT;
 
-    out->family = get_u16(bytes, false);
-    out->family_span = (newmail_span_t){0, 2};
+    out->family = newmail_u16(bytes, false);
+    out->family_span = newmail_span(0, 2);
     switch (out->family) {
     case NEWMAIL_AF_INET:
         if (length < NEWMAIL_SOCKADDR_IN_LEN)
             return NEWMAIL_PROBLEM_SOCKADDR_SHORT;
         memcpy(out->address, bytes + 4, 4);
-        out->address_span = (newmail_span_t){4, 4};
+        out->address_span = newmail_span(4, 4);
         break;
     case NEWMAIL_AF_INET6:
         if (length < NEWMAIL_SOCKADDR_IN6_LEN)
             return NEWMAIL_PROBLEM_SOCKADDR_SHORT;
-        out->flowinfo = get_u32(bytes + 4, true);
-        out->flowinfo_span = (newmail_span_t){4, 4};
+        out->flowinfo = newmail_u32(bytes + 4, true);
+        out->flowinfo_span = newmail_span(4, 4);
         memcpy(out->address, bytes + 8, 16);
-        out->address_span = (newmail_span_t){8, 16};
-        out->scope_id = get_u32(bytes + 24, false);
-        out->scope_id_span = (newmail_span_t){24, 4};
+        out->address_span = newmail_span(8, 16);
+        out->scope_id = newmail_u32(bytes + 24, false);
+        out->scope_id_span = newmail_span(24, 4);
         break;
     default:
         return NEWMAIL_PROBLEM_FAMILY;
     }
-    out->port = get_u16(bytes + 2, true);
-    out->port_span = (newmail_span_t){2, 2};
+    out->port = newmail_u16(bytes + 2, true);
+    out->port_span = newmail_span(2, 2);
     return out->port == 0 ? NEWMAIL_PROBLEM_PORT_ZERO : 0;
 }
 
@@ -325,7 +292,7 @@ newmail_parse_stub(newmail_stub_kind_t kind, const uint8_t *stub, size_t length,
                    bool big_endian, newmail_stub_t *out)
 {
     const field_list_t *layout = &stub_layouts[kind];
-    cursor_t cur = {stub, stub ? length : 0, 0, big_endian};
+    cursor_t cur = { newmail_cursor(stub, 0, stub ? length : 0), big_endian };
 
     memset(out, 0, sizeof(*out));
     out->kind = kind;

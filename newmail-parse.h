@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "newmail-bytes.h"
+
 #define NEWMAIL_CONTEXT_HANDLE_LEN 20 /* uint32 attributes + 16-byte UUID */
 #define NEWMAIL_ADVISE_BITS_ALL 0xFFFFFFFFu
 
@@ -94,11 +96,6 @@ enum {
 };
 #define NEWMAIL_PROBLEMS_MALFORMED (~(unsigned)NEWMAIL_PROBLEM_ADVISE_BITS)
 
-/* Where something lies: offset from the start of the buffer given, and length. */
-typedef struct {
-    size_t offset;
-    size_t length;
-} newmail_span_t;
 
 /* A Windows SOCKADDR_IN or SOCKADDR_IN6. Spans are relative to its first byte. */
 typedef struct {

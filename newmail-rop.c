@@ -12,30 +12,6 @@
 
 #include "newmail-rop.h"
 
-static uint16_t
-le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
-static newmail_span_t
-span(size_t offset, size_t length)
-{
-    return (newmail_span_t){offset, length};
-}
-
 /* ---- RPC_HEADER_EXT ----------------------------------------------------------- */
 
 void
@@ -61,7 +37,7 @@ newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out)
     walk->blocks++;
     if (left < NEWMAIL_RPCX_HEADER_LEN) {
         /* Not even a header: the block is these bytes and the walk ends. */
-        out->header = span(at, left);
+        out->header = newmail_span(at, left);
         out->problems = NEWMAIL_RPCX_TRUNCATED_HEADER | NEWMAIL_RPCX_NO_LAST;
         walk->pos = walk->len;
         walk->done = true;
@@ -69,16 +45,16 @@ newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out)
     }
 
     h = walk->buf + at;
-    out->header = span(at, NEWMAIL_RPCX_HEADER_LEN);
+    out->header = newmail_span(at, NEWMAIL_RPCX_HEADER_LEN);
     out->header_read = true;
-    out->version = le16(h);
-    out->flags = le16(h + 2);
-    out->size = le16(h + 4);
-    out->size_actual = le16(h + 6);
-    out->version_span = span(at, 2);
-    out->flags_span = span(at + 2, 2);
-    out->size_span = span(at + 4, 2);
-    out->size_actual_span = span(at + 6, 2);
+    out->version = newmail_le16(h);
+    out->flags = newmail_le16(h + 2);
+    out->size = newmail_le16(h + 4);
+    out->size_actual = newmail_le16(h + 6);
+    out->version_span = newmail_span(at, 2);
+    out->flags_span = newmail_span(at + 2, 2);
+    out->size_span = newmail_span(at + 4, 2);
+    out->size_actual_span = newmail_span(at + 6, 2);
 
     if (out->version != NEWMAIL_RPCX_VERSION)
         out->problems |= NEWMAIL_RPCX_BAD_VERSION;
@@ -96,9 +72,9 @@ newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out)
     avail = left - NEWMAIL_RPCX_HEADER_LEN;
     if (out->size > avail) {
         out->problems |= NEWMAIL_RPCX_SIZE_PAST_END;
-        out->payload = span(at + NEWMAIL_RPCX_HEADER_LEN, avail);
+        out->payload = newmail_span(at + NEWMAIL_RPCX_HEADER_LEN, avail);
     } else {
-        out->payload = span(at + NEWMAIL_RPCX_HEADER_LEN, out->size);
+        out->payload = newmail_span(at + NEWMAIL_RPCX_HEADER_LEN, out->size);
     }
     walk->pos = out->payload.offset + out->payload.length;
 
@@ -114,7 +90,7 @@ newmail_rpcx_next(newmail_rpcx_walk_t *walk, newmail_rpcx_block_t *out)
         walk->done = true;
         if (walk->pos < walk->len) {
             out->problems |= NEWMAIL_RPCX_TRAILING;
-            out->trailing = span(walk->pos, walk->len - walk->pos);
+            out->trailing = newmail_span(walk->pos, walk->len - walk->pos);
         }
     } else if (walk->pos >= walk->len) {
         walk->done = true;
@@ -172,7 +148,7 @@ newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_mask, uint
                 problems |= NEWMAIL_DECODE_INPUT_TRUNCATED;
                 break;
             }
-            flags = le32(b);
+            flags = newmail_le32(b);
             flag_count = 32;
             if (li.pos == li.len)
                 break;
@@ -194,7 +170,7 @@ newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_mask, uint
             problems |= NEWMAIL_DECODE_INPUT_TRUNCATED;
             break;
         }
-        token = le16(b);
+        token = newmail_le16(b);
         offset = (token >> 3) + 1;
         length = token & 7;
         if (length == 7) {
@@ -222,13 +198,13 @@ newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_mask, uint
                         problems |= NEWMAIL_DECODE_INPUT_TRUNCATED;
                         break;
                     }
-                    length = le16(b);
+                    length = newmail_le16(b);
                     if (length == 0) {
                         if (!lz_take(&li, 4, b)) {
                             problems |= NEWMAIL_DECODE_INPUT_TRUNCATED;
                             break;
                         }
-                        length = le32(b);
+                        length = newmail_le32(b);
                     }
                     if (length < 15 + 7) {
                         problems |= NEWMAIL_DECODE_BAD_LENGTH;
@@ -259,13 +235,6 @@ newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_mask, uint
     }
     *out_len = o;
     return problems;
-}
-
-void
-newmail_xor_magic(uint8_t *bytes, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        bytes[i] ^= NEWMAIL_XOR_MAGIC;
 }
 
 unsigned
@@ -317,34 +286,26 @@ newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_buffer_t *o
         out->problems = NEWMAIL_ROPBUF_TRUNCATED;
         return out->problems;
     }
-    out->rop_size = le16(buf);
-    out->rop_size_span = span(0, 2);
+    out->rop_size = newmail_le16(buf);
+    out->rop_size_span = newmail_span(0, 2);
     if (out->rop_size < 2) {
         /* Nothing can be walked; everything after RopSize is unaccounted for. */
         out->problems |= NEWMAIL_ROPBUF_SIZE_SMALL;
-        out->rops = span(2, 0);
+        out->rops = newmail_span(2, 0);
         return out->problems;
     }
     if (out->rop_size > len) {
         out->problems |= NEWMAIL_ROPBUF_SIZE_PAST_END;
-        out->rops = span(2, len - 2);
-        out->handle_table = span(len, 0);
+        out->rops = newmail_span(2, len - 2);
+        out->handle_table = newmail_span(len, 0);
         return out->problems;
     }
-    out->rops = span(2, (size_t)out->rop_size - 2);
-    out->handle_table = span(out->rop_size, len - out->rop_size);
+    out->rops = newmail_span(2, (size_t)out->rop_size - 2);
+    out->handle_table = newmail_span(out->rop_size, len - out->rop_size);
     out->handle_count = out->handle_table.length / 4;
     if (out->handle_table.length % 4)
         out->problems |= NEWMAIL_ROPBUF_HANDLES_PARTIAL;
     return out->problems;
-}
-
-uint32_t
-newmail_rop_handle(const uint8_t *buf, const newmail_rop_buffer_t *rb, size_t i)
-{
-    if (i >= rb->handle_count)
-        return 0;
-    return le32(buf + rb->handle_table.offset + 4 * i);
 }
 
 /* ---- the RopId table (MS-OXCROPS 2.2.2) ---------------------------------------------- */
@@ -505,18 +466,6 @@ static const rop_info_t rop_table[256] = {
 #undef STD
 #undef XTR
 
-static const uint8_t sizable_ids[] = {NEWMAIL_ROP_SIZABLE_IDS};
-
-bool
-newmail_rop_is_sizable(uint8_t rop_id)
-{
-    for (size_t i = 0; i < sizeof(sizable_ids); i++) {
-        if (sizable_ids[i] == rop_id)
-            return true;
-    }
-    return false;
-}
-
 const char *
 newmail_rop_name(uint8_t rop_id)
 {
@@ -550,83 +499,45 @@ newmail_notify_type_name(uint16_t type)
     }
 }
 
-const char *
-newmail_table_event_name(uint16_t event)
+/* The TableEventType values MS-OXCNOTIF 2.2.1.4.1.2 defines (their names
+ * are the dissector's value_string). */
+static bool
+table_event_is_known(uint16_t event)
 {
     switch (event) {
     case NEWMAIL_TABLE_CHANGED:
-        return "TableChanged";
     case NEWMAIL_TABLE_ROW_ADDED:
-        return "TableRowAdded";
     case NEWMAIL_TABLE_ROW_DELETED:
-        return "TableRowDeleted";
     case NEWMAIL_TABLE_ROW_MODIFIED:
-        return "TableRowModified";
     case NEWMAIL_TABLE_RESTRICTION_CHANGED:
-        return "TableRestrictionChanged";
+        return true;
     default:
-        return NULL;
+        return false;
     }
 }
 
 /* ---- reading fields within RopsList ------------------------------------------------- */
 
-typedef struct {
-    const uint8_t *buf;
-    size_t pos, end; /* end: the end of RopsList */
-} cursor_t;
-
-static bool
-take(cursor_t *c, size_t n, newmail_span_t *sp)
-{
-    if (n > c->end - c->pos)
-        return false;
-    *sp = span(c->pos, n);
-    c->pos += n;
-    return true;
-}
-
-/* A null-terminated string of 1-byte or 2-byte (UTF-16LE) units: the span
- * excludes the terminator, the cursor moves past it. False, with the cursor
- * unmoved, when RopsList ends first. */
-static bool
-take_string(cursor_t *c, size_t unit, newmail_span_t *sp, size_t *chars)
-{
-    size_t p = c->pos;
-
-    while (unit <= c->end - p) {
-        bool zero = c->buf[p] == 0 && (unit == 1 || c->buf[p + 1] == 0);
-        if (zero) {
-            *sp = span(c->pos, p - c->pos);
-            *chars = (p - c->pos) / unit;
-            c->pos = p + unit;
-            return true;
-        }
-        p += unit;
-    }
-    return false;
-}
-
 /* Reads an integer field of the response into value[] and field[]. */
 static bool
-rop_int(cursor_t *c, newmail_rop_response_t *r, newmail_rop_field_t f, size_t size)
+rop_int(newmail_cursor_t *c, newmail_rop_response_t *r, newmail_rop_field_t f, size_t size)
 {
     newmail_span_t sp;
     const uint8_t *p;
 
-    if (!take(c, size, &sp))
+    if (!newmail_cursor_take(c, 1, size, &sp))
         return false;
     p = c->buf + sp.offset;
-    r->value[f] = size == 1 ? p[0] : size == 2 ? le16(p) : le32(p);
+    r->value[f] = size == 1 ? p[0] : size == 2 ? newmail_le16(p) : newmail_le32(p);
     r->field[f] = sp;
     r->fields_read |= 1u << f;
     return true;
 }
 
 static bool
-rop_bytes(cursor_t *c, newmail_rop_response_t *r, newmail_rop_field_t f, size_t size)
+rop_bytes(newmail_cursor_t *c, newmail_rop_response_t *r, newmail_rop_field_t f, size_t size)
 {
-    if (!take(c, size, &r->field[f]))
+    if (!newmail_cursor_take(c, 1, size, &r->field[f]))
         return false;
     r->fields_read |= 1u << f;
     return true;
@@ -635,9 +546,9 @@ rop_bytes(cursor_t *c, newmail_rop_response_t *r, newmail_rop_field_t f, size_t 
 /* ---- RopNotify ------------------------------------------------------------------ */
 
 static bool
-nf_take(cursor_t *c, newmail_notify_t *n, newmail_notify_field_t f, size_t size)
+nf_take(newmail_cursor_t *c, newmail_notify_t *n, newmail_notify_field_t f, size_t size)
 {
-    if (!take(c, size, &n->span[f]))
+    if (!newmail_cursor_take(c, 1, size, &n->span[f]))
         return false;
     n->fields_read |= 1u << f;
     return true;
@@ -645,7 +556,7 @@ nf_take(cursor_t *c, newmail_notify_t *n, newmail_notify_field_t f, size_t size)
 
 /* Reads an integer field; false when RopsList ends first. */
 static bool
-nf_u(cursor_t *c, newmail_notify_t *n, newmail_notify_field_t f, size_t size, void *dst)
+nf_u(newmail_cursor_t *c, newmail_notify_t *n, newmail_notify_field_t f, size_t size, void *dst)
 {
     const uint8_t *p;
 
@@ -657,13 +568,13 @@ nf_u(cursor_t *c, newmail_notify_t *n, newmail_notify_field_t f, size_t size, vo
         *(uint8_t *)dst = p[0];
         break;
     case 2:
-        *(uint16_t *)dst = le16(p);
+        *(uint16_t *)dst = newmail_le16(p);
         break;
     case 4:
-        *(uint32_t *)dst = le32(p);
+        *(uint32_t *)dst = newmail_le32(p);
         break;
     default:
-        *(uint64_t *)dst = le64(p);
+        *(uint64_t *)dst = newmail_le64(p);
         break;
     }
     return true;
@@ -679,7 +590,7 @@ newmail_rop_status_t
 newmail_notify_parse(const uint8_t *buf, size_t start, size_t end, newmail_notify_t *n,
                      size_t *consumed, unsigned *problems)
 {
-    cursor_t c = {buf, start, end};
+    newmail_cursor_t c = newmail_cursor(buf, start, end); /* to the end of RopsList */
     uint16_t t;
     bool m, s, table_adm = false, table_am = false;
 
@@ -722,7 +633,7 @@ newmail_notify_parse(const uint8_t *buf, size_t start, size_t end, newmail_notif
 
         NEED(nf_u(&c, n, NEWMAIL_NF_TABLE_EVENT_TYPE, 2, &n->table_event_type));
         e = n->table_event_type;
-        if (newmail_table_event_name(e) == NULL) {
+        if (!table_event_is_known(e)) {
             /* An event MS-OXCNOTIF does not list may carry anything. */
             *problems |= NEWMAIL_ROP_PROBLEM_TABLE_EVENT;
             *consumed = c.pos - start;
@@ -788,7 +699,7 @@ newmail_notify_parse(const uint8_t *buf, size_t start, size_t end, newmail_notif
             return NEWMAIL_ROP_UNSIZED;
         }
         n->message_class_unicode = n->unicode_flag == 1;
-        if (!take_string(&c, n->message_class_unicode ? 2 : 1, &n->span[NEWMAIL_NF_MESSAGE_CLASS],
+        if (!newmail_cursor_take_string(&c, n->message_class_unicode ? 2 : 1, &n->span[NEWMAIL_NF_MESSAGE_CLASS],
                          &n->message_class_chars)) {
             *problems |= NEWMAIL_ROP_PROBLEM_UNTERMINATED;
             *consumed = c.pos - start;
@@ -806,7 +717,7 @@ newmail_notify_parse(const uint8_t *buf, size_t start, size_t end, newmail_notif
 /* Reads the success fields of a sizable ROP whose 6-byte prefix was read
  * with ReturnValue 0. */
 static newmail_rop_status_t
-read_success(cursor_t *c, newmail_rop_response_t *r)
+read_success(newmail_cursor_t *c, newmail_rop_response_t *r)
 {
     switch (r->rop_id) {
     case NEWMAIL_ROP_OPEN_FOLDER: {
@@ -823,12 +734,12 @@ read_success(cursor_t *c, newmail_rop_response_t *r)
         /* ServerCount ASCIIZ strings, shown as one span. */
         size_t first = c->pos;
         for (uint32_t i = 0; i < r->value[NEWMAIL_RF_SERVER_COUNT]; i++) {
-            if (!take_string(c, 1, &one, &chars)) {
+            if (!newmail_cursor_take_string(c, 1, &one, &chars)) {
                 r->problems |= NEWMAIL_ROP_PROBLEM_UNTERMINATED;
                 return NEWMAIL_ROP_TRUNCATED;
             }
         }
-        r->field[NEWMAIL_RF_SERVERS] = span(first, c->pos - first);
+        r->field[NEWMAIL_RF_SERVERS] = newmail_span(first, c->pos - first);
         r->fields_read |= 1u << NEWMAIL_RF_SERVERS;
         return NEWMAIL_ROP_SIZED;
     }
@@ -849,7 +760,7 @@ read_success(cursor_t *c, newmail_rop_response_t *r)
 
 /* Reads the response at c->pos; the cursor ends after what was read. */
 static newmail_rop_status_t
-read_response(cursor_t *c, newmail_rop_response_t *r)
+read_response(newmail_cursor_t *c, newmail_rop_response_t *r)
 {
     const rop_info_t *info;
 
@@ -887,7 +798,7 @@ read_response(cursor_t *c, newmail_rop_response_t *r)
         newmail_rop_status_t st =
             newmail_notify_parse(c->buf, c->pos, c->end, &r->notify, &used, &r->problems);
 
-        r->field[NEWMAIL_RF_NOTIFICATION] = span(c->pos, used);
+        r->field[NEWMAIL_RF_NOTIFICATION] = newmail_span(c->pos, used);
         c->pos += used;
         if (st == NEWMAIL_ROP_SIZED)
             r->fields_read |= 1u << NEWMAIL_RF_NOTIFICATION;
@@ -938,13 +849,13 @@ newmail_rop_walk_init(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len)
 bool
 newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out)
 {
-    cursor_t c = {walk->buf, walk->pos, walk->rops_end};
+    newmail_cursor_t c = newmail_cursor(walk->buf, walk->pos, walk->rops_end);
 
     memset(out, 0, sizeof(*out));
     if (walk->status != NEWMAIL_ROPS_RUNNING)
         return false;
     out->status = read_response(&c, out);
-    out->span = span(walk->pos, c.pos - walk->pos);
+    out->span = newmail_span(walk->pos, c.pos - walk->pos);
     walk->pos = c.pos;
     walk->count++;
     switch (out->status) {

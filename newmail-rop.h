@@ -45,7 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "newmail-parse.h" /* newmail_span_t */
+#include "newmail-bytes.h"
 
 /* ---- RPC_HEADER_EXT (MS-OXCRPC 2.2.2.1) ------------------------------------ */
 
@@ -172,9 +172,6 @@ unsigned newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_m
 unsigned newmail_rpcx_decode(const uint8_t *buf, size_t len, const newmail_rpcx_block_t *block,
                              uint8_t *out, size_t out_size, size_t *out_len);
 
-/* XORs n bytes with NEWMAIL_XOR_MAGIC in place (the operation is its own inverse). */
-void newmail_xor_magic(uint8_t *bytes, size_t n);
-
 /* ---- the ROP output buffer (MS-OXCROPS 2.2.1) -------------------------------- */
 
 /* A decoded payload: RopSize (uint16 LE: the size of RopSize plus RopsList),
@@ -197,9 +194,6 @@ typedef struct {
 
 /* Splits a decoded ROP input or output buffer. Returns out->problems. */
 unsigned newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_buffer_t *out);
-
-/* Handle i (i < handle_count) of a split buffer. */
-uint32_t newmail_rop_handle(const uint8_t *buf, const newmail_rop_buffer_t *rb, size_t i);
 
 /* ---- ROP ids ------------------------------------------------------------------ */
 
@@ -250,9 +244,6 @@ uint32_t newmail_rop_handle(const uint8_t *buf, const newmail_rop_buffer_t *rb, 
  * RopFastTransferDestinationPutBuffer 0x54 and ...Extended 0x9D (fields
  * present whatever the ReturnValue). */
 #define NEWMAIL_ROP_SIZABLE_IDS 0x02, 0x04, 0x05, 0x12, 0x13, 0x14, 0x29, 0x2A, 0x6E, 0xF9, 0xFF
-
-/* True for the ids in NEWMAIL_ROP_SIZABLE_IDS. */
-bool newmail_rop_is_sizable(uint8_t rop_id);
 
 /* The ROP's name in MS-OXCROPS 2.2.2 ("RopNotify"), or NULL for a reserved id. */
 const char *newmail_rop_name(uint8_t rop_id);
@@ -448,8 +439,5 @@ newmail_notify_has(const newmail_notify_t *n, newmail_notify_field_t f)
 
 /* "NewMail", "ObjectCreated", ... for a NotificationType, NULL if unknown. */
 const char *newmail_notify_type_name(uint16_t type);
-
-/* "TableChanged", "TableRowAdded", ... NULL if unknown. */
-const char *newmail_table_event_name(uint16_t event);
 
 #endif /* NEWMAIL_ROP_H */

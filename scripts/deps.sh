@@ -10,10 +10,27 @@
 #   NEWMAIL_TEST_PACKAGES      what only the test suite needs on top;
 #                              scripts/test.sh and .ci/run add them with
 #                              NEWMAIL_PACKAGES+=("${NEWMAIL_TEST_PACKAGES[@]}")
-#   newmail_missing_packages   prints the packages not installed, one a line
-#   newmail_ensure_packages    installs them as root (apt-get, noninteractive);
-#                              as anybody else prints the sudo command and
+#   newmail_missing_packages [PACKAGE...]
+#                              prints those not installed (default: the
+#                              NEWMAIL_PACKAGES), one a line, each once
+#   newmail_install_line       the one command that installs every package
+#                              missing for this script and for scripts/test.sh
+#                              (NEWMAIL_PACKAGES and NEWMAIL_TEST_PACKAGES),
+#                              apt-get update included: empty package lists
+#                              (a fresh image) would otherwise make apt-get
+#                              install fail with "Unable to locate package"
+#   newmail_ensure_packages    as root installs the missing NEWMAIL_PACKAGES
+#                              (apt-get update, then apt-get install,
+#                              noninteractive); as anybody else, when one is
+#                              missing, prints newmail_install_line and
 #                              returns 1
+#   newmail_test_packages_hint as anybody but root, when scripts/test.sh
+#                              would still miss a package, says so with
+#                              newmail_install_line (scripts/quickstart.sh
+#                              ends with it)
+#
+# NEWMAIL_DPKG_QUERY names the dpkg-query to ask (default: dpkg-query), so
+# that the non-root path can be tried without removing packages.
 
 NEWMAIL_PACKAGES=(
     tshark            # runs the tests; the plugin's host
@@ -39,12 +56,32 @@ NEWMAIL_TEST_PACKAGES=(
 
 newmail_missing_packages() {
     local package status
-    for package in "${NEWMAIL_PACKAGES[@]}"; do
-        status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)
+    local -A seen=()
+    if [ "$#" -eq 0 ]; then
+        set -- "${NEWMAIL_PACKAGES[@]}"
+    fi
+    for package in "$@"; do
+        if [ -n "${seen[$package]:-}" ]; then
+            continue
+        fi
+        seen[$package]=1
+        # shellcheck disable=SC2016  # a dpkg-query format, not a shell expansion
+        status=$("${NEWMAIL_DPKG_QUERY:-dpkg-query}" -W -f='${db:Status-Status}' "$package" \
+                     2>/dev/null || true)
         if [ "$status" != "installed" ]; then
             echo "$package"
         fi
     done
+}
+
+newmail_install_line() {
+    local missing
+    missing=$(newmail_missing_packages "${NEWMAIL_PACKAGES[@]}" "${NEWMAIL_TEST_PACKAGES[@]}" |
+                  tr '\n' ' ')
+    missing=${missing% }
+    if [ -n "$missing" ]; then
+        echo "sudo sh -c 'apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing'"
+    fi
 }
 
 newmail_ensure_packages() {
@@ -56,8 +93,8 @@ newmail_ensure_packages() {
     fi
     if [ "$(id -u)" -ne 0 ]; then
         echo "Missing Debian packages: $missing" >&2
-        echo "Install them with:" >&2
-        echo "  sudo DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing" >&2
+        echo "Install everything scripts/quickstart.sh and scripts/test.sh need with:" >&2
+        echo "  $(newmail_install_line)" >&2
         return 1
     fi
     echo "Installing missing Debian packages: $missing"
@@ -67,6 +104,23 @@ newmail_ensure_packages() {
         echo "wireshark-common wireshark-common/install-setuid boolean false" |
             debconf-set-selections
     fi
+    # Always update first: on a fresh image the package lists are empty, and
+    # old lists name versions the mirror no longer has.
     # shellcheck disable=SC2086  # one word per package
     apt-get update && apt-get install -y --no-install-recommends $missing </dev/null
+}
+
+newmail_test_packages_hint() {
+    local line
+    if [ "$(id -u)" -eq 0 ]; then
+        return 0  # scripts/test.sh installs them itself
+    fi
+    line=$(newmail_install_line)
+    if [ -n "$line" ]; then
+        echo
+        echo "scripts/test.sh needs these too:" \
+            "$(newmail_missing_packages "${NEWMAIL_TEST_PACKAGES[@]}" | paste -sd ' ')"
+        echo "Install them with:"
+        echo "  $line"
+    fi
 }

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # The quick start: checks the Debian packages (installs them as root, or
-# prints the sudo command), builds newmail.so in build/, installs it where
-# Wireshark loads it, decodes an example capture and shows the plugin loaded.
-# Works from any current directory.
+# prints the one sudo command that installs them and those scripts/test.sh
+# needs), builds newmail.so in build/, installs it where Wireshark loads it,
+# decodes an example capture and shows the plugin loaded. Works from any
+# current directory.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,3 +49,8 @@ tshark -r "$example" -Y newmail
 echo
 echo "\$ tshark -G plugins | grep newmail"
 tshark -G plugins | grep newmail
+echo
+echo "Next: open examples/rpc-session.pcap in Wireshark (package wireshark), or"
+echo "  tshark -2 -r examples/rpc-session.pcap -Y 'newmail.signal || newmail.notify'"
+echo "and run every test with scripts/test.sh (README.md, docs/examples.md)."
+newmail_test_packages_hint

@@ -115,13 +115,6 @@ test_request_types(void)
     CHECK(strcmp(newmail_mh_response_code_name(18), "Endpoint Shutting Down") == 0);
     CHECK(newmail_mh_response_code_name(19) == NULL);
     CHECK(newmail_mh_response_code_name(0xffffffff) == NULL);
-
-    WHERE("field names");
-    CHECK(strcmp(newmail_mh_field_name(NEWMAIL_MHF_ROP_BUFFER_SIZE), "RopBufferSize") == 0);
-    CHECK(strcmp(newmail_mh_field_name(NEWMAIL_MHF_EVENT_PENDING), "EventPending") == 0);
-    CHECK(strcmp(newmail_mh_field_name(NEWMAIL_MHF_COUNT), "end of body") == 0);
-    for (int f = 0; f < NEWMAIL_MHF_COUNT; f++)
-        CHECK(newmail_mh_field_name((newmail_mh_field_t)f) != NULL);
     where[0] = 0;
 }
 
@@ -182,9 +175,7 @@ test_envelope_example(void)
     CHECK(env.has_body);
     CHECK_SPAN(env.blank, len - 8, 2);
     CHECK_SPAN(env.body, len - 6, 6);
-    CHECK_EQ(newmail_mh_find_header(&env, buf, "x-elapsedtime"), 1);
-    CHECK_EQ(newmail_mh_find_header(&env, buf, "X-StartTime"), 2);
-    CHECK_EQ(newmail_mh_find_header(&env, buf, "X-PendingPeriod"), -1);
+    CHECK_EQ(env.header_count, 3);
     free(buf);
     where[0] = 0;
 }

@@ -69,6 +69,27 @@ put_bytes(writer_t *w, const void *p, size_t n)
     return w->len - n;
 }
 
+/* MS-OXCRPC 3.1.4.1.1.3: every byte XOR 0xA5, in place (its own inverse). */
+static void
+xor_magic(uint8_t *bytes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        bytes[i] ^= NEWMAIL_XOR_MAGIC;
+}
+
+/* The ids newmail-rop.h says the walk sizes on success. */
+static bool
+is_sizable(uint8_t rop_id)
+{
+    static const uint8_t ids[] = { NEWMAIL_ROP_SIZABLE_IDS };
+
+    for (size_t i = 0; i < sizeof(ids); i++) {
+        if (ids[i] == rop_id)
+            return true;
+    }
+    return false;
+}
+
 /* An RPC_HEADER_EXT; the payload follows with put_bytes. */
 static void
 put_rpcx(writer_t *w, uint16_t version, uint16_t flags, uint16_t size, uint16_t size_actual)
@@ -138,7 +159,7 @@ test_lz77_examples(void)
         uint8_t x[sizeof(xca_example2)];
 
         memcpy(x, xca_example2, sizeof(x));
-        newmail_xor_magic(x, sizeof(x));
+        xor_magic(x, sizeof(x));
         CHECK_EQ(lz(x, sizeof(x), NEWMAIL_XOR_MAGIC, out, 300, &n), 0);
         CHECK_EQ(n, 300);
         CHECK(memcmp(out, want, 300) == 0);
@@ -402,7 +423,7 @@ test_rpcx_chain(void)
              NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC | NEWMAIL_RPCX_FLAG_LAST,
              sizeof(shared_nibble), 25);
     size_t third = put_bytes(w, shared_nibble, sizeof(shared_nibble));
-    newmail_xor_magic(w->b + third, sizeof(shared_nibble));
+    xor_magic(w->b + third, sizeof(shared_nibble));
     copy = exact_copy(w->b, w->len);
     abc_times(want, 300);
 
@@ -700,7 +721,7 @@ test_rpcx_decode(void)
         put_rpcx(w, 0, cases[i].flags, cases[i].size, cases[i].size_actual);
         size_t at = put_bytes(w, cases[i].payload, cases[i].payload_len);
         if (cases[i].xor_on_wire)
-            newmail_xor_magic(w->b + at, cases[i].payload_len);
+            xor_magic(w->b + at, cases[i].payload_len);
         copy = exact_copy(w->b, w->len);
         out = malloc(cases[i].out_size);
         newmail_rpcx_walk_init(&walk, copy, w->len, NEWMAIL_ROP_BUFFER_MAX_DECODED);
@@ -773,9 +794,8 @@ test_rop_buffer(void)
         CHECK_SPAN(rb.rops, 2, 6);
         CHECK_SPAN(rb.handle_table, 8, 8);
         CHECK_EQ(rb.handle_count, 2);
-        CHECK_EQ(newmail_rop_handle(copy, &rb, 0), 0x6F);
-        CHECK_EQ(newmail_rop_handle(copy, &rb, 1), 0x6E);
-        CHECK_EQ(newmail_rop_handle(copy, &rb, 2), 0);
+        CHECK_EQ(newmail_le32(copy + rb.handle_table.offset), 0x6F);
+        CHECK_EQ(newmail_le32(copy + rb.handle_table.offset + 4), 0x6E);
         free(copy);
     }
     for (size_t i = 0; i < COUNT_OF(cases); i++) {
@@ -1085,7 +1105,7 @@ test_rop_unsized(void)
         put_bytes(w, (const uint8_t[]){extra_ids[i], 0x00, 0x01, 0x01, 0x04, 0x80, 0x00}, 7);
         rops_end(w, 0);
         check_walk(w, &want, 1, NEWMAIL_ROPS_UNSIZED, NULL);
-        CHECK(!newmail_rop_is_sizable(extra_ids[i]));
+        CHECK(!is_sizable(extra_ids[i]));
     }
     free(w);
     where[0] = 0;
@@ -1362,7 +1382,7 @@ test_notify_types(void)
         CHECK(newmail_notify_type_name(n->type) != NULL);
         if (c->fields & NF(TABLE_EVENT_TYPE)) {
             CHECK_EQ(n->table_event_type, c->event);
-            CHECK(newmail_table_event_name(c->event) != NULL);
+            CHECK_EQ(r.problems & NEWMAIL_ROP_PROBLEM_TABLE_EVENT, 0);
         }
         if (c->fields & NF(FOLDER_ID))
             CHECK_EQ(n->folder_id, FID);
@@ -1587,7 +1607,7 @@ static void
 test_names(void)
 {
     static const uint8_t sizable[] = {NEWMAIL_ROP_SIZABLE_IDS};
-    unsigned named = 0, count = 0;
+    unsigned named = 0;
 
     WHERE("names");
     CHECK(strcmp(newmail_rop_name(0x2a), "RopNotify") == 0);
@@ -1600,20 +1620,16 @@ test_names(void)
     CHECK(newmail_rop_name(0xfd) == NULL);
     for (int id = 0; id < 256; id++) {
         named += newmail_rop_name((uint8_t)id) != NULL;
-        count += newmail_rop_is_sizable((uint8_t)id);
     }
     /* MS-OXCROPS 2.2.2 names 132 RopIds (its 2018 edition still reserved
      * 0x52, 0x9D and 0xA3, which later editions assign). */
     CHECK_EQ(named, 132);
-    CHECK_EQ(count, sizeof(sizable));
     for (size_t i = 0; i < sizeof(sizable); i++)
         CHECK(newmail_rop_name(sizable[i]) != NULL);
     CHECK(strcmp(newmail_notify_type_name(0x0002), "NewMail") == 0);
     CHECK(strcmp(newmail_notify_type_name(0x0100), "TableModified") == 0);
     CHECK(newmail_notify_type_name(0x0003) == NULL);
     CHECK(newmail_notify_type_name(0x8002) == NULL);
-    CHECK(strcmp(newmail_table_event_name(3), "TableRowAdded") == 0);
-    CHECK(newmail_table_event_name(2) == NULL);
     where[0] = 0;
 }
 
