@@ -147,38 +147,34 @@ static int *const notify_type_fields[] = {
     NULL
 };
 
-/* The names of the RopIds and of the table events, as value_strings for
- * their fields. The names themselves are the reader's (newmail-rop.c:
- * newmail_rop_name(), newmail_table_event_name()), so that they are written
- * once; newmail_register_rop_tree() fills these tables from them. Every
- * RopId has an entry, "Reserved" for those MS-OXCROPS does not define. */
+/* The names of the RopIds as a value_string for newmail.rop. The names are
+ * the reader's (newmail-rop.c: newmail_rop_name()), so that they are
+ * written once; newmail_register_rop_tree() fills this table from them.
+ * Every RopId has an entry, "Reserved" for those MS-OXCROPS does not
+ * define. */
 static value_string rop_id_vals[256 + 1];
 static value_string_ext rop_id_vals_ext = VALUE_STRING_EXT_INIT(rop_id_vals);
 
-#define TABLE_EVENT_MAX 0x0f /* MS-OXCNOTIF 2.2.1.4.1.2 defines 0x0001-0x0007 */
-static value_string table_event_vals[TABLE_EVENT_MAX + 2];
-
 static void
-fill_name_tables(void)
+fill_rop_id_vals(void)
 {
-    size_t count = 0;
-
     for (uint32_t id = 0; id < 256; id++) {
         const char *name = newmail_rop_name((uint8_t)id);
 
         rop_id_vals[id].value = id;
         rop_id_vals[id].strptr = name != NULL ? name : "Reserved";
     }
-    for (uint16_t event = 0; event <= TABLE_EVENT_MAX; event++) {
-        const char *name = newmail_table_event_name(event);
-
-        if (name != NULL) {
-            table_event_vals[count].value = event;
-            table_event_vals[count].strptr = name;
-            count++;
-        }
-    }
 }
+
+/* MS-OXCNOTIF 2.2.1.4.1.2; the reader knows which exist, this names them. */
+static const value_string table_event_vals[] = {
+    { NEWMAIL_TABLE_CHANGED, "TableChanged" },
+    { NEWMAIL_TABLE_ROW_ADDED, "TableRowAdded" },
+    { NEWMAIL_TABLE_ROW_DELETED, "TableRowDeleted" },
+    { NEWMAIL_TABLE_ROW_MODIFIED, "TableRowModified" },
+    { NEWMAIL_TABLE_RESTRICTION_CHANGED, "TableRestrictionChanged" },
+    { 0, NULL }
+};
 
 static proto_item *
 add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, unsigned encoding)
@@ -684,7 +680,7 @@ newmail_register_rop_tree(void)
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);
 
-    fill_name_tables();
+    fill_rop_id_vals();
     proto_register_field_array(proto_newmail, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert, ei, array_length(ei));
