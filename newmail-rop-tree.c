@@ -149,21 +149,34 @@ static int *const notify_type_fields[] = {
 
 /* The names of the RopIds as a value_string for newmail.rop. The names are
  * the reader's (newmail-rop.c: newmail_rop_name()), so that they are
- * written once; newmail_register_rop_tree() fills this table from them.
- * Every RopId has an entry, "Reserved" for those MS-OXCROPS does not
- * define. */
+ * written once; newmail_register_rop_tree() fills this table from them, in
+ * RopId order; the entry after the last stays { 0, NULL }. */
 static value_string rop_id_vals[256 + 1];
-static value_string_ext rop_id_vals_ext = VALUE_STRING_EXT_INIT(rop_id_vals);
 
 static void
 fill_rop_id_vals(void)
 {
+    size_t count = 0;
+
     for (uint32_t id = 0; id < 256; id++) {
         const char *name = newmail_rop_name((uint8_t)id);
 
-        rop_id_vals[id].value = id;
-        rop_id_vals[id].strptr = name != NULL ? name : "Reserved";
+        if (name != NULL) {
+            rop_id_vals[count].value = id;
+            rop_id_vals[count].strptr = name;
+            count++;
+        }
     }
+}
+
+/* newmail.rop: a RopId MS-OXCROPS does not define is "Reserved". */
+static proto_item *
+add_rop_id(proto_tree *tree, tvbuff_t *tvb, int offset, int length, uint8_t rop_id)
+{
+    return proto_tree_add_uint_format_value(tree, hf_newmail_rop, tvb, offset, length, rop_id,
+                                            "%s (0x%02x)",
+                                            val_to_str_const(rop_id, rop_id_vals, "Reserved"),
+                                            rop_id);
 }
 
 /* MS-OXCNOTIF 2.2.1.4.1.2; the reader knows which exist, this names them. */
@@ -335,8 +348,7 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
     proto_item *ti;
     proto_tree *rop_tree;
 
-    ti = proto_tree_add_uint(tree, hf_newmail_rop, tvb, (int)rop->span.offset,
-                             (int)rop->span.length, rop->rop_id);
+    ti = add_rop_id(tree, tvb, (int)rop->span.offset, (int)rop->span.length, rop->rop_id);
     if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
         return;
     rop_tree = proto_item_add_subtree(ti, ett_newmail_rop);
@@ -367,15 +379,13 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
         } else if (rop.status == NEWMAIL_ROP_UNSIZED) {
             const char *name = newmail_rop_name(rop.rop_id);
 
-            item = proto_tree_add_uint(tree, hf_newmail_rop, tvb, (int)rop.span.offset, 1,
-                                       rop.rop_id);
+            item = add_rop_id(tree, tvb, (int)rop.span.offset, 1, rop.rop_id);
             expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
                                    "%s responses carry no length and their layout depends on"
                                    " the request: the rest of this buffer is not decoded",
                                    name != NULL ? name : "This ROP's");
         } else {
-            item = proto_tree_add_uint(tree, hf_newmail_rop, tvb, (int)rop.span.offset,
-                                       (int)rop.span.length, rop.rop_id);
+            item = add_rop_id(tree, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id);
             expert_add_info(pinfo, item, &ei_newmail_rop_truncated);
         }
     }
@@ -530,8 +540,8 @@ newmail_register_rop_tree(void)
           { "ROPs", NEWMAIL_FILTER_NAME ".rops", FT_BYTES, BASE_NONE, NULL, 0x0,
             "The ROP requests or responses of the payload (RopsList)", HFILL } },
         { &hf_newmail_rop,
-          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX | BASE_EXT_STRING,
-            &rop_id_vals_ext, 0x0,
+          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX,
+            VALS(rop_id_vals), 0x0,
             "A ROP response the plugin read, by RopId (MS-OXCROPS 2.2.2)", HFILL } },
         { &hf_newmail_rop_return_value,
           { "ReturnValue", NEWMAIL_FILTER_NAME ".rop.return_value", FT_UINT32, BASE_HEX, NULL, 0x0,
