@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * moduleinfo.h: the NEWMAIL plugin's version, the one place it is set.
  * CMakeLists.txt reads it from here for the package version.

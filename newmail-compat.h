@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-compat.h: the one place where the dissectors meet an API that
  * differs between the Wireshark releases the plugin builds for. CMake

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-links.c: the fields every NEWMAIL feeder shares (see
  * newmail-links.h): newmail.session_frame, newmail.signal, newmail.fetch_frame,
- * newmail.fetch_delay, newmail.signal_frame and the not-fetched warning.
+ * newmail.fetch_delay, newmail.signal_frame, newmail.registration_frame and
+ * the not-fetched warning.
  *
  * Links to later frames (a signal's fetch) are complete only once the first
  * pass is over, so they appear in two-pass runs and in the GUI, as
@@ -11,10 +13,11 @@
  */
 #include <epan/expert.h>
 
+#include "newmail-core.h"
 #include "newmail-links.h"
-#include "packet-newmail.h"
 
 static int hf_newmail_session_frame = -1;
+static int hf_newmail_registration_frame = -1;
 static int hf_newmail_signal = -1;
 static int hf_newmail_fetch_frame = -1;
 static int hf_newmail_fetch_delay = -1;
@@ -24,15 +27,8 @@ static int hf_newmail_unfetched_signal_frame = -1;
 
 static expert_field ei_newmail_not_fetched = EI_INIT;
 
-static const value_string signal_mechanism_vals[] = {
-    { NEWMAIL_SIGNAL_UDP, "UDP push notification" },
-    { NEWMAIL_SIGNAL_ASYNC, "Asynchronous RPC wait (EcDoAsyncWaitEx)" },
-    { NEWMAIL_SIGNAL_HTTP, "MAPI over HTTP NotificationWait" },
-    { 0, NULL }
-};
-
 proto_item *
-newmail_add_frame_link(proto_tree *tree, int hf, tvbuff_t *tvb, guint32 frame)
+newmail_add_frame_link(proto_tree *tree, int hf, tvbuff_t *tvb, uint32_t frame)
 {
     proto_item *item;
 
@@ -41,6 +37,12 @@ newmail_add_frame_link(proto_tree *tree, int hf, tvbuff_t *tvb, guint32 frame)
     item = proto_tree_add_uint(tree, hf, tvb, 0, 0, frame);
     proto_item_set_generated(item);
     return item;
+}
+
+proto_item *
+newmail_add_registration_link(proto_tree *tree, tvbuff_t *tvb, uint32_t frame)
+{
+    return newmail_add_frame_link(tree, hf_newmail_registration_frame, tvb, frame);
 }
 
 void
@@ -53,9 +55,8 @@ newmail_add_session_link(proto_tree *tree, tvbuff_t *tvb, const newmail_session_
 void
 newmail_add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                    newmail_mechanism_t mechanism, const newmail_session_t *session,
-                   guint32 previous)
+                   uint32_t previous)
 {
-    newmail_tap_info_t tap = {0};
     proto_item *item;
 
     item = proto_tree_add_uint(tree, hf_newmail_signal, tvb, 0, 0, mechanism);
@@ -72,37 +73,33 @@ newmail_add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                 proto_tree_add_time(tree, hf_newmail_fetch_delay, tvb, 0, 0, &delay));
         }
     }
-
-    tap.client = newmail_tap_client(pinfo, &pinfo->dst);
-    tap.event = NEWMAIL_TAP_SIGNAL;
-    tap.mechanism = mechanism;
-    newmail_tap_queue(pinfo, &tap);
-    if (previous == 0 || !newmail_session_unanswered(session, previous, pinfo->num))
+    if (!newmail_session_unanswered(session, previous, pinfo->num))
         return;
     /* A repeat is the common case on a client that polls (the server
      * repeats every 60 s): the link item names the earlier signal, so the
      * expert needs no message of its own to format. */
     item = newmail_add_frame_link(tree, hf_newmail_unfetched_signal_frame, tvb, previous);
     expert_add_info(pinfo, item, &ei_newmail_not_fetched);
-    tap.event = NEWMAIL_TAP_NOT_FETCHED;
-    newmail_tap_queue(pinfo, &tap);
 }
 
 void
-newmail_add_fetch(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-                  const newmail_fetch_t *fetch)
+newmail_add_fetch(proto_tree *tree, tvbuff_t *tvb, const newmail_fetch_t *fetch)
 {
-    newmail_tap_info_t tap = {0};
-
     if (fetch == NULL || fetch->signal_count == 0)
         return;
     newmail_add_frame_link(tree, hf_newmail_signal_frame, tvb, fetch->first_signal);
     proto_item_set_generated(proto_tree_add_uint(tree, hf_newmail_signals_answered, tvb, 0, 0,
                                                  fetch->signal_count));
-    tap.event = NEWMAIL_TAP_FETCH;
-    tap.client = newmail_tap_client(pinfo, &pinfo->src);
-    nstime_delta(&tap.fetch_delay, &fetch->time, &fetch->first_signal_time);
-    newmail_tap_queue(pinfo, &tap);
+}
+
+void
+newmail_add_problems(packet_info *pinfo, proto_item *item, expert_field *ei, const char *prefix,
+                     unsigned problems, const newmail_problem_text_t *texts, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (problems & texts[i].bit)
+            expert_add_info_format(pinfo, item, ei, "%s: %s", prefix, texts[i].text);
+    }
 }
 
 void
@@ -114,9 +111,13 @@ newmail_register_links(void)
             0x0,
             "First frame of the capture that names this Exchange session (its EcDoConnect(Ex)"
             " response, or MAPI/HTTP Connect request, when the capture holds it)", HFILL } },
+        { &hf_newmail_registration_frame,
+          { "Registration in", NEWMAIL_FILTER_NAME ".registration_frame", FT_FRAMENUM, BASE_NONE,
+            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "Frame of the EcRRegisterPushNotification request this belongs to", HFILL } },
         { &hf_newmail_signal,
           { "Signal", NEWMAIL_FILTER_NAME ".signal", FT_UINT8, BASE_DEC,
-            VALS(signal_mechanism_vals), 0x0,
+            VALS(newmail_mechanism_vals), 0x0,
             "This frame tells the client that events are pending, by this mechanism", HFILL } },
         { &hf_newmail_fetch_frame,
           { "Fetched in", NEWMAIL_FILTER_NAME ".fetch_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-registration.c: UDP push-notification registrations and their
  * notifications (see newmail-registration.h).
@@ -16,8 +17,8 @@
 #include <epan/to_str.h>
 #include <epan/wmem_scopes.h>
 
+#include "newmail-core.h"
 #include "newmail-registration.h"
-#include "packet-newmail.h"
 
 static wmem_map_t *active_registrations;    /* newmail_endpoint_t -> registration */
 static wmem_map_t *ended_registrations;     /* newmail_endpoint_t -> registration */
@@ -32,10 +33,10 @@ static wmem_map_t *gaps_kept_apart;         /* notification frame -> nstime_t si
  * chain and make each datagram's lookup walk all of them. It costs about 300
  * instructions a notification (callgrind), 0.2% of tshark's work on the
  * benchmark's capture. */
-static guint
+static unsigned
 endpoint_hash(gconstpointer key)
 {
-    return wmem_strong_hash((const guint8 *)key, sizeof(newmail_endpoint_t));
+    return wmem_strong_hash((const uint8_t *)key, sizeof(newmail_endpoint_t));
 }
 
 static gboolean
@@ -46,19 +47,19 @@ endpoint_equal(gconstpointer a, gconstpointer b)
 
 /* A registration is its own key in registrations_by_handle: its session and
  * hNotification, as handles are only unique per session. */
-static guint
+static unsigned
 registration_handle_hash(gconstpointer key)
 {
     const newmail_registration_t *registration = (const newmail_registration_t *)key;
     struct {
         const newmail_session_t *session;
-        guint32 handle;
+        uint32_t handle;
     } hashed;
 
     memset(&hashed, 0, sizeof(hashed)); /* the padding is hashed too */
     hashed.session = registration->session;
     hashed.handle = registration->handle;
-    return wmem_strong_hash((const guint8 *)&hashed, sizeof(hashed));
+    return wmem_strong_hash((const uint8_t *)&hashed, sizeof(hashed));
 }
 
 static gboolean
@@ -70,7 +71,7 @@ registration_handle_equal(gconstpointer a, gconstpointer b)
     return ra->session == rb->session && ra->handle == rb->handle;
 }
 
-void
+static void
 newmail_registration_init(void)
 {
     active_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
@@ -83,10 +84,16 @@ newmail_registration_init(void)
     gaps_kept_apart = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
 }
 
+void
+newmail_registration_register(void)
+{
+    register_init_routine(newmail_registration_init);
+}
+
 /* ---- Endpoints ------------------------------------------------------------- */
 
-static gboolean
-endpoint_from_address(const address *addr, guint16 port, newmail_endpoint_t *endpoint)
+static bool
+endpoint_from_address(const address *addr, uint16_t port, newmail_endpoint_t *endpoint)
 {
     memset(endpoint, 0, sizeof(*endpoint));
     endpoint->port = port;
@@ -95,20 +102,20 @@ endpoint_from_address(const address *addr, guint16 port, newmail_endpoint_t *end
     else if (addr->type == AT_IPv6 && addr->len == 16)
         endpoint->family = NEWMAIL_AF_INET6;
     else
-        return FALSE;
+        return false;
     memcpy(endpoint->address, addr->data, addr->len);
-    return TRUE;
+    return true;
 }
 
-gboolean
+bool
 newmail_endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint)
 {
-    return endpoint_from_address(&pinfo->dst, (guint16)pinfo->destport, endpoint);
+    return endpoint_from_address(&pinfo->dst, (uint16_t)pinfo->destport, endpoint);
 }
 
-const gchar *
-newmail_endpoint_to_str(wmem_allocator_t *scope, guint16 family, const guint8 *bytes,
-                        guint16 port)
+const char *
+newmail_endpoint_to_str(wmem_allocator_t *scope, uint16_t family, const uint8_t *bytes,
+                        uint16_t port)
 {
     address addr;
 
@@ -120,11 +127,11 @@ newmail_endpoint_to_str(wmem_allocator_t *scope, guint16 family, const guint8 *b
     return wmem_strdup_printf(scope, "%s:%u", address_to_str(scope, &addr), port);
 }
 
-const gchar *
+const char *
 newmail_registration_callback_text(wmem_allocator_t *scope,
                                    const newmail_registration_t *registration)
 {
-    static const guint8 unspecified[16];
+    static const uint8_t unspecified[16];
 
     return newmail_endpoint_to_str(scope, registration->advertised_family,
                                    registration->advertised_unspecified
@@ -136,11 +143,11 @@ newmail_registration_callback_text(wmem_allocator_t *scope,
 /* The callback key: the SOCKADDR's address, or, when it gave none (0.0.0.0
  * or ::), the address the registration came from: a server cannot send to
  * an unspecified address, so it answers the host that called. */
-static gboolean
+static bool
 callback_key(const packet_info *pinfo, const newmail_sockaddr_t *sockaddr,
-             newmail_endpoint_t *key, gboolean *unspecified)
+             newmail_endpoint_t *key, bool *unspecified)
 {
-    static const guint8 zeroes[16];
+    static const uint8_t zeroes[16];
     size_t length = sockaddr->family == NEWMAIL_AF_INET ? 4 : 16;
 
     *unspecified = memcmp(sockaddr->address, zeroes, length) == 0;
@@ -150,7 +157,7 @@ callback_key(const packet_info *pinfo, const newmail_sockaddr_t *sockaddr,
     key->family = sockaddr->family;
     key->port = sockaddr->port;
     memcpy(key->address, sockaddr->address, length);
-    return TRUE;
+    return true;
 }
 
 /* ---- Registrations ----------------------------------------------------------- */
@@ -170,7 +177,7 @@ newest_registration(const newmail_endpoint_t *key)
 /* Ends a registration (an unregister, a refusal, or a new registration of
  * its callback), so later datagrams are no longer tied to it. */
 static void
-end_registration(newmail_registration_t *registration, guint32 frame)
+end_registration(newmail_registration_t *registration, uint32_t frame)
 {
     if (registration->end_frame == 0)
         registration->end_frame = frame;
@@ -187,7 +194,7 @@ newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newm
     newmail_registration_t *registration;
     newmail_registration_t *replaced;
     newmail_endpoint_t key;
-    gboolean unspecified;
+    bool unspecified;
 
     if (!callback_key(pinfo, &stub->sockaddr, &key, &unspecified))
         return NULL;
@@ -197,9 +204,9 @@ newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newm
     registration->callback = key;
     registration->advertised_family = stub->sockaddr.family;
     registration->advertised_unspecified = unspecified;
-    registration->context = (const guint8 *)wmem_memdup(wmem_file_scope(), stub->context,
+    registration->context = (const uint8_t *)wmem_memdup(wmem_file_scope(), stub->context,
                                                         stub->context_count);
-    registration->context_length = (guint16)stub->context_count;
+    registration->context_length = (uint16_t)stub->context_count;
     registration->session = session;
 
     registration->older = newest_registration(&registration->callback);
@@ -218,7 +225,6 @@ void
 newmail_registration_answered(newmail_registration_t *registration, const packet_info *pinfo,
                               const newmail_stub_t *stub)
 {
-    registration->response_frame = pinfo->num;
     registration->handle = stub->notification_handle;
     if (stub->return_value != 0) {
         end_registration(registration, pinfo->num);
@@ -228,8 +234,8 @@ newmail_registration_answered(newmail_registration_t *registration, const packet
 }
 
 newmail_registration_t *
-newmail_registration_remove(const packet_info *pinfo, dcerpc_call_value *call,
-                            newmail_session_t *session, guint32 handle)
+newmail_registration_unregister(const packet_info *pinfo, dcerpc_call_value *call,
+                                newmail_session_t *session, uint32_t handle)
 {
     newmail_registration_t *registration;
     newmail_registration_t key;
@@ -254,10 +260,10 @@ newmail_registration_of_call(const dcerpc_call_value *call)
 
 /* ---- Notifications -------------------------------------------------------------- */
 
-static gboolean
+static bool
 payload_matches_context(tvbuff_t *tvb, const newmail_registration_t *registration)
 {
-    guint length = tvb_reported_length(tvb);
+    unsigned length = tvb_reported_length(tvb);
 
     return length == registration->context_length &&
            tvb_memeql(tvb, 0, registration->context, length) == 0;
@@ -276,14 +282,14 @@ notification_new(wmem_allocator_t *scope)
 /* The place of `frame` in the registration's notification list, from 1;
  * 0 when it is not there. The list is in frame order (the first pass
  * appends), so a binary search finds it. */
-static guint32
-notification_sequence(const newmail_registration_t *registration, guint32 frame)
+static uint32_t
+notification_sequence(const newmail_registration_t *registration, uint32_t frame)
 {
     const newmail_notification_record_t *records = registration->notifications;
-    guint32 low = 0, high = registration->notification_count;
+    uint32_t low = 0, high = registration->notification_count;
 
     while (low < high) {
-        guint32 middle = low + (high - low) / 2;
+        uint32_t middle = low + (high - low) / 2;
 
         if (records[middle].frame == frame)
             return middle + 1;
@@ -299,7 +305,7 @@ notification_sequence(const newmail_registration_t *registration, guint32 frame)
  * notification of, if any. Registrations of one key follow each other in
  * time, so only the last one made before the frame can hold it. */
 static newmail_registration_t *
-registration_of_notification(const newmail_endpoint_t *key, guint32 frame, guint32 *sequence)
+registration_of_notification(const newmail_endpoint_t *key, uint32_t frame, uint32_t *sequence)
 {
     newmail_registration_t *registration = newest_registration(key);
 
@@ -315,7 +321,7 @@ registration_of_notification(const newmail_endpoint_t *key, guint32 frame, guint
  * pass and later ones build it the same way, so they show the same. */
 static newmail_notification_t *
 notification_from_record(tvbuff_t *tvb, packet_info *pinfo, newmail_registration_t *registration,
-                         guint32 sequence)
+                         uint32_t sequence)
 {
     newmail_notification_t *notification = notification_new(pinfo->pool);
     const newmail_notification_record_t *record = &registration->notifications[sequence - 1];
@@ -340,11 +346,11 @@ notification_from_record(tvbuff_t *tvb, packet_info *pinfo, newmail_registration
 }
 
 /* The time since the previous notification as a record holds it. */
-static guint32
-gap_in_record(const nstime_t *gap, guint32 frame)
+static uint32_t
+gap_in_record(const nstime_t *gap, uint32_t frame)
 {
-    if (gap->secs >= 0 && gap->secs < G_MAXUINT32 / 1000000 && gap->nsecs % 1000 == 0)
-        return (guint32)gap->secs * 1000000 + (guint32)(gap->nsecs / 1000);
+    if (gap->secs >= 0 && gap->secs < UINT32_MAX / 1000000 && gap->nsecs % 1000 == 0)
+        return (uint32_t)gap->secs * 1000000 + (uint32_t)(gap->nsecs / 1000);
     wmem_map_insert(gaps_kept_apart, GUINT_TO_POINTER(frame),
                     wmem_memdup(wmem_file_scope(), gap, sizeof(*gap)));
     return NEWMAIL_GAP_KEPT_APART;
@@ -354,18 +360,18 @@ gap_in_record(const nstime_t *gap, guint32 frame)
  * returns its sequence number. The list grows by a quarter, not twice over
  * as wmem_array does: with tens of notifications per registration doubling
  * leaves a third of the memory unused. */
-static guint32
+static uint32_t
 add_notification(newmail_registration_t *registration, const packet_info *pinfo)
 {
     newmail_notification_record_t *record;
 
     if (registration->notification_count == registration->notification_capacity) {
-        guint32 capacity = registration->notification_capacity;
+        uint32_t capacity = registration->notification_capacity;
 
         capacity = capacity < 4 ? 4 : capacity + capacity / 4;
         registration->notifications = (newmail_notification_record_t *)wmem_realloc(
             wmem_file_scope(), registration->notifications,
-            (gsize)capacity * sizeof(newmail_notification_record_t));
+            (size_t)capacity * sizeof(newmail_notification_record_t));
         registration->notification_capacity = capacity;
     }
     record = &registration->notifications[registration->notification_count++];
@@ -383,11 +389,11 @@ add_notification(newmail_registration_t *registration, const packet_info *pinfo)
 
 /* First pass, for a copy in an ICMP error: the notification it quotes, the
  * last one sent to that callback before the error. */
-static guint32
+static uint32_t
 quoted_notification(const newmail_endpoint_t *endpoint, const packet_info *pinfo)
 {
     newmail_registration_t *registration = newest_registration(endpoint);
-    guint32 last = 0;
+    uint32_t last = 0;
 
     if (registration != NULL && registration->notification_count > 0)
         last = registration->notifications[registration->notification_count - 1].frame;
@@ -399,14 +405,14 @@ quoted_notification(const newmail_endpoint_t *endpoint, const packet_info *pinfo
  * notification it quotes. It is neither counted nor tied to a registration;
  * the first pass keeps what it quotes on the frame. */
 static newmail_notification_t *
-quoted_copy(packet_info *pinfo, const newmail_endpoint_t *endpoint, gboolean have_endpoint,
-            gboolean forced)
+quoted_copy(packet_info *pinfo, const newmail_endpoint_t *endpoint, bool have_endpoint,
+            bool forced)
 {
     newmail_notification_t *notification = (newmail_notification_t *)p_get_proto_data(
         wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num);
 
     if (notification == NULL && !PINFO_FD_VISITED(pinfo)) {
-        guint32 quoted = have_endpoint ? quoted_notification(endpoint, pinfo) : 0;
+        uint32_t quoted = have_endpoint ? quoted_notification(endpoint, pinfo) : 0;
 
         if (quoted == 0 && !forced)
             return NULL;
@@ -430,13 +436,13 @@ active_registration(const newmail_endpoint_t *endpoint)
 }
 
 newmail_notification_t *
-newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean forced)
+newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, bool forced)
 {
     newmail_endpoint_t endpoint;
     newmail_registration_t *registration = NULL;
     newmail_notification_t *notification = NULL;
-    gboolean have_endpoint = newmail_endpoint_from_destination(pinfo, &endpoint);
-    guint32 sequence = 0;
+    bool have_endpoint = newmail_endpoint_from_destination(pinfo, &endpoint);
+    uint32_t sequence = 0;
 
     if (pinfo->flags.in_error_pkt)
         return quoted_copy(pinfo, &endpoint, have_endpoint, forced);
@@ -459,7 +465,7 @@ newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean force
         registration = active_registration(&endpoint);
     if (registration != NULL) {
         /* A notification tells the registration's session that events wait. */
-        newmail_session_signal(registration->session, pinfo);
+        newmail_session_add_signal(registration->session, pinfo);
         return notification_from_record(tvb, pinfo, registration,
                                         add_notification(registration, pinfo));
     }
@@ -483,8 +489,8 @@ newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, gboolean force
     return notification;
 }
 
-guint32
-newmail_notification_refused_in(guint32 frame)
+uint32_t
+newmail_notification_refused_in(uint32_t frame)
 {
     return GPOINTER_TO_UINT(wmem_map_lookup(refusals, GUINT_TO_POINTER(frame)));
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-tree.c: the tree of a ROP buffer (see newmail-rop-tree.h).
  *
@@ -21,10 +22,10 @@
 #include <epan/expert.h>
 #include <epan/packet.h>
 
+#include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-rop-tree.h"
 #include "newmail-rop.h"
-#include "packet-newmail.h"
 
 static int hf_newmail_rop_buffer = -1;
 static int hf_newmail_rpcx = -1;
@@ -74,12 +75,12 @@ static int hf_newmail_notify_signal_frame = -1;
 static int hf_newmail_pending_rop = -1;
 static int hf_newmail_pending_rop_session_index = -1;
 
-static gint ett_newmail_rop_buffer = -1;
-static gint ett_newmail_rpcx = -1;
-static gint ett_newmail_rpcx_flags = -1;
-static gint ett_newmail_rop = -1;
-static gint ett_newmail_notify = -1;
-static gint ett_newmail_notify_type = -1;
+static int ett_newmail_rop_buffer = -1;
+static int ett_newmail_rpcx = -1;
+static int ett_newmail_rpcx_flags = -1;
+static int ett_newmail_rop = -1;
+static int ett_newmail_notify = -1;
+static int ett_newmail_notify_type = -1;
 
 static expert_field ei_newmail_rpcx_problem = EI_INIT;
 static expert_field ei_newmail_rop_decode = EI_INIT;
@@ -146,6 +147,39 @@ static int *const notify_type_fields[] = {
     NULL
 };
 
+/* The names of the RopIds as a value_string for newmail.rop. The names are
+ * the reader's (newmail-rop.c: newmail_rop_name()), so that they are
+ * written once; newmail_register_rop_tree() fills this table from them, in
+ * RopId order; the entry after the last stays { 0, NULL }. */
+static value_string rop_id_vals[256 + 1];
+
+static void
+fill_rop_id_vals(void)
+{
+    size_t count = 0;
+
+    for (uint32_t id = 0; id < 256; id++) {
+        const char *name = newmail_rop_name((uint8_t)id);
+
+        if (name != NULL) {
+            rop_id_vals[count].value = id;
+            rop_id_vals[count].strptr = name;
+            count++;
+        }
+    }
+}
+
+/* newmail.rop: a RopId MS-OXCROPS does not define is "Reserved". */
+static proto_item *
+add_rop_id(proto_tree *tree, tvbuff_t *tvb, int offset, int length, uint8_t rop_id)
+{
+    return proto_tree_add_uint_format_value(tree, hf_newmail_rop, tvb, offset, length, rop_id,
+                                            "%s (0x%02x)",
+                                            val_to_str_const(rop_id, rop_id_vals, "Reserved"),
+                                            rop_id);
+}
+
+/* MS-OXCNOTIF 2.2.1.4.1.2; the reader knows which exist, this names them. */
 static const value_string table_event_vals[] = {
     { NEWMAIL_TABLE_CHANGED, "TableChanged" },
     { NEWMAIL_TABLE_ROW_ADDED, "TableRowAdded" },
@@ -156,42 +190,29 @@ static const value_string table_event_vals[] = {
 };
 
 static proto_item *
-add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, guint encoding)
+add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, unsigned encoding)
 {
     return proto_tree_add_item(tree, hf, tvb, (int)span.offset, (int)span.length, encoding);
 }
 
 /* ---- RPC_HEADER_EXT ---------------------------------------------------------------- */
 
-static void
-add_block_problems(packet_info *pinfo, proto_item *item, const newmail_rpcx_block_t *block)
-{
-    static const struct {
-        unsigned bit;
-        const char *text;
-    } problems[] = {
-        { NEWMAIL_RPCX_TRUNCATED_HEADER, "the buffer ends inside the 8-byte header" },
-        { NEWMAIL_RPCX_SIZE_PAST_END, "Size says more bytes than the buffer holds" },
-        { NEWMAIL_RPCX_SIZE_MISMATCH, "SizeActual differs from Size although not Compressed" },
-        { NEWMAIL_RPCX_NOT_SMALLER, "Compressed, but Size is not smaller than SizeActual" },
-        { NEWMAIL_RPCX_UNKNOWN_FLAGS, "Flags has bits MS-OXCRPC does not define" },
-        { NEWMAIL_RPCX_BAD_VERSION, "Version is not 0" },
-        { NEWMAIL_RPCX_NO_LAST, "the buffer ends after a block without the Last flag" },
-        { NEWMAIL_RPCX_TRAILING, "bytes follow the block with the Last flag" },
-        { NEWMAIL_RPCX_OVERSIZE, "SizeActual exceeds the 32 KB a payload may hold" },
-        /* NEWMAIL_RPCX_OVER_BUDGET has an expert of its own. */
-    };
-
-    for (size_t i = 0; i < array_length(problems); i++) {
-        if (block->problems & problems[i].bit)
-            expert_add_info_format(pinfo, item, &ei_newmail_rpcx_problem, "RPC_HEADER_EXT: %s",
-                                   problems[i].text);
-    }
-}
+static const newmail_problem_text_t block_problems[] = {
+    { NEWMAIL_RPCX_TRUNCATED_HEADER, "the buffer ends inside the 8-byte header" },
+    { NEWMAIL_RPCX_SIZE_PAST_END, "Size says more bytes than the buffer holds" },
+    { NEWMAIL_RPCX_SIZE_MISMATCH, "SizeActual differs from Size although not Compressed" },
+    { NEWMAIL_RPCX_NOT_SMALLER, "Compressed, but Size is not smaller than SizeActual" },
+    { NEWMAIL_RPCX_UNKNOWN_FLAGS, "Flags has bits MS-OXCRPC does not define" },
+    { NEWMAIL_RPCX_BAD_VERSION, "Version is not 0" },
+    { NEWMAIL_RPCX_NO_LAST, "the buffer ends after a block without the Last flag" },
+    { NEWMAIL_RPCX_TRAILING, "bytes follow the block with the Last flag" },
+    { NEWMAIL_RPCX_OVERSIZE, "SizeActual exceeds the 32 KB a payload may hold" },
+    /* NEWMAIL_RPCX_OVER_BUDGET has an expert of its own. */
+};
 
 static void
 add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, size_t produced,
-                    guint16 size_actual)
+                    uint16_t size_actual)
 {
     if (problems & NEWMAIL_DECODE_OUTPUT_FULL)
         expert_add_info_format(pinfo, item, &ei_newmail_rop_decode,
@@ -216,10 +237,10 @@ add_decode_problems(packet_info *pinfo, proto_item *item, unsigned problems, siz
  * a new data source when it had to be XORed or decompressed. NULL when
  * nothing could be decoded. */
 static tvbuff_t *
-decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, packet_info *pinfo,
+decoded_payload(tvbuff_t *tvb, int offset, const uint8_t *bytes, size_t length, packet_info *pinfo,
                 proto_item *block_item, const newmail_rpcx_block_t *block)
 {
-    guint8 *out;
+    uint8_t *out;
     size_t produced = 0;
     unsigned problems;
     tvbuff_t *decoded;
@@ -229,12 +250,12 @@ decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, pa
                                      (int)block->payload.length);
     if (block->size_actual == 0)
         return NULL;
-    out = (guint8 *)wmem_alloc(pinfo->pool, block->size_actual);
+    out = (uint8_t *)wmem_alloc(pinfo->pool, block->size_actual);
     problems = newmail_rpcx_decode(bytes, length, block, out, block->size_actual, &produced);
     add_decode_problems(pinfo, block_item, problems, produced, block->size_actual);
     if (produced == 0)
         return NULL;
-    decoded = tvb_new_child_real_data(tvb, out, (guint)produced, (gint)produced);
+    decoded = tvb_new_child_real_data(tvb, out, (unsigned)produced, (int)produced);
     add_new_data_source(pinfo, decoded, "Decoded ROP buffer");
     return decoded;
 }
@@ -244,7 +265,7 @@ decoded_payload(tvbuff_t *tvb, int offset, const guint8 *bytes, gsize length, pa
 static const struct {
     newmail_notify_field_t field;
     int *hf;
-    guint encoding;
+    unsigned encoding;
 } notify_fields[] = {
     { NEWMAIL_NF_FOLDER_ID, &hf_newmail_notify_folder_id, ENC_LITTLE_ENDIAN },
     { NEWMAIL_NF_MESSAGE_ID, &hf_newmail_notify_message_id, ENC_LITTLE_ENDIAN },
@@ -324,13 +345,10 @@ add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
 static void
 add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
 {
-    const char *name = newmail_rop_name(rop->rop_id);
     proto_item *ti;
     proto_tree *rop_tree;
 
-    ti = proto_tree_add_uint_format_value(tree, hf_newmail_rop, tvb, (int)rop->span.offset,
-                                          (int)rop->span.length, rop->rop_id, "%s (0x%02x)",
-                                          name != NULL ? name : "Reserved", rop->rop_id);
+    ti = add_rop_id(tree, tvb, (int)rop->span.offset, (int)rop->span.length, rop->rop_id);
     if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
         return;
     rop_tree = proto_item_add_subtree(ti, ett_newmail_rop);
@@ -340,7 +358,7 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
 
 /* The ROP responses of one decoded output payload, as far as they can be sized. */
 static void
-add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *bytes, gsize length,
+add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *bytes, size_t length,
               proto_item *rops_item, const newmail_fetch_t *fetch)
 {
     packet_info *pinfo = rt->pinfo;
@@ -361,19 +379,13 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *byt
         } else if (rop.status == NEWMAIL_ROP_UNSIZED) {
             const char *name = newmail_rop_name(rop.rop_id);
 
-            item = proto_tree_add_uint_format_value(
-                tree, hf_newmail_rop, tvb, (int)rop.span.offset, 1, rop.rop_id, "%s (0x%02x)",
-                name != NULL ? name : "Reserved", rop.rop_id);
+            item = add_rop_id(tree, tvb, (int)rop.span.offset, 1, rop.rop_id);
             expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
                                    "%s responses carry no length and their layout depends on"
                                    " the request: the rest of this buffer is not decoded",
                                    name != NULL ? name : "This ROP's");
         } else {
-            const char *name = newmail_rop_name(rop.rop_id);
-
-            item = proto_tree_add_uint_format_value(
-                tree, hf_newmail_rop, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id,
-                "%s (0x%02x)", name != NULL ? name : "Reserved", rop.rop_id);
+            item = add_rop_id(tree, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id);
             expert_add_info(pinfo, item, &ei_newmail_rop_truncated);
         }
     }
@@ -383,12 +395,12 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const guint8 *byt
 
 /* One decoded payload: RopSize, the ROPs, the server object handle table. */
 static void
-add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean response,
+add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
             const newmail_fetch_t *fetch)
 {
     packet_info *pinfo = rt->pinfo;
-    gsize length = tvb_captured_length(payload);
-    const guint8 *bytes = length > 0 ? tvb_get_ptr(payload, 0, (gint)length) : NULL;
+    size_t length = tvb_captured_length(payload);
+    const uint8_t *bytes = length > 0 ? tvb_get_ptr(payload, 0, (int)length) : NULL;
     newmail_rop_buffer_t buffer;
     proto_item *rops_item = NULL;
 
@@ -401,7 +413,7 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean respon
     add_span(tree, hf_newmail_rop_size, payload, buffer.rop_size_span, ENC_LITTLE_ENDIAN);
     if (buffer.problems & (NEWMAIL_ROPBUF_SIZE_SMALL | NEWMAIL_ROPBUF_SIZE_PAST_END))
         expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_buffer_problem,
-                               "RopSize %u does not fit the %" G_GSIZE_FORMAT " decoded bytes",
+                               "RopSize %u does not fit the %zu decoded bytes",
                                buffer.rop_size, length);
     if (buffer.rops.length > 0)
         rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
@@ -421,10 +433,10 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, gboolean respon
 
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
-                           proto_tree *tree, gboolean response, const newmail_fetch_t *fetch,
+                           proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                            uint32_t max_decoded, const char *limit_name)
 {
-    const guint8 *bytes;
+    const uint8_t *bytes;
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
     proto_item *block_item;
@@ -456,7 +468,8 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (payload_cut)
             block.problems &= ~(unsigned)(NEWMAIL_RPCX_TRUNCATED_HEADER |
                                           NEWMAIL_RPCX_SIZE_PAST_END | NEWMAIL_RPCX_NO_LAST);
-        add_block_problems(pinfo, block_item, &block);
+        newmail_add_problems(pinfo, block_item, &ei_newmail_rpcx_problem, "RPC_HEADER_EXT",
+                             block.problems, block_problems, array_length(block_problems));
         if (!block.header_read)
             break;
         proto_tree_add_item(block_tree, hf_newmail_rpcx_version, tvb,
@@ -477,7 +490,7 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         }
         if (payload_cut)
             break;
-        payload = decoded_payload(tvb, offset, bytes, (gsize)length, pinfo, block_item, &block);
+        payload = decoded_payload(tvb, offset, bytes, (size_t)length, pinfo, block_item, &block);
         if (payload != NULL)
             add_payload(&rt, block_tree, payload, response, fetch);
         if (rt.full)
@@ -527,7 +540,8 @@ newmail_register_rop_tree(void)
           { "ROPs", NEWMAIL_FILTER_NAME ".rops", FT_BYTES, BASE_NONE, NULL, 0x0,
             "The ROP requests or responses of the payload (RopsList)", HFILL } },
         { &hf_newmail_rop,
-          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX, NULL, 0x0,
+          { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX,
+            VALS(rop_id_vals), 0x0,
             "A ROP response the plugin read, by RopId (MS-OXCROPS 2.2.2)", HFILL } },
         { &hf_newmail_rop_return_value,
           { "ReturnValue", NEWMAIL_FILTER_NAME ".rop.return_value", FT_UINT32, BASE_HEX, NULL, 0x0,
@@ -642,7 +656,7 @@ newmail_register_rop_tree(void)
           { "SessionIndex", NEWMAIL_FILTER_NAME ".pending_rop.session_index", FT_UINT16, BASE_DEC,
             NULL, 0x0, "The session with notifications pending", HFILL } },
     };
-    static gint *ett[] = {
+    static int *ett[] = {
         &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
         &ett_newmail_rop,        &ett_newmail_notify, &ett_newmail_notify_type,
     };
@@ -676,6 +690,7 @@ newmail_register_rop_tree(void)
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);
 
+    fill_rop_id_vals();
     proto_register_field_array(proto_newmail, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert, ei, array_length(ei));

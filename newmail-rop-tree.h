@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-tree.h: the tree of a ROP buffer (MS-OXCRPC 2.2.2.1, MS-OXCROPS
  * 2.2.1): its RPC_HEADER_EXT blocks, each block's decoded payload as a data
@@ -9,6 +10,9 @@
  */
 #ifndef NEWMAIL_ROP_TREE_H
 #define NEWMAIL_ROP_TREE_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 #include <epan/packet.h>
 
@@ -21,7 +25,7 @@
  * `max_decoded` bytes in all: what the request allowed (`limit_name` says
  * which field, for the expert), else NEWMAIL_ROP_BUFFER_MAX_DECODED. */
 void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
-                                proto_tree *tree, gboolean response, const newmail_fetch_t *fetch,
+                                proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                                 uint32_t max_decoded, const char *limit_name);
 
 void newmail_register_rop_tree(void);

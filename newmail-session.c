@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-session.c: sessions, their signals and fetches, and asynchronous
  * context handles (see newmail-session.h).
@@ -20,10 +21,10 @@ static wmem_map_t *sessions_by_handle; /* CXH (20 bytes) -> newmail_session_t */
 static wmem_map_t *sessions_by_cookie; /* cookie string -> newmail_session_t */
 static wmem_map_t *async_handles;      /* ACXH (20 bytes) -> newmail_async_handle_t */
 
-static guint
+static unsigned
 handle_hash(gconstpointer key)
 {
-    return wmem_strong_hash((const guint8 *)key, NEWMAIL_CONTEXT_HANDLE_LEN);
+    return wmem_strong_hash((const uint8_t *)key, NEWMAIL_CONTEXT_HANDLE_LEN);
 }
 
 static gboolean
@@ -32,7 +33,7 @@ handle_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, NEWMAIL_CONTEXT_HANDLE_LEN) == 0;
 }
 
-void
+static void
 newmail_session_init(void)
 {
     sessions_by_handle = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
@@ -40,8 +41,14 @@ newmail_session_init(void)
     async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
 }
 
+void
+newmail_session_register(void)
+{
+    register_init_routine(newmail_session_init);
+}
+
 newmail_session_t *
-newmail_session_new(const packet_info *pinfo)
+newmail_session_add(const packet_info *pinfo)
 {
     newmail_session_t *session = wmem_new0(wmem_file_scope(), newmail_session_t);
 
@@ -56,22 +63,24 @@ newmail_session_bind_cookie(newmail_session_t *session, const char *cookie)
         wmem_map_insert(sessions_by_cookie, wmem_strdup(wmem_file_scope(), cookie), session);
 }
 
-gboolean
-newmail_session_cookie_known(const char *cookie)
+newmail_session_t *
+newmail_session_lookup(const uint8_t cxh[NEWMAIL_CONTEXT_HANDLE_LEN])
 {
-    return cookie != NULL && wmem_map_contains(sessions_by_cookie, cookie);
+    if (newmail_handle_is_null(cxh))
+        return NULL;
+    return (newmail_session_t *)wmem_map_lookup(sessions_by_handle, cxh);
 }
 
 newmail_session_t *
-newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HANDLE_LEN], const packet_info *pinfo)
+newmail_session_get_or_add(const uint8_t cxh[NEWMAIL_CONTEXT_HANDLE_LEN], const packet_info *pinfo)
 {
     newmail_session_t *session;
 
     if (newmail_handle_is_null(cxh))
         return NULL;
     session = (newmail_session_t *)wmem_map_lookup(sessions_by_handle, cxh);
-    if (session == NULL && !PINFO_FD_VISITED(pinfo)) {
-        session = newmail_session_new(pinfo);
+    if (session == NULL) {
+        session = newmail_session_add(pinfo);
         wmem_map_insert(sessions_by_handle,
                         wmem_memdup(wmem_file_scope(), cxh, NEWMAIL_CONTEXT_HANDLE_LEN), session);
     }
@@ -79,24 +88,32 @@ newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HANDLE_LEN], const pa
 }
 
 newmail_session_t *
-newmail_session_by_cookie(const char *cookie, const packet_info *pinfo)
+newmail_session_lookup_by_cookie(const char *cookie)
+{
+    if (cookie == NULL || cookie[0] == '\0')
+        return NULL;
+    return (newmail_session_t *)wmem_map_lookup(sessions_by_cookie, cookie);
+}
+
+newmail_session_t *
+newmail_session_get_or_add_by_cookie(const char *cookie, const packet_info *pinfo)
 {
     newmail_session_t *session;
 
     if (cookie == NULL || cookie[0] == '\0')
         return NULL;
     session = (newmail_session_t *)wmem_map_lookup(sessions_by_cookie, cookie);
-    if (session == NULL && !PINFO_FD_VISITED(pinfo)) {
-        session = newmail_session_new(pinfo);
+    if (session == NULL) {
+        session = newmail_session_add(pinfo);
         newmail_session_bind_cookie(session, cookie);
     }
     return session;
 }
 
 void
-newmail_session_signal(newmail_session_t *session, const packet_info *pinfo)
+newmail_session_add_signal(newmail_session_t *session, const packet_info *pinfo)
 {
-    if (session == NULL || PINFO_FD_VISITED(pinfo))
+    if (session == NULL)
         return;
     if (session->pending_count == 0) {
         session->pending_first_frame = pinfo->num;
@@ -105,14 +122,24 @@ newmail_session_signal(newmail_session_t *session, const packet_info *pinfo)
     session->pending_count++;
 }
 
-/* The index of the first fetch whose frame is >= frame. */
-static guint32
-first_fetch_from(const newmail_session_t *session, guint32 frame)
+uint32_t
+newmail_session_add_http_signal(newmail_session_t *session, const packet_info *pinfo)
 {
-    guint32 low = 0, high = session->fetch_count;
+    uint32_t previous = session->last_http_signal;
+
+    session->last_http_signal = pinfo->num;
+    newmail_session_add_signal(session, pinfo);
+    return previous;
+}
+
+/* The position of the first fetch whose frame is >= frame. */
+static uint32_t
+first_fetch_from(const newmail_session_t *session, uint32_t frame)
+{
+    uint32_t low = 0, high = session->fetch_count;
 
     while (low < high) {
-        guint32 middle = low + (high - low) / 2;
+        uint32_t middle = low + (high - low) / 2;
 
         if (session->fetches[middle].frame < frame)
             low = middle + 1;
@@ -123,25 +150,25 @@ first_fetch_from(const newmail_session_t *session, guint32 frame)
 }
 
 const newmail_fetch_t *
-newmail_session_fetch(newmail_session_t *session, const packet_info *pinfo)
+newmail_session_add_fetch(newmail_session_t *session, const packet_info *pinfo)
 {
     newmail_fetch_t *fetch;
-    guint32 at;
+    uint32_t at;
 
     if (session == NULL)
         return NULL;
     at = first_fetch_from(session, pinfo->num);
     if (at < session->fetch_count && session->fetches[at].frame == pinfo->num)
         return &session->fetches[at];
-    if (PINFO_FD_VISITED(pinfo) || at != session->fetch_count)
-        return NULL; /* a later pass, or a frame the first pass never took for a fetch */
+    if (at != session->fetch_count)
+        return NULL; /* a frame before the session's latest fetch */
 
     /* A session fetches a few times a minute at most: doubling is fine. */
     if (session->fetch_count == session->fetch_capacity) {
         session->fetch_capacity = session->fetch_capacity ? 2 * session->fetch_capacity : 4;
         session->fetches = (newmail_fetch_t *)wmem_realloc(
             wmem_file_scope(), session->fetches,
-            (gsize)session->fetch_capacity * sizeof(newmail_fetch_t));
+            (size_t)session->fetch_capacity * sizeof(newmail_fetch_t));
     }
     fetch = &session->fetches[session->fetch_count++];
     fetch->frame = pinfo->num;
@@ -155,9 +182,9 @@ newmail_session_fetch(newmail_session_t *session, const packet_info *pinfo)
 }
 
 const newmail_fetch_t *
-newmail_session_fetch_in(const newmail_session_t *session, guint32 frame)
+newmail_session_fetch_in(const newmail_session_t *session, uint32_t frame)
 {
-    guint32 at;
+    uint32_t at;
 
     if (session == NULL)
         return NULL;
@@ -167,9 +194,9 @@ newmail_session_fetch_in(const newmail_session_t *session, guint32 frame)
 }
 
 const newmail_fetch_t *
-newmail_session_fetch_after(const newmail_session_t *session, guint32 frame)
+newmail_session_fetch_after(const newmail_session_t *session, uint32_t frame)
 {
-    guint32 at;
+    uint32_t at;
 
     if (session == NULL)
         return NULL;
@@ -177,16 +204,19 @@ newmail_session_fetch_after(const newmail_session_t *session, guint32 frame)
     return at < session->fetch_count ? &session->fetches[at] : NULL;
 }
 
-gboolean
-newmail_session_unanswered(const newmail_session_t *session, guint32 previous, guint32 frame)
+bool
+newmail_session_unanswered(const newmail_session_t *session, uint32_t previous, uint32_t frame)
 {
-    const newmail_fetch_t *fetch = newmail_session_fetch_after(session, previous);
+    const newmail_fetch_t *fetch;
 
+    if (previous == 0)
+        return false;
+    fetch = newmail_session_fetch_after(session, previous);
     return fetch == NULL || fetch->frame >= frame;
 }
 
 newmail_async_handle_t *
-newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN], guint32 connect_frame,
+newmail_async_handle_issue(const uint8_t acxh[NEWMAIL_CONTEXT_HANDLE_LEN], uint32_t connect_frame,
                            newmail_session_t *session)
 {
     newmail_async_handle_t *handle;
@@ -203,7 +233,17 @@ newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN], guint3
 }
 
 newmail_async_handle_t *
-newmail_async_handle_find(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN])
+newmail_async_handle_lookup(const uint8_t acxh[NEWMAIL_CONTEXT_HANDLE_LEN])
 {
     return (newmail_async_handle_t *)wmem_map_lookup(async_handles, acxh);
+}
+
+uint32_t
+newmail_async_handle_add_signal(newmail_async_handle_t *handle, const packet_info *pinfo)
+{
+    uint32_t previous = handle->last_signal;
+
+    handle->last_signal = pinfo->num;
+    newmail_session_add_signal(handle->session, pinfo);
+    return previous;
 }

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-session.h: the capture's model of Exchange sessions, the signals
  * that tell a client events are pending, and the requests that fetch them.
@@ -12,103 +13,122 @@
  * or an Execute) whose response carries the notifications.
  *
  * State only: the UDP, DCE/RPC and HTTP dissectors feed it on the first pass
- * and read it on every pass; no function here builds a tree. Everything lives
- * in wmem_file_scope().
+ * (functions named _add, _get_or_add, _issue create) and read it on every
+ * pass (_lookup, _in, _after never create); no function here builds a tree
+ * or queues a tap event. Everything lives in wmem_file_scope().
  */
 #ifndef NEWMAIL_SESSION_H
 #define NEWMAIL_SESSION_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include <epan/packet.h>
 
+#include "newmail-core.h"
 #include "newmail-parse.h"
-
-typedef enum {
-    NEWMAIL_SIGNAL_UDP = 1,   /* a NEWMAIL datagram */
-    NEWMAIL_SIGNAL_ASYNC = 2, /* EcDoAsyncWaitEx with NotificationPending */
-    NEWMAIL_SIGNAL_HTTP = 3,  /* NotificationWait with EventPending */
-} newmail_mechanism_t;
 
 /* A request of a session that collects pending events. */
 typedef struct {
-    guint32 frame;
+    uint32_t frame;
     nstime_t time;
-    guint32 first_signal; /* the earliest signal it answers (the one that
-                             announced the events), 0 when it answers none */
-    guint32 signal_count; /* how many signals it answers */
+    uint32_t first_signal; /* the earliest signal it answers (the one that
+                              announced the events), 0 when it answers none */
+    uint32_t signal_count; /* how many signals it answers */
     nstime_t first_signal_time;
 } newmail_fetch_t;
 
 typedef struct {
-    guint32 first_frame; /* the first frame its handle or cookie appears in */
+    uint32_t first_frame; /* the first frame its handle or cookie appears in */
     /* Its fetch requests in frame order; later passes search them. */
     newmail_fetch_t *fetches;
-    guint32 fetch_count, fetch_capacity;
+    uint32_t fetch_count, fetch_capacity;
     /* First pass: the signals since its last fetch. */
-    guint32 pending_first_frame, pending_count;
+    uint32_t pending_first_frame, pending_count;
     nstime_t pending_first_time;
     /* First pass: its latest NotificationWait signal (MAPI/HTTP). */
-    guint32 last_http_signal;
+    uint32_t last_http_signal;
 } newmail_session_t;
 
 /* An asynchronous context handle (ACXH) and where it came from. */
 typedef struct {
-    guint32 connect_frame;      /* the EcDoAsyncConnectEx request that issued it */
+    uint32_t connect_frame;     /* the EcDoAsyncConnectEx request that issued it */
     newmail_session_t *session; /* the session of that call's cxh, or NULL */
-    guint32 last_signal;        /* first pass: its latest signal */
+    uint32_t last_signal;       /* first pass: its latest signal */
 } newmail_async_handle_t;
 
-void newmail_session_init(void);
+/* Registers the init routine that empties the model for each file. */
+void newmail_session_register(void);
 
-/* The session named by a CXH (canonical, see newmail_canonical_handle()).
- * On the first pass a handle not seen before starts a session whose first
- * frame is this one; later passes only find. NULL for the null handle. */
-newmail_session_t *newmail_session_by_handle(const guint8 cxh[NEWMAIL_CONTEXT_HANDLE_LEN],
-                                             const packet_info *pinfo);
+/* The session named by a CXH (canonical, see newmail_canonical_handle()),
+ * or NULL (also for the null handle). Never creates. */
+newmail_session_t *newmail_session_lookup(const uint8_t cxh[NEWMAIL_CONTEXT_HANDLE_LEN]);
 
-/* The same for a MAPI/HTTP session context cookie's value. */
-newmail_session_t *newmail_session_by_cookie(const char *cookie, const packet_info *pinfo);
+/* First pass: the same, and a handle not seen before starts a session
+ * whose first frame is this one. NULL for the null handle. */
+newmail_session_t *newmail_session_get_or_add(const uint8_t cxh[NEWMAIL_CONTEXT_HANDLE_LEN],
+                                              const packet_info *pinfo);
+
+/* The session a MAPI/HTTP session context cookie's value names, or NULL.
+ * Never creates. */
+newmail_session_t *newmail_session_lookup_by_cookie(const char *cookie);
+
+/* First pass: the same, and a cookie not seen before starts a session. */
+newmail_session_t *newmail_session_get_or_add_by_cookie(const char *cookie,
+                                                        const packet_info *pinfo);
 
 /* First pass: a session whose name is not known yet (a MAPI/HTTP Connect
  * request: the cookie comes with its response), starting at this frame. */
-newmail_session_t *newmail_session_new(const packet_info *pinfo);
+newmail_session_t *newmail_session_add(const packet_info *pinfo);
 
 /* First pass: from now on the cookie names the session. */
 void newmail_session_bind_cookie(newmail_session_t *session, const char *cookie);
 
-/* Whether some session already has this cookie. */
-gboolean newmail_session_cookie_known(const char *cookie);
-
 /* First pass: this frame signals pending events to the session (which may
  * be NULL: a signal no session is known for). */
-void newmail_session_signal(newmail_session_t *session, const packet_info *pinfo);
+void newmail_session_add_signal(newmail_session_t *session, const packet_info *pinfo);
 
-/* This frame is a fetch request of the session: on the first pass it answers
- * the signals since the previous fetch; on every pass it returns its record. */
-const newmail_fetch_t *newmail_session_fetch(newmail_session_t *session,
-                                             const packet_info *pinfo);
+/* First pass: this frame's NotificationWait signals pending events to the
+ * session; returns the session's NotificationWait signal before it (0 for
+ * none). */
+uint32_t newmail_session_add_http_signal(newmail_session_t *session, const packet_info *pinfo);
+
+/* First pass: this frame is a fetch request of the session; it answers the
+ * signals since the previous fetch. Returns its record (the one already
+ * made when the frame carries a second request of the session), or NULL
+ * without a session. */
+const newmail_fetch_t *newmail_session_add_fetch(newmail_session_t *session,
+                                                 const packet_info *pinfo);
 
 /* The fetch request in `frame`, on any pass once the first has been there;
  * NULL when that frame is none of the session's fetches. */
-const newmail_fetch_t *newmail_session_fetch_in(const newmail_session_t *session, guint32 frame);
+const newmail_fetch_t *newmail_session_fetch_in(const newmail_session_t *session, uint32_t frame);
 
 /* The session's first fetch request after `frame`, or NULL. Complete only
  * once the first pass is over; on the first pass it sees the fetches up to
  * the frame being dissected, which is all the next function needs. */
 const newmail_fetch_t *newmail_session_fetch_after(const newmail_session_t *session,
-                                                   guint32 frame);
+                                                   uint32_t frame);
 
-/* Whether no fetch request of the session came between a signal in
- * `previous` and one in `frame` of the same source: the server signalled
- * again and the client had not reacted. Always TRUE without a session. */
-gboolean newmail_session_unanswered(const newmail_session_t *session, guint32 previous,
-                                    guint32 frame);
+/* Whether the signal in `frame` repeats the same source's signal in
+ * `previous` with no fetch request of the session between them: the server
+ * signalled again and the client had not reacted. Always false when
+ * `previous` is 0 (no signal before), always true otherwise without a
+ * session. */
+bool newmail_session_unanswered(const newmail_session_t *session, uint32_t previous,
+                                uint32_t frame);
 
 /* First pass, at an EcDoAsyncConnectEx response: the ACXH it returned. */
-newmail_async_handle_t *newmail_async_handle_issue(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN],
-                                                   guint32 connect_frame,
+newmail_async_handle_t *newmail_async_handle_issue(const uint8_t acxh[NEWMAIL_CONTEXT_HANDLE_LEN],
+                                                   uint32_t connect_frame,
                                                    newmail_session_t *session);
 
-/* The ACXH's record, or NULL when no EcDoAsyncConnectEx issued it. */
-newmail_async_handle_t *newmail_async_handle_find(const guint8 acxh[NEWMAIL_CONTEXT_HANDLE_LEN]);
+/* The ACXH's record, or NULL when no EcDoAsyncConnectEx issued it. Never
+ * creates. */
+newmail_async_handle_t *newmail_async_handle_lookup(const uint8_t acxh[NEWMAIL_CONTEXT_HANDLE_LEN]);
+
+/* First pass: this frame's EcDoAsyncWaitEx response signals pending events
+ * through the handle; returns the handle's signal before it (0 for none). */
+uint32_t newmail_async_handle_add_signal(newmail_async_handle_t *handle, const packet_info *pinfo);
 
 #endif /* NEWMAIL_SESSION_H */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-stats.c: Statistics > NEWMAIL in the GUI, `tshark -z newmail,tree`.
  * From what the dissectors report on the NEWMAIL tap it counts, per
@@ -11,42 +12,33 @@
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
 
+#include "newmail-core.h"
 #include "packet-newmail.h"
 
-static const gchar *const node_totals = "Totals";
-static const gchar *const node_callbacks = "Per callback endpoint";
-static const gchar *const node_registrations = "Registrations";
-static const gchar *const node_notifications = "Notifications";
-static const gchar *const node_mismatches = "Context mismatches";
-static const gchar *const node_unregistered = "Notifications with no known registration";
-static const gchar *const node_unregisters = "Unregisters";
+static const char *const node_totals = "Totals";
+static const char *const node_callbacks = "Per callback endpoint";
+static const char *const node_registrations = "Registrations";
+static const char *const node_notifications = "Notifications";
+static const char *const node_mismatches = "Context mismatches";
+static const char *const node_unregistered = "Notifications with no known registration";
+static const char *const node_unregisters = "Unregisters";
 
-static const gchar *const node_clients = "Signals by client";
-static const gchar *const node_fetched = "Fetched";
-static const gchar *const node_not_fetched = "Not fetched";
-static const gchar *const node_refused = "Refused";
-static const gchar *const node_fetch_delay = "Fetch delay (ms)";
+static const char *const node_clients = "Signals by client";
+static const char *const node_fetched = "Fetched";
+static const char *const node_not_fetched = "Not fetched";
+static const char *const node_refused = "Refused";
+static const char *const node_fetch_delay = "Fetch delay (ms)";
 
 static int st_node_totals = -1;
 static int st_node_callbacks = -1;
 static int st_node_clients = -1;
 
-static const gchar *
-mechanism_node(newmail_mechanism_t mechanism)
-{
-    switch (mechanism) {
-    case NEWMAIL_SIGNAL_UDP: return "UDP push notifications";
-    case NEWMAIL_SIGNAL_ASYNC: return "Asynchronous RPC waits";
-    default: return "MAPI over HTTP NotificationWaits";
-    }
-}
-
 static void
 newmail_stats_init(stats_tree *st)
 {
-    st_node_totals = stats_tree_create_node(st, node_totals, 0, STAT_DT_INT, TRUE);
-    st_node_callbacks = stats_tree_create_node(st, node_callbacks, 0, STAT_DT_INT, TRUE);
-    st_node_clients = stats_tree_create_node(st, node_clients, 0, STAT_DT_INT, TRUE);
+    st_node_totals = stats_tree_create_node(st, node_totals, 0, STAT_DT_INT, true);
+    st_node_callbacks = stats_tree_create_node(st, node_callbacks, 0, STAT_DT_INT, true);
+    st_node_clients = stats_tree_create_node(st, node_clients, 0, STAT_DT_INT, true);
 }
 
 /* Ticks the counters a registration event moves under one parent node. */
@@ -55,17 +47,17 @@ tick_registration_event(stats_tree *st, int parent, const newmail_tap_info_t *in
 {
     switch (info->event) {
     case NEWMAIL_TAP_REGISTRATION:
-        tick_stat_node(st, node_registrations, parent, FALSE);
+        tick_stat_node(st, node_registrations, parent, false);
         break;
     case NEWMAIL_TAP_NOTIFICATION:
-        tick_stat_node(st, node_notifications, parent, FALSE);
+        tick_stat_node(st, node_notifications, parent, false);
         if (!info->registered)
-            tick_stat_node(st, node_unregistered, parent, FALSE);
+            tick_stat_node(st, node_unregistered, parent, false);
         else if (!info->context_match)
-            tick_stat_node(st, node_mismatches, parent, FALSE);
+            tick_stat_node(st, node_mismatches, parent, false);
         break;
     default: /* NEWMAIL_TAP_UNREGISTER */
-        tick_stat_node(st, node_unregisters, parent, FALSE);
+        tick_stat_node(st, node_unregisters, parent, false);
         break;
     }
 }
@@ -76,23 +68,25 @@ tick_client_event(stats_tree *st, const newmail_tap_info_t *info)
 {
     int client;
 
-    tick_stat_node(st, node_clients, 0, TRUE);
-    client = tick_stat_node(st, info->client, st_node_clients, TRUE);
+    tick_stat_node(st, node_clients, 0, true);
+    client = tick_stat_node(st, info->client, st_node_clients, true);
     switch (info->event) {
     case NEWMAIL_TAP_SIGNAL:
-        tick_stat_node(st, mechanism_node(info->mechanism), client, FALSE);
+        tick_stat_node(st, val_to_str_const(info->mechanism, newmail_mechanism_node_vals,
+                                            "Other signals"),
+                       client, false);
         break;
     case NEWMAIL_TAP_FETCH:
-        tick_stat_node(st, node_fetched, client, FALSE);
-        avg_stat_node_add_value_int(st, node_fetch_delay, client, FALSE,
+        tick_stat_node(st, node_fetched, client, false);
+        avg_stat_node_add_value_int(st, node_fetch_delay, client, false,
                                     (int)(info->fetch_delay.secs * 1000 +
                                           info->fetch_delay.nsecs / 1000000));
         break;
     case NEWMAIL_TAP_NOT_FETCHED:
-        tick_stat_node(st, node_not_fetched, client, FALSE);
+        tick_stat_node(st, node_not_fetched, client, false);
         break;
     default: /* NEWMAIL_TAP_REFUSED */
-        tick_stat_node(st, node_refused, client, FALSE);
+        tick_stat_node(st, node_refused, client, false);
         break;
     }
 }
@@ -108,11 +102,11 @@ newmail_stats_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt
     case NEWMAIL_TAP_REGISTRATION:
     case NEWMAIL_TAP_NOTIFICATION:
     case NEWMAIL_TAP_UNREGISTER:
-        tick_stat_node(st, node_totals, 0, TRUE);
+        tick_stat_node(st, node_totals, 0, true);
         tick_registration_event(st, st_node_totals, info);
         if (info->callback != NULL) {
-            tick_stat_node(st, node_callbacks, 0, TRUE);
-            endpoint_node = tick_stat_node(st, info->callback, st_node_callbacks, TRUE);
+            tick_stat_node(st, node_callbacks, 0, true);
+            endpoint_node = tick_stat_node(st, info->callback, st_node_callbacks, true);
             tick_registration_event(st, endpoint_node, info);
         }
         break;
@@ -125,7 +119,7 @@ newmail_stats_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt
 }
 
 void
-newmail_register_stats(void)
+proto_register_newmail_stats(void)
 {
     stats_tree_register_plugin(NEWMAIL_FILTER_NAME, NEWMAIL_FILTER_NAME, NEWMAIL_SHORT_NAME, 0,
                                newmail_stats_packet, newmail_stats_init, NULL);

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * packet-newmail.c: Microsoft Exchange new mail notifications (NEWMAIL), the
  * UDP datagrams of the push-notification mechanism (MS-OXCNOTIF 2.2.1.4.1,
  * 3.1.5.1; MS-OXCRPC 3.1.4.5).
  *
  * An Outlook client registers a UDP callback with EcRRegisterPushNotification
- * (EMSMDB opnum 4, read in newmail-mapi.c): an opaque context blob and a
+ * (EMSMDB opnum 4, read in packet-emsmdb-hook.c): an opaque context blob and a
  * Windows SOCKADDR. While events are pending the server sends that address a
  * datagram whose payload is the blob, repeating it every 60 seconds until the
  * client fetches them.
@@ -15,30 +16,27 @@
  * Decode As entry and port preference stay stock's, and where they put
  * stock's handle into "udp.port" this file puts its own (see
  * take_over_stock_entries()). Callbacks learned from registrations are
- * followed with UDP conversations, so nothing else on those ports changes.
+ * followed with UDP conversations (newmail-core.c), so nothing else on those
+ * ports changes.
+ *
+ * This file also registers the fields of the tree helpers every NEWMAIL
+ * feeder shares (newmail-links.c, newmail-stub-tree.c, newmail-rop-tree.c)
+ * and the init routines
+ * of the session model, all of which belong to the NEWMAIL protocol.
  */
-#include <string.h>
-
-#include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/packet.h>
-#include <epan/tap.h>
-#include <epan/to_str.h>
 
+#include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-registration.h"
 #include "newmail-rop-tree.h"
+#include "newmail-session.h"
+#include "newmail-stub-tree.h"
 #include "packet-newmail.h"
-
-int proto_newmail = -1;
-static int newmail_tap = -1;
-
-/* Whether the protocol came from stock Wireshark (adopted) or from us. */
-static gboolean newmail_adopted;
 
 static int hf_newmail_payload = -1; /* newmail.notification_payload, stock's name */
 static int hf_newmail_payload_length = -1;
-static int hf_newmail_registration_frame = -1;
 static int hf_newmail_context_match = -1;
 static int hf_newmail_sequence = -1;
 static int hf_newmail_time_since_registration = -1;
@@ -46,7 +44,7 @@ static int hf_newmail_time_since_previous = -1;
 static int hf_newmail_refused_frame = -1;
 static int hf_newmail_refused_notification_frame = -1;
 
-static gint ett_newmail = -1;
+static int ett_newmail = -1;
 
 static expert_field ei_newmail_empty_payload = EI_INIT;
 static expert_field ei_newmail_context_mismatch = EI_INIT;
@@ -65,77 +63,13 @@ static dissector_table_t udp_port_table;
 /* The "udp.port" entries take_over_stock_entries() changed, to give back. */
 static GArray *taken_ports;
 
-/* ---- The tap ------------------------------------------------------------------- */
-
-gboolean
-newmail_tap_listening(void)
-{
-    return have_tap_listener(newmail_tap);
-}
-
-const char *
-newmail_tap_client(packet_info *pinfo, const address *addr)
-{
-    return have_tap_listener(newmail_tap) ? address_to_str(pinfo->pool, addr) : NULL;
-}
-
-void
-newmail_tap_queue(packet_info *pinfo, const newmail_tap_info_t *info)
-{
-    gboolean in_error_pkt = pinfo->flags.in_error_pkt;
-
-    if (!have_tap_listener(newmail_tap))
-        return;
-    /* Taps take nothing from inside an ICMP error, so that a quoted packet
-     * is not counted twice; a refusal is this frame's own event, not the
-     * quoted notification's. */
-    if (info->event == NEWMAIL_TAP_REFUSED)
-        pinfo->flags.in_error_pkt = FALSE;
-    tap_queue_packet(newmail_tap, pinfo, wmem_memdup(pinfo->pool, info, sizeof(*info)));
-    pinfo->flags.in_error_pkt = in_error_pkt;
-}
-
-/* ---- Following callbacks ----------------------------------------------------------- */
-
-/* Why conversations and not "udp.port": a learned port must not take a port
- * from whatever else uses it (54328 is Elasticsearch's), only datagrams to
- * the one callback address; on Wireshark 4.6 a second NEWMAIL handle in
- * "udp.port" is also a dissector bug. A conversation per callback with the
- * other side wildcarded is what SDP does for RTP: UDP tries it before the
- * port table, for frames from the registration on. NO_PORT2_FORCE keeps it
- * one conversation for every flow to the callback (a template would copy
- * itself into a conversation per flow, which UDP makes anyway: measured, the
- * same peak RSS). Against udp.port entries, on the benchmark's 1,000,000
- * frames and 10,000 registrations: 0.8 MiB more peak RSS (534.1 against
- * 533.3 MiB), the price of leaving the port table alone. */
-void
-newmail_follow_callback(packet_info *pinfo, const newmail_registration_t *registration)
-{
-    const newmail_endpoint_t *callback = &registration->callback;
-    conversation_t *conversation;
-    address addr;
-
-    if (callback->family == NEWMAIL_AF_INET6)
-        set_address(&addr, AT_IPv6, 16, callback->address);
-    else
-        set_address(&addr, AT_IPv4, 4, callback->address);
-    /* A callback registered again reuses its conversation. */
-    conversation = find_conversation(pinfo->num, &addr, &addr, CONVERSATION_UDP, callback->port, 0,
-                                     NO_ADDR_B | NO_PORT_B);
-    if (conversation == NULL || conversation_get_dissector(conversation, pinfo->num) != newmail_handle) {
-        conversation = conversation_new(pinfo->num, &addr, &addr, CONVERSATION_UDP, callback->port,
-                                        0, NO_ADDR2 | NO_PORT2_FORCE);
-        conversation_set_dissector(conversation, newmail_handle);
-    }
-}
-
 /* ---- Decode As and the preference ------------------------------------------------- */
 
 static void
-collect_stock_entry(const gchar *table_name _U_, ftenum_t selector_type _U_, gpointer key,
+collect_stock_entry(const char *table_name _U_, ftenum_t selector_type _U_, gpointer key,
                     gpointer value, gpointer user_data _U_)
 {
-    guint32 port = GPOINTER_TO_UINT(key);
+    uint32_t port = GPOINTER_TO_UINT(key);
 
     if (dtbl_entry_get_handle((dtbl_entry_t *)value) == stock_handle)
         g_array_append_val(taken_ports, port);
@@ -153,15 +87,15 @@ take_over_stock_entries(void)
         return;
     g_array_set_size(taken_ports, 0);
     dissector_table_foreach("udp.port", collect_stock_entry, NULL);
-    for (guint i = 0; i < taken_ports->len; i++)
-        dissector_change_uint("udp.port", g_array_index(taken_ports, guint32, i), newmail_handle);
+    for (unsigned i = 0; i < taken_ports->len; i++)
+        dissector_change_uint("udp.port", g_array_index(taken_ports, uint32_t, i), newmail_handle);
 }
 
 static void
 give_back_stock_entries(void)
 {
-    for (guint i = 0; i < taken_ports->len; i++) {
-        guint32 port = g_array_index(taken_ports, guint32, i);
+    for (unsigned i = 0; i < taken_ports->len; i++) {
+        uint32_t port = g_array_index(taken_ports, uint32_t, i);
 
         if (dissector_get_uint_handle(udp_port_table, port) == newmail_handle)
             dissector_change_uint("udp.port", port, stock_handle);
@@ -172,8 +106,6 @@ give_back_stock_entries(void)
 static void
 newmail_init(void)
 {
-    newmail_session_init();
-    newmail_registration_init();
     take_over_stock_entries();
 }
 
@@ -186,7 +118,7 @@ newmail_cleanup(void)
 static void
 newmail_shutdown(void)
 {
-    g_array_free(taken_ports, TRUE);
+    g_array_free(taken_ports, true);
     taken_ports = NULL;
 }
 
@@ -211,7 +143,7 @@ add_notification_links(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
         return;
     }
 
-    newmail_add_frame_link(tree, hf_newmail_registration_frame, tvb, registration->request_frame);
+    newmail_add_registration_link(tree, tvb, registration->request_frame);
     item = proto_tree_add_boolean(tree, hf_newmail_context_match, tvb, 0, 0,
                                   notification->context_match);
     proto_item_set_generated(item);
@@ -233,13 +165,18 @@ add_notification_links(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     }
 }
 
+static const newmail_session_t *
+notification_session(const newmail_notification_t *notification)
+{
+    return notification->registration != NULL ? notification->registration->session : NULL;
+}
+
 /* A notification is a signal: the client should now fetch its events. */
 static void
 add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
            const newmail_notification_t *notification)
 {
-    const newmail_registration_t *registration = notification->registration;
-    const newmail_session_t *session = registration != NULL ? registration->session : NULL;
+    const newmail_session_t *session = notification_session(notification);
 
     newmail_add_session_link(tree, tvb, session);
     newmail_add_signal(tree, tvb, pinfo, NEWMAIL_SIGNAL_UDP, session,
@@ -255,7 +192,6 @@ static void
 add_refusal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
             const newmail_notification_t *notification)
 {
-    newmail_tap_info_t tap = {0};
     proto_item *item;
 
     if (notification->quotes == 0)
@@ -266,13 +202,12 @@ add_refusal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
                            "The client's host refused the notification of frame %u"
                            " (nothing listens on the callback port): it was lost",
                            notification->quotes);
-    tap.event = NEWMAIL_TAP_REFUSED;
-    tap.client = newmail_tap_client(pinfo, &pinfo->dst);
-    newmail_tap_queue(pinfo, &tap);
 }
 
+/* The tap events of a datagram: a refusal for a quoted copy; otherwise the
+ * signal, a not-fetched repeat, and the notification. */
 static void
-queue_notification_tap(packet_info *pinfo, const newmail_notification_t *notification)
+queue_tap(packet_info *pinfo, const newmail_notification_t *notification)
 {
     const newmail_registration_t *registration = notification->registration;
     newmail_tap_info_t tap = {0};
@@ -280,6 +215,17 @@ queue_notification_tap(packet_info *pinfo, const newmail_notification_t *notific
 
     if (!newmail_tap_listening())
         return;
+    if (pinfo->flags.in_error_pkt) {
+        if (notification->quotes != 0) {
+            tap.event = NEWMAIL_TAP_REFUSED;
+            tap.client = newmail_tap_client(pinfo, &pinfo->dst);
+            newmail_tap_queue(pinfo, &tap);
+        }
+        return;
+    }
+    newmail_tap_signal(pinfo, NEWMAIL_SIGNAL_UDP,
+                       newmail_session_unanswered(notification_session(notification),
+                                                  notification->previous_frame, pinfo->num));
     tap.event = NEWMAIL_TAP_NOTIFICATION;
     if (registration != NULL)
         tap.callback = newmail_registration_callback_text(pinfo->pool, registration);
@@ -295,8 +241,8 @@ static int
 dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
                      const newmail_notification_t *notification)
 {
-    gboolean quoted = pinfo->flags.in_error_pkt;
-    guint length = tvb_reported_length(tvb);
+    bool quoted = pinfo->flags.in_error_pkt;
+    unsigned length = tvb_reported_length(tvb);
     proto_item *ti, *item;
     proto_tree *newmail_tree;
 
@@ -322,11 +268,11 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     if (quoted) {
         proto_item_append_text(ti, " (quoted in an ICMP error)");
         add_refusal(newmail_tree, tvb, pinfo, notification);
-        return tvb_captured_length(tvb);
+    } else {
+        add_notification_links(newmail_tree, tvb, pinfo, notification, item);
+        add_signal(newmail_tree, tvb, pinfo, notification);
     }
-    add_notification_links(newmail_tree, tvb, pinfo, notification, item);
-    add_signal(newmail_tree, tvb, pinfo, notification);
-    queue_notification_tap(pinfo, notification);
+    queue_tap(pinfo, notification);
     return tvb_captured_length(tvb);
 }
 
@@ -334,7 +280,7 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
  * datagram on it is a notification. Otherwise the datagram came through a
  * learned callback's conversation, and only those sent to a registered
  * callback are; the rest are declined and decode as without the plugin. */
-static gboolean
+static bool
 port_given_to_newmail(const packet_info *pinfo)
 {
     return dissector_get_uint_handle(udp_port_table, pinfo->destport) == newmail_handle ||
@@ -369,10 +315,6 @@ proto_register_newmail(void)
         { &hf_newmail_payload_length,
           { "Payload length", NEWMAIL_FILTER_NAME ".payload_length", FT_UINT32, BASE_DEC, NULL,
             0x0, "Number of payload bytes in the notification datagram", HFILL } },
-        { &hf_newmail_registration_frame,
-          { "Registration in", NEWMAIL_FILTER_NAME ".registration_frame", FT_FRAMENUM, BASE_NONE,
-            FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
-            "Frame of the EcRRegisterPushNotification request this belongs to", HFILL } },
         { &hf_newmail_context_match,
           { "Context matches registration", NEWMAIL_FILTER_NAME ".context_match", FT_BOOLEAN,
             BASE_NONE, NULL, 0x0,
@@ -399,7 +341,7 @@ proto_register_newmail(void)
             FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "The notification this ICMP error quotes: the client's host refused it", HFILL } },
     };
-    static gint *ett[] = {
+    static int *ett[] = {
         &ett_newmail,
     };
     static ei_register_info ei[] = {
@@ -421,11 +363,7 @@ proto_register_newmail(void)
     };
     expert_module_t *expert;
 
-    proto_newmail = proto_get_id_by_filter_name(NEWMAIL_FILTER_NAME);
-    newmail_adopted = proto_newmail != -1;
-    if (!newmail_adopted)
-        proto_newmail = proto_register_protocol(NEWMAIL_LONG_NAME, NEWMAIL_SHORT_NAME,
-                                                NEWMAIL_FILTER_NAME);
+    newmail_core_register();
     hf_newmail_payload = proto_registrar_get_id_byname(NEWMAIL_FILTER_NAME ".notification_payload");
     if (hf_newmail_payload == -1)
         proto_register_field_array(proto_newmail, hf_payload, array_length(hf_payload));
@@ -434,18 +372,18 @@ proto_register_newmail(void)
     expert = expert_register_protocol(proto_newmail);
     expert_register_field_array(expert, ei, array_length(ei));
 
-    if (newmail_adopted)
+    if (newmail_core_adopted())
         newmail_handle = create_dissector_handle(dissect_newmail, proto_newmail);
     else
         newmail_handle = register_dissector(NEWMAIL_FILTER_NAME, dissect_newmail, proto_newmail);
-    taken_ports = g_array_new(FALSE, FALSE, sizeof(guint32));
-    newmail_tap = register_tap(NEWMAIL_FILTER_NAME);
+    newmail_core_set_callback_handle(newmail_handle);
+    taken_ports = g_array_new(false, false, sizeof(uint32_t));
 
     newmail_register_links();
+    newmail_register_stub_tree();
     newmail_register_rop_tree();
-    newmail_register_mapi();
-    newmail_register_mapihttp();
-    newmail_register_stats();
+    newmail_session_register();
+    newmail_registration_register();
     register_init_routine(newmail_init);
     register_cleanup_routine(newmail_cleanup);
     register_shutdown_routine(newmail_shutdown);
@@ -455,10 +393,8 @@ void
 proto_reg_handoff_newmail(void)
 {
     udp_port_table = find_dissector_table("udp.port");
-    if (newmail_adopted)
+    if (newmail_core_adopted())
         stock_handle = find_dissector(NEWMAIL_FILTER_NAME);
     else
         dissector_add_uint_with_preference("udp.port", 0, newmail_handle);
-    newmail_handoff_mapi();
-    newmail_handoff_mapihttp();
 }

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * plugin.c: the entry points Wireshark's plugin loader looks for, and nothing
- * else. Wireshark 4.2 added plugin_describe(); older releases only read the
- * version symbols. CMakeLists.txt turns that difference into
- * NEWMAIL_HAVE_PLUGIN_DESCRIBE so that this is the only file that knows.
+ * else. As Wireshark's generated plugin.c does, it registers each protocol
+ * of the plugin with a proto_plugin of its own. Wireshark 4.2 added
+ * plugin_describe(); older releases only read the version symbols.
+ * CMakeLists.txt turns that difference into NEWMAIL_HAVE_PLUGIN_DESCRIBE so
+ * that this is the only file that knows.
  */
 #include <gmodule.h>
 #include <epan/proto.h>
@@ -33,9 +36,25 @@ plugin_describe(void)
 void
 plugin_register(void)
 {
-    static proto_plugin newmail_plugin;
+    static proto_plugin plug_newmail;
+    static proto_plugin plug_emsmdb_hook;
+    static proto_plugin plug_asyncemsmdb;
+    static proto_plugin plug_mapihttp;
+    static proto_plugin plug_newmail_stats;
 
-    newmail_plugin.register_protoinfo = proto_register_newmail;
-    newmail_plugin.register_handoff = proto_reg_handoff_newmail;
-    proto_register_plugin(&newmail_plugin);
+    plug_newmail.register_protoinfo = proto_register_newmail;
+    plug_newmail.register_handoff = proto_reg_handoff_newmail;
+    proto_register_plugin(&plug_newmail);
+    plug_emsmdb_hook.register_protoinfo = proto_register_emsmdb_hook;
+    plug_emsmdb_hook.register_handoff = proto_reg_handoff_emsmdb_hook;
+    proto_register_plugin(&plug_emsmdb_hook);
+    plug_asyncemsmdb.register_protoinfo = proto_register_asyncemsmdb;
+    plug_asyncemsmdb.register_handoff = proto_reg_handoff_asyncemsmdb;
+    proto_register_plugin(&plug_asyncemsmdb);
+    plug_mapihttp.register_protoinfo = proto_register_mapihttp;
+    plug_mapihttp.register_handoff = proto_reg_handoff_mapihttp;
+    proto_register_plugin(&plug_mapihttp);
+    plug_newmail_stats.register_protoinfo = proto_register_newmail_stats;
+    plug_newmail_stats.register_handoff = NULL;
+    proto_register_plugin(&plug_newmail_stats);
 }

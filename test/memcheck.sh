@@ -122,9 +122,11 @@ if os.path.isfile(supp):
 ENV = ["env", "WIRESHARK_DEBUG_WMEM_OVERRIDE=simple", "G_SLICE=always-malloc"]
 MODES = (("1pass-V", ["-V"]), ("2pass-V", ["-2", "-V"]))
 # A frame in the plugin: its object (no debug information), one of its source
-# files (with it; stock's built-in epan/dissectors/packet-newmail.c excluded),
+# files (with it; stock's built-in epan/dissectors/packet-*.c excluded),
 # or (with --fullpath-after=) any file of this tree.
-PLUGIN_FRAME = re.compile(r"newmail\.so|(?<!dissectors/)packet-newmail\.c|newmail-[a-z-]+\.c|"
+PLUGIN_FRAME = re.compile(r"newmail\.so|"
+                          r"(?<!dissectors/)packet-(?:newmail|emsmdb-hook|asyncemsmdb|mapihttp)\.c|"
+                          r"newmail-[a-z-]+\.c|"
                           + re.escape(source_dir.rstrip("/") + "/"))
 LOSS_RECORD = re.compile(r"^==\d+== (\S.*) are definitely lost in loss record")
 ERROR_SUMMARY = re.compile(r"ERROR SUMMARY: (\d+) errors")

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
- * newmail-mapihttp.c: MAPI over HTTP (MS-OXCMAPIHTTP), the way Exchange 2016
+ * packet-mapihttp.c: MAPI over HTTP (MS-OXCMAPIHTTP), the way Exchange 2016
  * and later talk to Outlook: POSTs to /mapi/emsmdb/ (and /mapi/nspi/) with
  * Content-Type application/mapi-http, the request type in X-RequestType.
  *
@@ -15,6 +16,12 @@
  * cookie (MapiContext) that every later request of the session carries. A
  * NotificationWait answered with EventPending is a signal; the session's next
  * Execute fetches the events, and its response carries RopNotify.
+ * An Execute request's MaxRopOut bounds the ROP buffer of its response.
+ *
+ * Per message: the first pass records what it is and updates the session
+ * model (remember_message(), analyse_message()); the tree is built from
+ * that record and the parsed envelope and body; the tap events are queued
+ * from the analysis.
  */
 #include <string.h>
 
@@ -24,6 +31,7 @@
 #include <epan/to_str.h>
 
 #include "newmail-compat.h"
+#include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-mapihttp-parse.h"
 #include "newmail-rop-tree.h"
@@ -62,9 +70,9 @@ static int hf_mapihttp_aux_buffer_size = -1;
 static int hf_mapihttp_aux_buffer = -1;
 static int hf_mapihttp_trailing = -1;
 
-static gint ett_mapihttp = -1;
-static gint ett_mapihttp_envelope = -1;
-static gint ett_mapihttp_body = -1;
+static int ett_mapihttp = -1;
+static int ett_mapihttp_envelope = -1;
+static int ett_mapihttp_body = -1;
 
 static expert_field ei_mapihttp_envelope = EI_INIT;
 static expert_field ei_mapihttp_body = EI_INIT;
@@ -75,11 +83,11 @@ static expert_field ei_mapihttp_failure = EI_INIT;
 
 /* One request, found again from its response by X-RequestId. */
 typedef struct {
-    guint32 frame;
+    uint32_t frame;
     newmail_mh_request_type_t type;
     uint32_t max_rop_out; /* an Execute request's MaxRopOut, 0 when not read */
     newmail_session_t *session;
-    guint32 response_frame;
+    uint32_t response_frame;
 } request_record_t;
 
 /* One message (request or response) of a frame. The headers are kept:
@@ -88,11 +96,11 @@ typedef struct {
 typedef struct {
     request_record_t *request;
     newmail_session_t *session; /* when there is no request: the session it belongs to */
-    gboolean response;
+    bool response;
     const char *request_type; /* X-RequestType, X-RequestId, X-ClientInfo, or NULL */
     const char *request_id;
     const char *client_info;
-    guint32 previous_signal; /* a signalling NotificationWait response: the session's before */
+    uint32_t previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
 
 static wmem_map_t *header_values;    /* each header value the records keep, once */
@@ -114,13 +122,13 @@ mapihttp_init(void)
 
 /* HTTP may hand over several messages in one frame: they are told apart by
  * their order in it. */
-static guint32
-message_index(packet_info *pinfo)
+static uint32_t
+message_number(packet_info *pinfo)
 {
-    guint32 index = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_mapihttp, 0));
+    uint32_t before = GPOINTER_TO_UINT(p_get_proto_data(pinfo->pool, pinfo, proto_mapihttp, 0));
 
-    p_add_proto_data(pinfo->pool, pinfo, proto_mapihttp, 0, GUINT_TO_POINTER(index + 1));
-    return index + 1;
+    p_add_proto_data(pinfo->pool, pinfo, proto_mapihttp, 0, GUINT_TO_POINTER(before + 1));
+    return before + 1;
 }
 
 /* ---- Headers -------------------------------------------------------------------------- */
@@ -182,19 +190,19 @@ request_session(packet_info *pinfo, newmail_mh_request_type_t type, const char *
     newmail_session_t *session = NULL;
 
     if (type == NEWMAIL_MH_RT_CONNECT || type == NEWMAIL_MH_RT_BIND) {
-        session = newmail_session_new(pinfo);
+        session = newmail_session_add(pinfo);
         wmem_map_insert(session_endpoints, session, GINT_TO_POINTER(endpoint));
         wmem_map_insert(unnamed_sessions,
                         wmem_strdup(wmem_file_scope(), unnamed_key(pinfo, &pinfo->src, endpoint)),
                         session);
-    } else if (cookie != NULL && !newmail_session_cookie_known(cookie) &&
+    } else if (cookie != NULL && newmail_session_lookup_by_cookie(cookie) == NULL &&
                endpoint != NEWMAIL_MH_ENDPOINT_BOTH) {
         session = (newmail_session_t *)wmem_map_remove(unnamed_sessions,
                                                        unnamed_key(pinfo, &pinfo->src, endpoint));
         newmail_session_bind_cookie(session, cookie);
     }
     if (session == NULL && cookie != NULL)
-        session = newmail_session_by_cookie(cookie, pinfo);
+        session = newmail_session_get_or_add_by_cookie(cookie, pinfo);
     if (session == NULL)
         session = (newmail_session_t *)wmem_map_lookup(latest_sessions, client);
     if (session != NULL && wmem_map_lookup(latest_sessions, client) != session)
@@ -212,7 +220,8 @@ name_session(packet_info *pinfo, request_record_t *request, const char *set_cook
 {
     const char *cookie = session_cookie(pinfo->pool, set_cookie);
 
-    if (request->session == NULL || cookie == NULL || newmail_session_cookie_known(cookie))
+    if (request->session == NULL || cookie == NULL ||
+        newmail_session_lookup_by_cookie(cookie) != NULL)
         return;
     newmail_session_bind_cookie(request->session, cookie);
     wmem_map_remove(unnamed_sessions,
@@ -237,7 +246,7 @@ request_endpoint(newmail_mh_request_type_t type, const newmail_session_t *sessio
 static const struct {
     newmail_mh_field_t field;
     int *hf;
-    guint encoding;
+    unsigned encoding;
 } body_fields[] = {
     { NEWMAIL_MHF_STATUS_CODE, &hf_mapihttp_status_code, ENC_LITTLE_ENDIAN },
     { NEWMAIL_MHF_ERROR_CODE, &hf_mapihttp_error_code, ENC_LITTLE_ENDIAN },
@@ -258,48 +267,48 @@ static const struct {
     { NEWMAIL_MHF_AUX_BUFFER, &hf_mapihttp_aux_buffer, ENC_NA },
 };
 
-static void
-add_body_problems(packet_info *pinfo, proto_item *item, const newmail_mh_body_t *body)
-{
-    static const struct {
-        unsigned bit;
-        const char *text;
-    } problems[] = {
-        { NEWMAIL_MH_BODY_TRUNCATED, "the body ends inside a field" },
-        { NEWMAIL_MH_BODY_SIZE_PAST_END, "a buffer size points past the end of the body" },
-        { NEWMAIL_MH_BODY_UNTERMINATED, "a string runs to the end of the body" },
-        { NEWMAIL_MH_BODY_TRAILING, "bytes follow the last field" },
-        { NEWMAIL_MH_BODY_RESERVED, "a field MS-OXCMAPIHTTP sets to 0 is not 0" },
-        { NEWMAIL_MH_BODY_EVENT_PENDING, "EventPending is neither 0 nor 1" },
-    };
+static const newmail_problem_text_t body_problems[] = {
+    { NEWMAIL_MH_BODY_TRUNCATED, "the body ends inside a field" },
+    { NEWMAIL_MH_BODY_SIZE_PAST_END, "a buffer size points past the end of the body" },
+    { NEWMAIL_MH_BODY_UNTERMINATED, "a string runs to the end of the body" },
+    { NEWMAIL_MH_BODY_TRAILING, "bytes follow the last field" },
+    { NEWMAIL_MH_BODY_RESERVED, "a field MS-OXCMAPIHTTP sets to 0 is not 0" },
+    { NEWMAIL_MH_BODY_EVENT_PENDING, "EventPending is neither 0 nor 1" },
+};
 
-    for (size_t i = 0; i < array_length(problems); i++) {
-        if (body->problems & problems[i].bit)
-            expert_add_info_format(pinfo, item, &ei_mapihttp_body, "Body: %s",
-                                   problems[i].text);
-    }
+/* Reads the binary body of an EMSMDB request or response at tvb[offset...]
+ * into *body; false when there is none, or none of a type the parser knows. */
+static bool
+parse_body(tvbuff_t *tvb, int offset, newmail_mh_request_type_t type, bool response,
+           newmail_mh_body_t *body)
+{
+    int length = tvb_captured_length_remaining(tvb, offset);
+    newmail_mh_body_kind_t kind;
+
+    memset(body, 0, sizeof(*body));
+    if (length <= 0 || !newmail_mh_body_kind(type, response, &kind))
+        return false;
+    newmail_mh_parse_body(kind, tvb_get_ptr(tvb, offset, length), (size_t)length, body);
+    return true;
 }
 
-/* The binary body of an EMSMDB request or response, field by field; an
- * Execute's ROP buffer through the ROP tree. *body receives what was read. */
+/* The body, field by field; an Execute's ROP buffer through the ROP tree. */
 static void
 add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
-         newmail_mh_request_type_t type, gboolean response, const newmail_fetch_t *fetch,
-         const request_record_t *request, newmail_mh_body_t *body)
+         newmail_mh_request_type_t type, bool response, const newmail_fetch_t *fetch,
+         const request_record_t *request, const newmail_mh_body_t *body, bool decoded)
 {
     /* The request's MaxRopOut bounds the answer's ROP buffer. */
     uint32_t max_decoded = NEWMAIL_ROP_BUFFER_MAX_DECODED;
     const char *limit_name = "the protocol";
-    gint length = tvb_captured_length_remaining(tvb, offset);
-    newmail_mh_body_kind_t kind;
+    int length = tvb_captured_length_remaining(tvb, offset);
     proto_item *ti;
     proto_tree *body_tree;
 
-    memset(body, 0, sizeof(*body));
     if (length <= 0)
         return;
     ti = proto_tree_add_item(tree, hf_mapihttp_body, tvb, offset, length, ENC_NA);
-    if (!newmail_mh_body_kind(type, response, &kind)) {
+    if (!decoded) {
         proto_item_append_text(ti, " (%s, not decoded)",
                                type == NEWMAIL_MH_RT_UNKNOWN ? "unknown request type"
                                                              : newmail_mh_request_type_name(type));
@@ -311,7 +320,6 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
         max_decoded = request->max_rop_out;
         limit_name = "the request's MaxRopOut";
     }
-    newmail_mh_parse_body(kind, tvb_get_ptr(tvb, offset, length), (size_t)length, body);
     for (size_t i = 0; i < array_length(body_fields); i++) {
         newmail_span_t span = body->span[body_fields[i].field];
         proto_item *item;
@@ -335,43 +343,39 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
         proto_tree_add_item(body_tree, hf_mapihttp_trailing, tvb,
                             offset + (int)body->trailing.offset, (int)body->trailing.length,
                             ENC_NA);
-    add_body_problems(pinfo, ti, body);
+    newmail_add_problems(pinfo, ti, &ei_mapihttp_body, "Body", body->problems, body_problems,
+                         array_length(body_problems));
 }
 
 /* ---- The response envelope ------------------------------------------------------------------- */
 
-static void
-add_envelope_problems(packet_info *pinfo, proto_item *item, unsigned problems)
-{
-    static const struct {
-        unsigned bit;
-        const char *text;
-    } texts[] = {
-        { NEWMAIL_MH_ENV_NO_DONE, "no DONE meta-tag before the response headers" },
-        { NEWMAIL_MH_ENV_JUNK, "a line that is no meta-tag before DONE" },
-        { NEWMAIL_MH_ENV_UNTERMINATED, "the response headers end without an empty line" },
-        { NEWMAIL_MH_ENV_HEADER_SYNTAX, "a response header line without ':'" },
-        { NEWMAIL_MH_ENV_BARE_LF, "a line ends with LF alone, not CRLF" },
-        { NEWMAIL_MH_ENV_BAD_RESPONSE_CODE, "X-ResponseCode is not a number" },
-    };
+static const newmail_problem_text_t envelope_problems[] = {
+    { NEWMAIL_MH_ENV_NO_DONE, "no DONE meta-tag before the response headers" },
+    { NEWMAIL_MH_ENV_JUNK, "a line that is no meta-tag before DONE" },
+    { NEWMAIL_MH_ENV_UNTERMINATED, "the response headers end without an empty line" },
+    { NEWMAIL_MH_ENV_HEADER_SYNTAX, "a response header line without ':'" },
+    { NEWMAIL_MH_ENV_BARE_LF, "a line ends with LF alone, not CRLF" },
+    { NEWMAIL_MH_ENV_BAD_RESPONSE_CODE, "X-ResponseCode is not a number" },
+};
 
-    for (size_t i = 0; i < array_length(texts); i++) {
-        if (problems & texts[i].bit)
-            expert_add_info_format(pinfo, item, &ei_mapihttp_envelope, "Response envelope: %s",
-                                   texts[i].text);
-    }
+/* Reads the meta-tags and headers that open a response body (2.2.7);
+ * returns where the binary body starts, or -1 when there is none. */
+static int
+parse_envelope(tvbuff_t *tvb, newmail_mh_envelope_t *env)
+{
+    int length = tvb_captured_length(tvb);
+
+    newmail_mh_parse_envelope(length > 0 ? tvb_get_ptr(tvb, 0, length) : NULL, (size_t)length, env);
+    return env->has_body ? (int)env->body.offset : -1;
 }
 
-/* The meta-tags and headers that open a response body (2.2.7); returns
- * where the binary body starts, or -1 when there is none. */
-static int
-add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, newmail_mh_envelope_t *env)
+static void
+add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const newmail_mh_envelope_t *env)
 {
-    gint length = tvb_captured_length(tvb);
+    int length = tvb_captured_length(tvb);
     proto_item *ti, *item;
     proto_tree *env_tree;
 
-    newmail_mh_parse_envelope(length > 0 ? tvb_get_ptr(tvb, 0, length) : NULL, (size_t)length, env);
     ti = proto_tree_add_item(tree, hf_mapihttp_body, tvb, 0,
                              env->has_body ? (int)env->body.offset : length, ENC_NA);
     proto_item_set_text(ti, "Response meta-tags and headers");
@@ -381,7 +385,7 @@ add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, newmail_mh_env
                             (int)env->meta[i].span.length, ENC_ASCII);
     if (env->pending_count > 0)
         proto_item_set_generated(proto_tree_add_uint(env_tree, hf_mapihttp_keepalives, tvb, 0, 0,
-                                                     (guint32)env->pending_count));
+                                                     (uint32_t)env->pending_count));
     for (size_t i = 0; i < env->header_count && i < NEWMAIL_MH_MAX_HEADERS; i++) {
         const newmail_mh_header_t *header = &env->header[i];
 
@@ -399,8 +403,8 @@ add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, newmail_mh_env
                 expert_add_info(pinfo, item, &ei_mapihttp_failure);
         }
     }
-    add_envelope_problems(pinfo, ti, env->problems);
-    return env->has_body ? (int)env->body.offset : -1;
+    newmail_add_problems(pinfo, ti, &ei_mapihttp_envelope, "Response envelope", env->problems,
+                         envelope_problems, array_length(envelope_problems));
 }
 
 /* ---- Messages --------------------------------------------------------------------------------- */
@@ -454,7 +458,7 @@ kept_header_value(const char *value)
 
 /* First pass: what this message is, kept for every pass. */
 static message_record_t *
-remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean response)
+remember_message(packet_info *pinfo, const newmail_media_info_t *info, bool response)
 {
     message_record_t *message = wmem_new0(wmem_file_scope(), message_record_t);
     const char *type_text = http_header(info, "x-requesttype");
@@ -504,12 +508,41 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, gboolean 
     return message;
 }
 
+/* First pass: what the message does to the session model. An Execute
+ * request fetches the session's pending events and bounds its response; a
+ * NotificationWait response with EventPending signals them. */
+static void
+analyse_message(packet_info *pinfo, message_record_t *message, newmail_session_t *session,
+                newmail_mh_request_type_t type, const newmail_mh_body_t *body, bool signal)
+{
+    if (PINFO_FD_VISITED(pinfo))
+        return;
+    if (!message->response && type == NEWMAIL_MH_RT_EXECUTE)
+        newmail_session_add_fetch(session, pinfo);
+    /* The request's MaxRopOut bounds its response's ROP buffer. */
+    if (!message->response && message->request != NULL &&
+        newmail_mh_body_has(body, NEWMAIL_MHF_MAX_ROP_OUT))
+        message->request->max_rop_out = body->value[NEWMAIL_MHF_MAX_ROP_OUT];
+    if (signal && session != NULL)
+        message->previous_signal = newmail_session_add_http_signal(session, pinfo);
+}
+
+/* A NotificationWait answered with EventPending: the client should now
+ * Execute to collect the events. */
+static bool
+is_signal(bool response, newmail_mh_request_type_t type, const newmail_mh_body_t *body)
+{
+    return response && type == NEWMAIL_MH_RT_NOTIFICATION_WAIT && !body->failure &&
+           newmail_mh_body_has(body, NEWMAIL_MHF_EVENT_PENDING) &&
+           body->value[NEWMAIL_MHF_EVENT_PENDING] == 1;
+}
+
 static int
 dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     const newmail_media_info_t *info = (const newmail_media_info_t *)data;
-    gboolean response;
-    guint32 key = message_index(pinfo);
+    bool response, signal, body_decoded;
+    uint32_t key = message_number(pinfo);
     newmail_mh_request_type_t type = NEWMAIL_MH_RT_UNKNOWN;
     const char *type_text = NULL;
     message_record_t *message;
@@ -539,6 +572,18 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     if (type == NEWMAIL_MH_RT_UNKNOWN && request != NULL) /* a response that does not say */
         type = request->type;
 
+    if (response)
+        body_offset = parse_envelope(tvb, &env);
+    body_decoded = body_offset >= 0 && parse_body(tvb, body_offset, type, response, &body);
+    if (!body_decoded)
+        memset(&body, 0, sizeof(body));
+    signal = is_signal(response, type, &body);
+    analyse_message(pinfo, message, session, type, &body, signal);
+    if (!response && type == NEWMAIL_MH_RT_EXECUTE)
+        fetch = newmail_session_fetch_in(session, pinfo->num);
+    else if (response && type == NEWMAIL_MH_RT_EXECUTE && request != NULL)
+        fetch = newmail_session_fetch_in(session, request->frame);
+
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "MAPIHTTP");
     col_append_fstr(pinfo->cinfo, COL_INFO, " %s %s",
                     type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type) : "MAPI",
@@ -559,43 +604,36 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         newmail_add_frame_link(mapihttp_tree, hf_mapihttp_response_frame, tvb,
                                request->response_frame);
 
-    if (!response && type == NEWMAIL_MH_RT_EXECUTE) {
-        fetch = newmail_session_fetch(session, pinfo);
-        newmail_add_fetch(mapihttp_tree, tvb, pinfo, fetch);
-    } else if (response && type == NEWMAIL_MH_RT_EXECUTE && request != NULL) {
-        fetch = newmail_session_fetch_in(session, request->frame);
-    }
-    if (response) {
-        body_offset = add_envelope(mapihttp_tree, tvb, pinfo, &env);
-        if (body_offset < 0)
-            return tvb_captured_length(tvb);
-    }
-    add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, request, &body);
-    if (!response && request != NULL && !PINFO_FD_VISITED(pinfo) &&
-        newmail_mh_body_has(&body, NEWMAIL_MHF_MAX_ROP_OUT))
-        request->max_rop_out = body.value[NEWMAIL_MHF_MAX_ROP_OUT];
-
-    /* A NotificationWait answered with EventPending: the client should now
-     * Execute to collect the events. */
-    if (response && type == NEWMAIL_MH_RT_NOTIFICATION_WAIT && !body.failure &&
-        newmail_mh_body_has(&body, NEWMAIL_MHF_EVENT_PENDING) &&
-        body.value[NEWMAIL_MHF_EVENT_PENDING] == 1) {
+    if (!response && type == NEWMAIL_MH_RT_EXECUTE)
+        newmail_add_fetch(mapihttp_tree, tvb, fetch);
+    if (response)
+        add_envelope(mapihttp_tree, tvb, pinfo, &env);
+    if (body_offset >= 0)
+        add_body(mapihttp_tree, tvb, body_offset, pinfo, type, response, fetch, request, &body,
+                 body_decoded);
+    if (signal) {
         col_append_str(pinfo->cinfo, COL_INFO, ", EventPending");
-        if (!PINFO_FD_VISITED(pinfo) && session != NULL) {
-            message->previous_signal = session->last_http_signal;
-            session->last_http_signal = pinfo->num;
-            newmail_session_signal(session, pinfo);
-        }
         newmail_add_signal(mapihttp_tree, tvb, pinfo, NEWMAIL_SIGNAL_HTTP, session,
                            message->previous_signal);
     }
+
+    if (!response && type == NEWMAIL_MH_RT_EXECUTE && fetch != NULL && fetch->signal_count > 0) {
+        nstime_t delay;
+
+        nstime_delta(&delay, &fetch->time, &fetch->first_signal_time);
+        newmail_tap_fetch(pinfo, &delay);
+    }
+    if (signal)
+        newmail_tap_signal(pinfo, NEWMAIL_SIGNAL_HTTP,
+                           newmail_session_unanswered(session, message->previous_signal,
+                                                      pinfo->num));
     return tvb_captured_length(tvb);
 }
 
 /* ---- Registration ------------------------------------------------------------------------------ */
 
 void
-newmail_register_mapihttp(void)
+proto_register_mapihttp(void)
 {
     static hf_register_info hf[] = {
         { &hf_mapihttp_request_type,
@@ -696,7 +734,7 @@ newmail_register_mapihttp(void)
           { "Trailing bytes", "mapihttp.trailing", FT_BYTES, BASE_NONE, NULL, 0x0,
             "Bytes after the body's last field", HFILL } },
     };
-    static gint *ett[] = {
+    static int *ett[] = {
         &ett_mapihttp,
         &ett_mapihttp_envelope,
         &ett_mapihttp_body,
@@ -729,7 +767,7 @@ newmail_register_mapihttp(void)
 }
 
 void
-newmail_handoff_mapihttp(void)
+proto_reg_handoff_mapihttp(void)
 {
     if (proto_mapihttp == -1)
         return;

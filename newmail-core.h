@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
+ *
+ * newmail-core.h: what every protocol of the plugin shares, and nothing
+ * else: the NEWMAIL protocol id (adopted from stock Wireshark or our own),
+ * the NEWMAIL tap and its events, the names of the signal mechanisms, and
+ * the handle that learned UDP callbacks are decoded with.
+ *
+ * The bottom of the Wireshark side: it includes no other file of the
+ * plugin. The session model, the tree helpers, the dissectors and the stats
+ * tree include it; see docs/architecture.md.
+ */
+#ifndef NEWMAIL_CORE_H
+#define NEWMAIL_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <epan/packet.h>
+
+/* Stock Wireshark already registers a NEWMAIL protocol under the filter name
+ * "newmail"; the plugin adopts it. A test build passes another name (CMake's
+ * NEWMAIL_FILTER_NAME) so that the path taken on a Wireshark without a
+ * built-in NEWMAIL runs beside the stock one. */
+#ifndef NEWMAIL_FILTER_NAME
+#define NEWMAIL_FILTER_NAME "newmail"
+#define NEWMAIL_SHORT_NAME "NEWMAIL"
+#define NEWMAIL_LONG_NAME "Microsoft Exchange New Mail Notification"
+#else
+#define NEWMAIL_SHORT_NAME NEWMAIL_FILTER_NAME
+#define NEWMAIL_LONG_NAME "Microsoft Exchange New Mail Notification (" NEWMAIL_FILTER_NAME ")"
+#endif
+
+/* The protocol every NEWMAIL field belongs to, whichever file adds it. */
+extern int proto_newmail;
+
+/* Registers the NEWMAIL protocol (or adopts stock's) and the tap, once.
+ * Every protocol whose register function adds fields to proto_newmail calls
+ * it first: Wireshark calls the plugin's register functions in no order the
+ * plugin chooses. */
+void newmail_core_register(void);
+
+/* Whether proto_newmail is stock Wireshark's (true) or registered by us. */
+bool newmail_core_adopted(void);
+
+/* How a client is told that events are pending. */
+typedef enum {
+    NEWMAIL_SIGNAL_UDP = 1,   /* a NEWMAIL datagram */
+    NEWMAIL_SIGNAL_ASYNC = 2, /* EcDoAsyncWaitEx with NotificationPending */
+    NEWMAIL_SIGNAL_HTTP = 3,  /* NotificationWait with EventPending */
+} newmail_mechanism_t;
+
+/* The mechanisms' names: one signal (newmail.signal), and the stats tree's
+ * node that counts their signals. */
+extern const value_string newmail_mechanism_vals[];
+extern const value_string newmail_mechanism_node_vals[];
+
+/* What the dissectors report on the NEWMAIL tap (named NEWMAIL_FILTER_NAME). */
+typedef enum {
+    NEWMAIL_TAP_REGISTRATION,
+    NEWMAIL_TAP_NOTIFICATION,
+    NEWMAIL_TAP_UNREGISTER,
+    NEWMAIL_TAP_SIGNAL,      /* a signal, by mechanism */
+    NEWMAIL_TAP_FETCH,       /* a fetch request that answered signals */
+    NEWMAIL_TAP_NOT_FETCHED, /* a signal repeated with no fetch since the one before */
+    NEWMAIL_TAP_REFUSED,     /* an ICMP error quoting a notification */
+} newmail_tap_event_t;
+
+typedef struct {
+    newmail_tap_event_t event;
+    /* Registrations, notifications, unregisters: "address:port" of the
+     * registration's callback; for a notification with no known
+     * registration, where it was sent; NULL when unknown. */
+    const char *callback;
+    bool registered;    /* notification: tied to a known registration */
+    bool context_match; /* notification: payload equals the registered context */
+    /* Signals, fetches, refusals: the client's address (where the signal
+     * went, where the fetch came from), as Wireshark shows addresses. */
+    const char *client;
+    newmail_mechanism_t mechanism; /* NEWMAIL_TAP_SIGNAL */
+    nstime_t fetch_delay;          /* NEWMAIL_TAP_FETCH: from the first signal it answers */
+} newmail_tap_info_t;
+
+/* Queues one tap event for this frame; fields not set are zero. */
+void newmail_tap_queue(packet_info *pinfo, const newmail_tap_info_t *info);
+
+/* The client address for the tap: only made when someone listens. */
+const char *newmail_tap_client(packet_info *pinfo, const address *addr);
+
+bool newmail_tap_listening(void);
+
+/* A signal of `mechanism` to the client at pinfo->dst; `not_fetched` when
+ * it repeats a signal the client fetched nothing after. */
+void newmail_tap_signal(packet_info *pinfo, newmail_mechanism_t mechanism, bool not_fetched);
+
+/* A fetch request from the client at pinfo->src that answers signals, the
+ * first of them `delay` before it. */
+void newmail_tap_fetch(packet_info *pinfo, const nstime_t *delay);
+
+/* The handle learned callbacks are decoded with: packet-newmail.c sets it
+ * when it registers its dissector. */
+void newmail_core_set_callback_handle(dissector_handle_t handle);
+
+/* From this frame on, datagrams to `addr`:`port` (IPv4 or IPv6, in
+ * network order) are NEWMAIL: a UDP conversation, as SDP sets one up for
+ * RTP. First pass only. */
+void newmail_core_follow_callback(packet_info *pinfo, const address *addr, uint16_t port);
+
+#endif /* NEWMAIL_CORE_H */
