@@ -68,7 +68,7 @@ newmail_add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
             nstime_t delay;
 
             newmail_add_frame_link(tree, hf_newmail_fetch_frame, tvb, fetch->frame);
-            nstime_delta(&delay, &fetch->time, &pinfo->abs_ts);
+            nstime_delta(&delay, &fetch->request_time, &pinfo->abs_ts);
             proto_item_set_generated(
                 proto_tree_add_time(tree, hf_newmail_fetch_delay, tvb, 0, 0, &delay));
         }
@@ -107,42 +107,42 @@ newmail_register_links(void)
 {
     static hf_register_info hf[] = {
         { &hf_newmail_session_frame,
-          { "Session in", NEWMAIL_FILTER_NAME ".session_frame", FT_FRAMENUM, BASE_NONE, NULL,
+          { "Session in", "newmail.session_frame", FT_FRAMENUM, BASE_NONE, NULL,
             0x0,
             "First frame of the capture that names this Exchange session (its EcDoConnect(Ex)"
             " response, or MAPI/HTTP Connect request, when the capture holds it)", HFILL } },
         { &hf_newmail_registration_frame,
-          { "Registration in", NEWMAIL_FILTER_NAME ".registration_frame", FT_FRAMENUM, BASE_NONE,
+          { "Registration in", "newmail.registration_frame", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
             "Frame of the EcRRegisterPushNotification request this belongs to", HFILL } },
         { &hf_newmail_signal,
-          { "Signal", NEWMAIL_FILTER_NAME ".signal", FT_UINT8, BASE_DEC,
+          { "Signal", "newmail.signal", FT_UINT8, BASE_DEC,
             VALS(newmail_mechanism_vals), 0x0,
             "This frame tells the client that events are pending, by this mechanism", HFILL } },
         { &hf_newmail_fetch_frame,
-          { "Fetched in", NEWMAIL_FILTER_NAME ".fetch_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          { "Fetched in", "newmail.fetch_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "The session's first request after this signal (EcDoRpcExt2, EcDoRpc or Execute):"
             " the client collecting the events", HFILL } },
         { &hf_newmail_fetch_delay,
-          { "Fetch delay", NEWMAIL_FILTER_NAME ".fetch_delay", FT_RELATIVE_TIME, BASE_NONE, NULL,
+          { "Fetch delay", "newmail.fetch_delay", FT_RELATIVE_TIME, BASE_NONE, NULL,
             0x0, "Time from this signal to the request that fetched the events", HFILL } },
         { &hf_newmail_signal_frame,
-          { "Answers signal in", NEWMAIL_FILTER_NAME ".signal_frame", FT_FRAMENUM, BASE_NONE,
+          { "Answers signal in", "newmail.signal_frame", FT_FRAMENUM, BASE_NONE,
             NULL, 0x0,
             "The first of the session's signals since its previous fetch: the one that announced"
             " the events this request collects", HFILL } },
         { &hf_newmail_signals_answered,
-          { "Signals answered", NEWMAIL_FILTER_NAME ".signals_answered", FT_UINT32, BASE_DEC,
+          { "Signals answered", "newmail.signals_answered", FT_UINT32, BASE_DEC,
             NULL, 0x0, "How many signals of the session this request answers", HFILL } },
         { &hf_newmail_unfetched_signal_frame,
-          { "Unanswered signal in", NEWMAIL_FILTER_NAME ".unfetched_signal_frame", FT_FRAMENUM,
+          { "Unanswered signal in", "newmail.unfetched_signal_frame", FT_FRAMENUM,
             BASE_NONE, NULL, 0x0,
             "The same registration's, async handle's or session's previous signal, after which"
             " the client fetched nothing", HFILL } },
     };
     static ei_register_info ei[] = {
         { &ei_newmail_not_fetched,
-          { NEWMAIL_FILTER_NAME ".not_fetched", PI_SEQUENCE, PI_WARN,
+          { "newmail.not_fetched", PI_SEQUENCE, PI_WARN,
             "Signalled again: the client fetched nothing since its previous signal", EXPFILL } },
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-mapihttp-parse.c: the MAPI over HTTP response envelope
  * (MS-OXCMAPIHTTP 2.2.7, 3.2.5.2) and the EMSMDB request/response bodies

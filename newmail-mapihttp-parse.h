@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-mapihttp-parse.h: bounds-checked readers for MAPI over HTTP
  * (MS-OXCMAPIHTTP) bodies, for the dissector registered for the media type

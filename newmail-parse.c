@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-parse.c: the NDR reader for the EMSMDB push-notification stubs
  * (MS-OXCRPC 3.1.4.5, opnums 4 and 5), the SOCKADDR in rgbCallbackAddress,

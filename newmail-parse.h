@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-parse.h: bounds-checked readers for the EMSMDB and AsyncEMSMDB
  * stubs the plugin reads, and the Windows SOCKADDR that a registration carries.

@@ -471,7 +471,7 @@ newmail_prop_problem_read(newmail_cursor_t *c, newmail_prop_problem_t *out)
     memset(out, 0, sizeof(*out));
     if (!newmail_cursor_take(c, 1, 10, &out->span))
         return false;
-    out->index = newmail_le16(c->buf + out->span.offset);
+    out->tag_index = newmail_le16(c->buf + out->span.offset);
     out->tag = newmail_le32(c->buf + out->span.offset + 2);
     out->error_code = newmail_le32(c->buf + out->span.offset + 6);
     return true;

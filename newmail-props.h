@@ -259,7 +259,7 @@ bool newmail_prop_tag_array_read(newmail_cursor_t *c, uint16_t *count, newmail_s
 /* PropertyProblem (MS-OXCDATA 2.7). */
 typedef struct {
     newmail_span_t span; /* 10 bytes */
-    uint16_t index;      /* into the request's tags */
+    uint16_t tag_index;  /* into the request's tags */
     uint32_t tag;
     uint32_t error_code;
 } newmail_prop_problem_t;

@@ -9,7 +9,7 @@
  * a context blob; the server sends the callback a datagram whose payload is
  * the blob while events are pending, every 60 s until the client reacts;
  * EcRUnregisterPushNotification (opnum 5) ends it. State only: the EMSMDB
- * hook (packet-emsmdb-hook.c) and the UDP dissector (packet-newmail.c) feed
+ * hook (packet-dcerpc-newmail.c) and the UDP dissector (packet-newmail.c) feed
  * it on the first pass and read it on every pass; nothing here builds a tree
  * or queues a tap event.
  */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-request.c: the ROP request reader (MS-OXCROPS 2.2.1 to
  * 2.2.15). See newmail-rop-request.h for the API and the readings chosen.
@@ -1253,10 +1254,10 @@ newmail_rop_request_next(newmail_rop_request_walk_t *walk, newmail_rop_request_t
 }
 
 bool
-newmail_rop_request_handle(const newmail_rop_request_walk_t *walk, uint8_t index, uint32_t *handle)
+newmail_rop_request_handle(const newmail_rop_request_walk_t *walk, uint8_t handle_index, uint32_t *handle)
 {
-    if (index >= walk->buffer.handle_count)
+    if (handle_index >= walk->buffer.handle_count)
         return false;
-    *handle = newmail_le32(walk->buf + walk->buffer.handle_table.offset + (size_t)index * 4);
+    *handle = newmail_le32(walk->buf + walk->buffer.handle_table.offset + (size_t)handle_index * 4);
     return true;
 }

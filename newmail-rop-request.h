@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-request.h: a reader for the ROP requests of a decoded ROP input
  * buffer (EcDoRpc rgbIn after XorMagic, EcDoRpcExt2 rgbIn after its
@@ -521,9 +522,9 @@ void newmail_rop_request_walk_set_logon(newmail_rop_request_walk_t *walk, uint8_
  * returned and ends the walk. */
 bool newmail_rop_request_next(newmail_rop_request_walk_t *walk, newmail_rop_request_t *out);
 
-/* The server object handle at `index` of the buffer's handle table; false
+/* The server object handle at `handle_index` of the buffer's handle table; false
  * when the table has no such entry. */
-bool newmail_rop_request_handle(const newmail_rop_request_walk_t *walk, uint8_t index,
+bool newmail_rop_request_handle(const newmail_rop_request_walk_t *walk, uint8_t handle_index,
                                 uint32_t *handle);
 
 #endif /* NEWMAIL_ROP_REQUEST_H */

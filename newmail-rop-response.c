@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-response.c: every ROP response of MS-OXCROPS 2.2, read with the
  * request of the call and the session's table columns (see

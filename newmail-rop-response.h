@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop-response.h: every ROP response of MS-OXCROPS 2.2, success and
  * failure layouts, read with what the layout depends on: the request of the

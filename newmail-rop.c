@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop.c: the RPC_HEADER_EXT walk (MS-OXCRPC 2.2.2.1), the bounded
  * Plain LZ77 decoder (MS-XCA 2.4.4, MS-OXCRPC 3.1.4.1.1.2), XorMagic

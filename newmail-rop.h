@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
+ * Copyright 2026 The newmail plugin authors
  *
  * newmail-rop.h: bounds-checked readers for the ROP buffers that EcDoRpcExt2
  * (EMSMDB opnum 11, rgbIn/rgbOut) and the MAPI over HTTP Execute request type

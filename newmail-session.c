@@ -172,7 +172,7 @@ newmail_session_add_fetch(newmail_session_t *session, const packet_info *pinfo)
     }
     fetch = &session->fetches[session->fetch_count++];
     fetch->frame = pinfo->num;
-    fetch->time = pinfo->abs_ts;
+    fetch->request_time = pinfo->abs_ts;
     fetch->first_signal = session->pending_first_frame;
     fetch->signal_count = session->pending_count;
     fetch->first_signal_time = session->pending_first_time;

@@ -31,7 +31,7 @@
 /* A request of a session that collects pending events. */
 typedef struct {
     uint32_t frame;
-    nstime_t time;
+    nstime_t request_time;
     uint32_t first_signal; /* the earliest signal it answers (the one that
                               announced the events), 0 when it answers none */
     uint32_t signal_count; /* how many signals it answers */

@@ -115,23 +115,23 @@ newmail_register_stub_tree(void)
 {
     static hf_register_info hf[] = {
         { &hf_newmail_return_code,
-          { "Return code", NEWMAIL_FILTER_NAME ".return_code", FT_UINT32, BASE_HEX,
+          { "Return code", "newmail.return_code", FT_UINT32, BASE_HEX,
             VALS(return_code_vals), 0x0, "The call's return value; 0 is success", HFILL } },
         { &hf_newmail_request_frame,
-          { "Request in", NEWMAIL_FILTER_NAME ".request_frame", FT_FRAMENUM, BASE_NONE,
+          { "Request in", "newmail.request_frame", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0, "Frame of this call's request", HFILL } },
         { &hf_newmail_response_frame,
-          { "Response in", NEWMAIL_FILTER_NAME ".response_frame", FT_FRAMENUM, BASE_NONE,
+          { "Response in", "newmail.response_frame", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0, "Frame of this call's response", HFILL } },
         { &hf_newmail_async_acxh,
-          { "Asynchronous context handle", NEWMAIL_FILTER_NAME ".async.acxh", FT_BYTES, BASE_NONE,
+          { "Asynchronous context handle", "newmail.async.acxh", FT_BYTES, BASE_NONE,
             NULL, 0x0,
             "ACXH: issued by EcDoAsyncConnectEx, named by every EcDoAsyncWaitEx of the session",
             HFILL } },
     };
     static ei_register_info ei[] = {
         { &ei_newmail_stub_truncated,
-          { NEWMAIL_FILTER_NAME ".stub_truncated", PI_MALFORMED, PI_ERROR,
+          { "newmail.stub_truncated", PI_MALFORMED, PI_ERROR,
             "Stub ends inside a field", EXPFILL } },
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);

@@ -5,7 +5,7 @@
  * 5261574a-4572-206e-b268-6b199213b4e4 v0.1 with one call, EcDoAsyncWaitEx
  * (opnum 0): the server parks it until events are pending for the session
  * (NotificationPending) or five minutes pass. Its ACXH comes from the
- * session's EcDoAsyncConnectEx (EMSMDB opnum 14, packet-emsmdb-hook.c).
+ * session's EcDoAsyncConnectEx (EMSMDB opnum 14, packet-dcerpc-newmail.c).
  *
  * No Wireshark decodes AsyncEMSMDB, so the plugin registers it (filter
  * asyncemsmdb) unless the running Wireshark has it. A completed wait with
@@ -198,21 +198,21 @@ proto_register_asyncemsmdb(void)
 {
     static hf_register_info hf[] = {
         { &hf_newmail_async_flags_in,
-          { "Flags in", NEWMAIL_FILTER_NAME ".async.flags_in", FT_UINT32, BASE_HEX, NULL, 0x0,
+          { "Flags in", "asyncemsmdb.flags_in", FT_UINT32, BASE_HEX, NULL, 0x0,
             "ulFlagsIn of EcDoAsyncWaitEx (0)", HFILL } },
         { &hf_newmail_async_flags_out,
-          { "Flags out", NEWMAIL_FILTER_NAME ".async.flags_out", FT_UINT32, BASE_HEX, NULL, 0x0,
+          { "Flags out", "asyncemsmdb.flags_out", FT_UINT32, BASE_HEX, NULL, 0x0,
             "pulFlagsOut of EcDoAsyncWaitEx", HFILL } },
         { &hf_newmail_async_pending,
-          { "NotificationPending", NEWMAIL_FILTER_NAME ".async.pending", FT_BOOLEAN, 32, NULL,
+          { "NotificationPending", "asyncemsmdb.pending", FT_BOOLEAN, 32, NULL,
             ASYNC_FLAG_NOTIFICATION_PENDING,
             "The server has events for the session: the client should fetch them", HFILL } },
         { &hf_newmail_async_connect_frame,
-          { "Handle issued in", NEWMAIL_FILTER_NAME ".async.connect_frame", FT_FRAMENUM,
+          { "Handle issued in", "asyncemsmdb.connect_frame", FT_FRAMENUM,
             BASE_NONE, NULL, 0x0,
             "Frame of the EcDoAsyncConnectEx request that issued this wait's ACXH", HFILL } },
         { &hf_newmail_async_wait_time,
-          { "Wait time", NEWMAIL_FILTER_NAME ".async.wait_time", FT_RELATIVE_TIME, BASE_NONE,
+          { "Wait time", "asyncemsmdb.wait_time", FT_RELATIVE_TIME, BASE_NONE,
             NULL, 0x0, "How long the server held the wait: from its request to this response",
             HFILL } },
     };
@@ -227,24 +227,28 @@ proto_register_asyncemsmdb(void)
     };
     static ei_register_info ei[] = {
         { &ei_newmail_async_unknown_handle,
-          { NEWMAIL_FILTER_NAME ".async.unknown_handle", PI_SEQUENCE, PI_NOTE,
+          { "asyncemsmdb.unknown_handle", PI_SEQUENCE, PI_NOTE,
             "No EcDoAsyncConnectEx in the capture issued this ACXH", EXPFILL } },
     };
     expert_module_t *expert;
 
-    newmail_core_register();
-    proto_register_field_array(proto_newmail, hf, array_length(hf));
-    proto_register_subtree_array(ett, array_length(ett));
-    expert = expert_register_protocol(proto_newmail);
-    expert_register_field_array(expert, ei, array_length(ei));
+    int proto;
 
+    newmail_core_register();
     /* Built-in dissectors register before plugins, so this tells whether
-     * the running Wireshark decodes AsyncEMSMDB itself. */
-    if (proto_get_id_by_filter_name("asyncemsmdb") == -1) {
+     * the running Wireshark decodes AsyncEMSMDB itself. The wait's fields
+     * belong to that protocol either way, ours or Wireshark's. */
+    proto = proto_get_id_by_filter_name("asyncemsmdb");
+    if (proto == -1) {
         proto_async_emsmdb = proto_register_protocol("Exchange Asynchronous EMSMDB",
                                                      "AsyncEMSMDB", "asyncemsmdb");
         proto_register_field_array(proto_async_emsmdb, hf_async, array_length(hf_async));
+        proto = proto_async_emsmdb;
     }
+    proto_register_field_array(proto, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert = expert_register_protocol(proto);
+    expert_register_field_array(expert, ei, array_length(ei));
     register_init_routine(asyncemsmdb_init);
 }
 

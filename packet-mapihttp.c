@@ -620,7 +620,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     if (!response && type == NEWMAIL_MH_RT_EXECUTE && fetch != NULL && fetch->signal_count > 0) {
         nstime_t delay;
 
-        nstime_delta(&delay, &fetch->time, &fetch->first_signal_time);
+        nstime_delta(&delay, &fetch->request_time, &fetch->first_signal_time);
         newmail_tap_fetch(pinfo, &delay);
     }
     if (signal)
@@ -721,7 +721,7 @@ proto_register_mapihttp(void)
           { "MaxRopOut", "mapihttp.max_rop_out", FT_UINT32, BASE_DEC, NULL, 0x0,
             "The largest ROP output buffer the client accepts", HFILL } },
         { &hf_mapihttp_event_pending,
-          { "EventPending", "mapihttp.event_pending", FT_BOOLEAN, 32, NULL, 0x0,
+          { "EventPending", "mapihttp.event_pending", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "Events are pending for the session: the client should Execute to fetch them",
             HFILL } },
         { &hf_mapihttp_aux_buffer_size,

@@ -6,7 +6,7 @@
  * 3.1.5.1; MS-OXCRPC 3.1.4.5).
  *
  * An Outlook client registers a UDP callback with EcRRegisterPushNotification
- * (EMSMDB opnum 4, read in packet-emsmdb-hook.c): an opaque context blob and a
+ * (EMSMDB opnum 4, read in packet-dcerpc-newmail.c): an opaque context blob and a
  * Windows SOCKADDR. While events are pending the server sends that address a
  * datagram whose payload is the blob, repeating it every 60 seconds until the
  * client fetches them.
@@ -313,31 +313,31 @@ proto_register_newmail(void)
     };
     static hf_register_info hf[] = {
         { &hf_newmail_payload_length,
-          { "Payload length", NEWMAIL_FILTER_NAME ".payload_length", FT_UINT32, BASE_DEC, NULL,
+          { "Payload length", "newmail.payload_length", FT_UINT32, BASE_DEC, NULL,
             0x0, "Number of payload bytes in the notification datagram", HFILL } },
         { &hf_newmail_context_match,
-          { "Context matches registration", NEWMAIL_FILTER_NAME ".context_match", FT_BOOLEAN,
+          { "Context matches registration", "newmail.context_match", FT_BOOLEAN,
             BASE_NONE, NULL, 0x0,
             "Whether the payload equals the context blob the client registered", HFILL } },
         { &hf_newmail_sequence,
-          { "Notification number", NEWMAIL_FILTER_NAME ".sequence", FT_UINT32, BASE_DEC, NULL,
+          { "Notification number", "newmail.sequence", FT_UINT32, BASE_DEC, NULL,
             0x0, "Position of this notification among those of its registration, from 1",
             HFILL } },
         { &hf_newmail_time_since_registration,
-          { "Time since registration", NEWMAIL_FILTER_NAME ".time_since_registration",
+          { "Time since registration", "newmail.time_since_registration",
             FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "Time since the EcRRegisterPushNotification request", HFILL } },
         { &hf_newmail_time_since_previous,
-          { "Time since previous notification", NEWMAIL_FILTER_NAME ".time_since_previous",
+          { "Time since previous notification", "newmail.time_since_previous",
             FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "Time since the previous notification of the same registration (servers repeat"
             " every 60 seconds while events are pending)", HFILL } },
         { &hf_newmail_refused_frame,
-          { "Refused in", NEWMAIL_FILTER_NAME ".refused_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          { "Refused in", "newmail.refused_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "The ICMP destination unreachable error by which the client's host refused this"
             " notification", HFILL } },
         { &hf_newmail_refused_notification_frame,
-          { "Refused notification in", NEWMAIL_FILTER_NAME ".refused_notification_frame",
+          { "Refused notification in", "newmail.refused_notification_frame",
             FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "The notification this ICMP error quotes: the client's host refused it", HFILL } },
     };
@@ -346,19 +346,19 @@ proto_register_newmail(void)
     };
     static ei_register_info ei[] = {
         { &ei_newmail_empty_payload,
-          { NEWMAIL_FILTER_NAME ".empty_payload", PI_PROTOCOL, PI_WARN,
+          { "newmail.empty_payload", PI_PROTOCOL, PI_WARN,
             "Empty notification: servers send the registered context", EXPFILL } },
         { &ei_newmail_context_mismatch,
-          { NEWMAIL_FILTER_NAME ".context_mismatch", PI_PROTOCOL, PI_WARN,
+          { "newmail.context_mismatch", PI_PROTOCOL, PI_WARN,
             "Payload differs from the registered context", EXPFILL } },
         { &ei_newmail_no_registration,
-          { NEWMAIL_FILTER_NAME ".no_registration", PI_SEQUENCE, PI_NOTE,
+          { "newmail.no_registration", PI_SEQUENCE, PI_NOTE,
             "No registration for this callback precedes this datagram in the capture", EXPFILL } },
         { &ei_newmail_registration_ended,
-          { NEWMAIL_FILTER_NAME ".registration_ended", PI_SEQUENCE, PI_NOTE,
+          { "newmail.registration_ended", PI_SEQUENCE, PI_NOTE,
             "The registration for this callback has ended", EXPFILL } },
         { &ei_newmail_notification_refused,
-          { NEWMAIL_FILTER_NAME ".notification_refused", PI_RESPONSE_CODE, PI_WARN,
+          { "newmail.notification_refused", PI_RESPONSE_CODE, PI_WARN,
             "The client's host refused a notification: it was lost", EXPFILL } },
     };
     expert_module_t *expert;

@@ -14,9 +14,9 @@
 void proto_register_newmail(void);
 void proto_reg_handoff_newmail(void);
 
-/* packet-emsmdb-hook.c: the NEWMAIL subtrees of the EMSMDB calls. */
-void proto_register_emsmdb_hook(void);
-void proto_reg_handoff_emsmdb_hook(void);
+/* packet-dcerpc-newmail.c: the NEWMAIL subtrees of the EMSMDB calls. */
+void proto_register_dcerpc_newmail(void);
+void proto_reg_handoff_dcerpc_newmail(void);
 
 /* packet-asyncemsmdb.c: AsyncEMSMDB (EcDoAsyncWaitEx). */
 void proto_register_asyncemsmdb(void);

@@ -37,7 +37,7 @@ void
 plugin_register(void)
 {
     static proto_plugin plug_newmail;
-    static proto_plugin plug_emsmdb_hook;
+    static proto_plugin plug_dcerpc_newmail;
     static proto_plugin plug_asyncemsmdb;
     static proto_plugin plug_mapihttp;
     static proto_plugin plug_newmail_stats;
@@ -45,9 +45,9 @@ plugin_register(void)
     plug_newmail.register_protoinfo = proto_register_newmail;
     plug_newmail.register_handoff = proto_reg_handoff_newmail;
     proto_register_plugin(&plug_newmail);
-    plug_emsmdb_hook.register_protoinfo = proto_register_emsmdb_hook;
-    plug_emsmdb_hook.register_handoff = proto_reg_handoff_emsmdb_hook;
-    proto_register_plugin(&plug_emsmdb_hook);
+    plug_dcerpc_newmail.register_protoinfo = proto_register_dcerpc_newmail;
+    plug_dcerpc_newmail.register_handoff = proto_reg_handoff_dcerpc_newmail;
+    proto_register_plugin(&plug_dcerpc_newmail);
     plug_asyncemsmdb.register_protoinfo = proto_register_asyncemsmdb;
     plug_asyncemsmdb.register_handoff = proto_reg_handoff_asyncemsmdb;
     proto_register_plugin(&plug_asyncemsmdb);

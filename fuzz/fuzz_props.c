@@ -316,7 +316,7 @@ run(const job_t *j, const uint8_t *b, size_t start, size_t end)
                 REQUIRE(sp.length == (size_t)count * 10);
                 for (uint16_t i = 0; i < count; i++) {
                     REQUIRE(newmail_prop_problem_read(&pc, &p));
-                    REQUIRE(p.index == le16(b + p.span.offset));
+                    REQUIRE(p.tag_index == le16(b + p.span.offset));
                     REQUIRE(p.tag == le32(b + p.span.offset + 2));
                     REQUIRE(p.error_code == le32(b + p.span.offset + 6));
                 }

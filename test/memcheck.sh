@@ -125,7 +125,7 @@ MODES = (("1pass-V", ["-V"]), ("2pass-V", ["-2", "-V"]))
 # files (with it; stock's built-in epan/dissectors/packet-*.c excluded),
 # or (with --fullpath-after=) any file of this tree.
 PLUGIN_FRAME = re.compile(r"newmail\.so|"
-                          r"(?<!dissectors/)packet-(?:newmail|emsmdb-hook|asyncemsmdb|mapihttp)\.c|"
+                          r"(?<!dissectors/)packet-(?:newmail|dcerpc-newmail|asyncemsmdb|mapihttp)\.c|"
                           r"newmail-[a-z-]+\.c|"
                           + re.escape(source_dir.rstrip("/") + "/"))
 LOSS_RECORD = re.compile(r"^==\d+== (\S.*) are definitely lost in loss record")

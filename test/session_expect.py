@@ -36,9 +36,9 @@ SIGNAL_FIELDS = [
     "newmail.registration_frame", "newmail.sequence", "newmail.end_frame",
 ]
 ASYNC_FIELDS = [
-    "newmail.async.flags_in", "newmail.async.connect_frame",
-    "newmail.async.flags_out", "newmail.async.pending",
-    "newmail.async.wait_time", "newmail.async.unknown_handle",
+    "asyncemsmdb.flags_in", "asyncemsmdb.connect_frame",
+    "asyncemsmdb.flags_out", "asyncemsmdb.pending",
+    "asyncemsmdb.wait_time", "asyncemsmdb.unknown_handle",
     "newmail.request_frame", "newmail.response_frame",
 ]
 OWNED = SESSION_FIELDS + SIGNAL_FIELDS + ASYNC_FIELDS
@@ -47,7 +47,7 @@ EXPERTS = {
     "newmail.not_fetched": "warning",
     "newmail.notification_refused": "warning",
     "newmail.callback_not_source": "warning",
-    "newmail.async.unknown_handle": "note",
+    "asyncemsmdb.unknown_handle": "note",
 }
 # Links to later frames: filled in only once the whole file was read (two
 # passes, the GUI).  The first three are the README's; the others are forward
@@ -191,9 +191,9 @@ def packets(capture, two_pass=False, extra_args=(), plugin=True):
 
 
 def experts(capture, frame, extra_args=(), two_pass=False):
-    """The newmail.* expert infos of one frame (PDML)."""
+    """The plugin's expert infos (newmail.*, asyncemsmdb.*) of one frame (PDML)."""
     return [info for info in tshark.expert_infos(packets(capture, two_pass, extra_args)[frame])
-            if (info["abbrev"] or "").startswith("newmail.")]
+            if (info["abbrev"] or "").startswith(("newmail.", "asyncemsmdb."))]
 
 
 def seconds(microseconds):
@@ -295,26 +295,26 @@ def _session_call(call, table, two_pass):
 def _async_call(call, table, two_pass):
     request = table[call["request_frame"]]
     request["newmail.async.acxh"] = (call["acxh"],)
-    request["newmail.async.flags_in"] = (call["flags_in"],)
-    request["newmail.async.connect_frame"] = _frames(call["connect_frame"])
+    request["asyncemsmdb.flags_in"] = (call["flags_in"],)
+    request["asyncemsmdb.connect_frame"] = _frames(call["connect_frame"])
     request["newmail.session_frame"] = _frames(call["request_session_frame"])
-    request["newmail.async.unknown_handle"] = (1,) if call["unknown_handle"] else ()
+    request["asyncemsmdb.unknown_handle"] = (1,) if call["unknown_handle"] else ()
     if call["fault_status"] is not None:
         request["newmail.response_frame"] = None
         for frame in call["response_frames"] + call["cancel_frames"]:
             # The fault and the co_cancel: stock DCE/RPC's; no signal.
             table[frame]["newmail.request_frame"] = None
             table[frame]["newmail.session_frame"] = None
-            table[frame]["newmail.async.connect_frame"] = None
+            table[frame]["asyncemsmdb.connect_frame"] = None
         return
     request["newmail.response_frame"] = (call["response_frame"],) if two_pass else ()
     response = table[call["response_frame"]]
-    response["newmail.async.flags_out"] = (call["flags_out"],)
-    response["newmail.async.pending"] = (call["pending"],)
+    response["asyncemsmdb.flags_out"] = (call["flags_out"],)
+    response["asyncemsmdb.pending"] = (call["pending"],)
     response["newmail.return_code"] = (call["return_code"],)
     response["newmail.request_frame"] = (call["request_frame"],)
-    response["newmail.async.wait_time"] = (seconds(call["wait_time_us"]),)
-    response["newmail.async.connect_frame"] = _frames(call["connect_frame"])
+    response["asyncemsmdb.wait_time"] = (seconds(call["wait_time_us"]),)
+    response["asyncemsmdb.connect_frame"] = _frames(call["connect_frame"])
     response["newmail.session_frame"] = _frames(call["response_session_frame"])
     response["newmail.async.acxh"] = None      # README: on the request
 

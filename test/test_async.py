@@ -66,14 +66,14 @@ class Waits(unittest.TestCase):
         self.assertIsNotNone(signal["fetch_frame"])
         two = se.rows("async_wait", True)
         response = two[first["response_frame"]]
-        self.assertEqual(response["newmail.async.pending"], (True,))
+        self.assertEqual(response["asyncemsmdb.pending"], (True,))
         self.assertEqual(response["newmail.signal"], (2,))
         self.assertEqual(response["newmail.fetch_frame"], (signal["fetch_frame"],))
         self.assertEqual(response["newmail.fetch_delay"], (se.seconds(signal["fetch_delay_us"]),))
         self.assertEqual(two[signal["fetch_frame"]]["newmail.signal_frame"], (signal["frame"],))
         self.assertEqual(two[signal["fetch_frame"]]["newmail.signals_answered"], (1,))
         [issued] = entry["async_handles"]
-        self.assertEqual(response["newmail.async.connect_frame"], (issued["connect_frame"],))
+        self.assertEqual(response["asyncemsmdb.connect_frame"], (issued["connect_frame"],))
         self.assertEqual(response["newmail.session_frame"], (issued["session_frame"],))
 
     def test_timeout_without_the_flag(self):
@@ -85,10 +85,10 @@ class Waits(unittest.TestCase):
         for mode, two_pass in se.MODES:
             row = se.rows("async_wait", two_pass)[call["response_frame"]]
             with self.subTest(mode=mode):
-                self.assertEqual(row["newmail.async.pending"], (False,))
-                self.assertEqual(row["newmail.async.flags_out"], (0,))
+                self.assertEqual(row["asyncemsmdb.pending"], (False,))
+                self.assertEqual(row["asyncemsmdb.flags_out"], (0,))
                 self.assertEqual(row["newmail.signal"], ())
-                self.assertEqual(row["newmail.async.wait_time"], (se.seconds(call["wait_time_us"]),))
+                self.assertEqual(row["asyncemsmdb.wait_time"], (se.seconds(call["wait_time_us"]),))
                 self.assertNotIn("NotificationPending", row["_ws.col.Info"])
 
     def test_pending_twice_without_fetch(self):
@@ -116,11 +116,11 @@ class Waits(unittest.TestCase):
         for mode, two_pass in se.MODES:
             row = se.rows("async_cancelled", two_pass)[fault]
             with self.subTest(mode=mode):
-                self.assertEqual((row["newmail.signal"], row["newmail.async.pending"],
-                                  row["newmail.async.flags_out"]), ((), (), ()))
+                self.assertEqual((row["newmail.signal"], row["asyncemsmdb.pending"],
+                                  row["asyncemsmdb.flags_out"]), ((), (), ()))
         request = se.rows("async_cancelled")[cancelled["request_frame"]]
         self.assertEqual(request["newmail.async.acxh"], (cancelled["acxh"],))
-        self.assertEqual(request["newmail.async.connect_frame"], (cancelled["connect_frame"],))
+        self.assertEqual(request["asyncemsmdb.connect_frame"], (cancelled["connect_frame"],))
 
     def test_unknown_handle(self):
         entry = se.model("async_unknown_handle")
@@ -130,14 +130,14 @@ class Waits(unittest.TestCase):
         for call in calls:
             frame = call["request_frame"]
             infos = [info for info in se.experts("async_unknown_handle", frame)
-                     if info["abbrev"] == "newmail.async.unknown_handle"]
+                     if info["abbrev"] == "asyncemsmdb.unknown_handle"]
             with self.subTest(frame=frame):
                 self.assertEqual([(i["severity"], i["item"]) for i in infos],
                                  [("note", "newmail.async.acxh")])
                 row = se.rows("async_unknown_handle")[frame]
                 self.assertEqual(row["newmail.async.acxh"], (call["acxh"],))
                 self.assertEqual((row["newmail.session_frame"],
-                                  row["newmail.async.connect_frame"]), ((), ()))
+                                  row["asyncemsmdb.connect_frame"]), ((), ()))
         first, second = entry["signals"]
         self.assertEqual((first["session_frame"], second["session_frame"]), (None, None))
         self.assertEqual(second["unfetched_signal_frame"], first["frame"])
@@ -154,7 +154,7 @@ class Waits(unittest.TestCase):
                 if call["unknown_handle"]:
                     continue
                 with self.subTest(capture=name, frame=call["request_frame"]):
-                    self.assertNotIn("newmail.async.unknown_handle",
+                    self.assertNotIn("asyncemsmdb.unknown_handle",
                                      [i["abbrev"] for i in se.experts(name, call["request_frame"])])
 
     def test_issued_acxh_on_the_connect_response(self):

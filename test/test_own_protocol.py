@@ -4,7 +4,9 @@
 Stock Wireshark 4.0 has a "newmail" protocol, so the plugin normally adopts it.
 CMake also builds a variant (target newmail_own) that looks for the filter
 name "newmailown", does not find it, and so registers the protocol, its port
-preference, its Decode As entry and its fields itself. CTest runs this module
+preference, its Decode As entry and its fields itself (the payload field
+under the protocol's name, the others under their written-out newmail.*
+abbreviations). CTest runs this module
 with NEWMAIL_PLUGIN pointing at that variant; everything here is what the
 plugin must give users when it owns the protocol.
 """
@@ -36,15 +38,19 @@ class OwnProtocol(unittest.TestCase):
 
     def test_registers_the_payload_field_itself(self):
         stdout, _, _ = tshark.run(["-G", "fields"])
-        own_fields = [line.split("\t")[2] for line in stdout.splitlines()
-                      if line.startswith("F\t") and line.split("\t")[2].startswith(OWN + ".")]
-        self.assertIn(f"{OWN}.notification_payload", own_fields)
-        self.assertIn(f"{OWN}.payload_length", own_fields)
+        # -G fields: F, name, abbreviation, type, the protocol it belongs to, ...
+        rows = [line.split("\t") for line in stdout.splitlines() if line.startswith("F\t")]
+        fields_of_own = [row[2] for row in rows if row[4] == OWN]
+        # The payload field is the protocol's own (stock has it under its own
+        # name); the plugin's other fields keep their written-out newmail.*
+        # abbreviations whatever the protocol is called.
+        self.assertIn(f"{OWN}.notification_payload", fields_of_own)
+        self.assertIn("newmail.payload_length", fields_of_own)
 
     def test_decode_as_and_preference_reach_the_dissector(self):
         for how, args in HOW_TO_DECODE:
             with self.subTest(how=how):
-                rows = tshark.fields("payloads", [f"{OWN}.payload_length", "_ws.col.Protocol"],
+                rows = tshark.fields("payloads", ["newmail.payload_length", "_ws.col.Protocol"],
                                      display_filter=OWN, extra_args=args)
                 manifest = tshark.manifest()["scenarios"]["payloads"]
                 lengths = [str(n["length"]) for n in manifest["not_newmail"]
@@ -54,7 +60,7 @@ class OwnProtocol(unittest.TestCase):
 
     def test_learns_ports_from_registrations(self):
         expected = tshark.manifest()["scenarios"]["basic_ipv4"]["newmail"]
-        rows = tshark.fields("basic_ipv4", [f"{OWN}.registration_frame", f"{OWN}.sequence"],
+        rows = tshark.fields("basic_ipv4", ["newmail.registration_frame", "newmail.sequence"],
                              display_filter=OWN)
         self.assertEqual(rows, [[str(n["frame"]), str(n["registration_frame"]),
                                  str(n["sequence"])] for n in expected])

@@ -736,7 +736,7 @@ test_arrays(void)
     CHECK_SPAN(sp, 2, 10);
     c = newmail_cursor(w.b, 2, w.len);
     CHECK(newmail_prop_problem_read(&c, &p));
-    CHECK_EQ(p.index, 1);
+    CHECK_EQ(p.tag_index, 1);
     CHECK_EQ(p.tag, 0x0E1D001F);
     CHECK_EQ(p.error_code, 0x80040102);
     CHECK_SPAN(p.span, 2, 10);

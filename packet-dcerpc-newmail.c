@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  * Copyright 2026 The newmail plugin authors
  *
- * packet-emsmdb-hook.c: the EMSMDB calls that make and use an Exchange
+ * packet-dcerpc-newmail.c: the EMSMDB calls that make and use an Exchange
  * session over RPC (MS-OXCRPC 3.1.4), seen through a hook on stock
  * Wireshark's MAPI dissector.
  *
@@ -302,7 +302,7 @@ queue_tap(packet_info *pinfo, newmail_stub_kind_t kind, const newmail_stub_t *st
         if (analysis->fetch != NULL && analysis->fetch->signal_count > 0) {
             nstime_t delay;
 
-            nstime_delta(&delay, &analysis->fetch->time, &analysis->fetch->first_signal_time);
+            nstime_delta(&delay, &analysis->fetch->request_time, &analysis->fetch->first_signal_time);
             newmail_tap_fetch(pinfo, &delay);
         }
         return;
@@ -771,73 +771,73 @@ hook_emsmdb(void)
 /* ---- Registration ------------------------------------------------------------------------ */
 
 void
-proto_register_emsmdb_hook(void)
+proto_register_dcerpc_newmail(void)
 {
     static hf_register_info hf[] = {
         { &hf_newmail_register,
-          { "NEWMAIL push notification registration", NEWMAIL_FILTER_NAME ".register", FT_NONE,
+          { "NEWMAIL push notification registration", "newmail.register", FT_NONE,
             BASE_NONE, NULL, 0x0,
             "What the NEWMAIL plugin reads from an EcRRegisterPushNotification call", HFILL } },
         { &hf_newmail_unregister,
-          { "NEWMAIL push notification unregistration", NEWMAIL_FILTER_NAME ".unregister",
+          { "NEWMAIL push notification unregistration", "newmail.unregister",
             FT_NONE, BASE_NONE, NULL, 0x0,
             "What the NEWMAIL plugin reads from an EcRUnregisterPushNotification call", HFILL } },
         { &hf_newmail_session,
-          { "NEWMAIL session", NEWMAIL_FILTER_NAME ".session", FT_NONE, BASE_NONE, NULL, 0x0,
+          { "NEWMAIL session", "newmail.session", FT_NONE, BASE_NONE, NULL, 0x0,
             "What the NEWMAIL plugin reads from an EMSMDB session call: the session it belongs"
             " to, and the signals a fetch answers", HFILL } },
         { &hf_newmail_cxh,
-          { "Session context handle", NEWMAIL_FILTER_NAME ".cxh", FT_BYTES, BASE_NONE, NULL, 0x0,
+          { "Session context handle", "newmail.cxh", FT_BYTES, BASE_NONE, NULL, 0x0,
             "CXH: the handle EcDoConnect(Ex) returned, naming the session in every later call",
             HFILL } },
         { &hf_newmail_context,
-          { "Context", NEWMAIL_FILTER_NAME ".context", FT_BYTES, BASE_NONE, NULL, 0x0,
+          { "Context", "newmail.context", FT_BYTES, BASE_NONE, NULL, 0x0,
             "rgbContext: the blob the server sends back as each notification's payload",
             HFILL } },
         { &hf_newmail_context_length,
-          { "Context length", NEWMAIL_FILTER_NAME ".context_length", FT_UINT16, BASE_DEC, NULL,
+          { "Context length", "newmail.context_length", FT_UINT16, BASE_DEC, NULL,
             0x0, "cbContext: the context's length as the client states it", HFILL } },
         { &hf_newmail_advise_bits,
-          { "Advise bits", NEWMAIL_FILTER_NAME ".advise_bits", FT_UINT32, BASE_HEX, NULL, 0x0,
+          { "Advise bits", "newmail.advise_bits", FT_UINT32, BASE_HEX, NULL, 0x0,
             "grbitAdviseBits: MS-OXCRPC requires 0xFFFFFFFF", HFILL } },
         { &hf_newmail_callback,
-          { "Callback address", NEWMAIL_FILTER_NAME ".callback", FT_NONE, BASE_NONE, NULL, 0x0,
+          { "Callback address", "newmail.callback", FT_NONE, BASE_NONE, NULL, 0x0,
             "rgbCallbackAddress: the SOCKADDR notifications are sent to", HFILL } },
         { &hf_newmail_callback_family,
-          { "Family", NEWMAIL_FILTER_NAME ".callback.family", FT_UINT16, BASE_DEC,
+          { "Family", "newmail.callback.family", FT_UINT16, BASE_DEC,
             VALS(callback_family_vals), 0x0, "Address family of the callback SOCKADDR",
             HFILL } },
         { &hf_newmail_callback_port,
-          { "Port", NEWMAIL_FILTER_NAME ".callback.port", FT_UINT16, BASE_DEC, NULL, 0x0,
+          { "Port", "newmail.callback.port", FT_UINT16, BASE_DEC, NULL, 0x0,
             "UDP port notifications are sent to", HFILL } },
         { &hf_newmail_callback_ipv4,
-          { "IPv4 address", NEWMAIL_FILTER_NAME ".callback.ipv4", FT_IPv4, BASE_NONE, NULL, 0x0,
+          { "IPv4 address", "newmail.callback.ipv4", FT_IPv4, BASE_NONE, NULL, 0x0,
             "IPv4 address notifications are sent to", HFILL } },
         { &hf_newmail_callback_ipv6,
-          { "IPv6 address", NEWMAIL_FILTER_NAME ".callback.ipv6", FT_IPv6, BASE_NONE, NULL, 0x0,
+          { "IPv6 address", "newmail.callback.ipv6", FT_IPv6, BASE_NONE, NULL, 0x0,
             "IPv6 address notifications are sent to", HFILL } },
         { &hf_newmail_callback_flowinfo,
-          { "Flow information", NEWMAIL_FILTER_NAME ".callback.flowinfo", FT_UINT32, BASE_HEX,
+          { "Flow information", "newmail.callback.flowinfo", FT_UINT32, BASE_HEX,
             NULL, 0x0, "sin6_flowinfo of the callback SOCKADDR_IN6", HFILL } },
         { &hf_newmail_callback_scope_id,
-          { "Scope ID", NEWMAIL_FILTER_NAME ".callback.scope_id", FT_UINT32, BASE_DEC, NULL, 0x0,
+          { "Scope ID", "newmail.callback.scope_id", FT_UINT32, BASE_DEC, NULL, 0x0,
             "sin6_scope_id of the callback SOCKADDR_IN6", HFILL } },
         { &hf_newmail_callback_length,
-          { "Callback address length", NEWMAIL_FILTER_NAME ".callback_length", FT_UINT16,
+          { "Callback address length", "newmail.callback_length", FT_UINT16,
             BASE_DEC, NULL, 0x0,
             "cbCallbackAddress: the SOCKADDR's length as the client states it", HFILL } },
         { &hf_newmail_handle,
-          { "Notification handle", NEWMAIL_FILTER_NAME ".handle", FT_UINT32, BASE_HEX, NULL, 0x0,
+          { "Notification handle", "newmail.handle", FT_UINT32, BASE_HEX, NULL, 0x0,
             "hNotification: names the registration to EcRUnregisterPushNotification", HFILL } },
         { &hf_newmail_notification_count,
-          { "Notifications", NEWMAIL_FILTER_NAME ".notification_count", FT_UINT32, BASE_DEC, NULL,
+          { "Notifications", "newmail.notification_count", FT_UINT32, BASE_DEC, NULL,
             0x0, "Notifications sent to this registration's callback in the capture", HFILL } },
         { &hf_newmail_first_notification_frame,
-          { "First notification in", NEWMAIL_FILTER_NAME ".first_notification_frame",
+          { "First notification in", "newmail.first_notification_frame",
             FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "Frame of the first notification sent for this registration", HFILL } },
         { &hf_newmail_end_frame,
-          { "Ended in", NEWMAIL_FILTER_NAME ".end_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+          { "Ended in", "newmail.end_frame", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "Frame that ended this registration: the EcRUnregisterPushNotification request, the"
             " response refusing it, or a later registration of the same callback", HFILL } },
     };
@@ -853,35 +853,35 @@ proto_register_emsmdb_hook(void)
     };
     static ei_register_info ei[] = {
         { &ei_newmail_context_length_mismatch,
-          { NEWMAIL_FILTER_NAME ".context_length_mismatch", PI_MALFORMED, PI_ERROR,
+          { "newmail.context_length_mismatch", PI_MALFORMED, PI_ERROR,
             "cbContext differs from rgbContext's count", EXPFILL } },
         { &ei_newmail_callback_length_mismatch,
-          { NEWMAIL_FILTER_NAME ".callback_length_mismatch", PI_MALFORMED, PI_ERROR,
+          { "newmail.callback_length_mismatch", PI_MALFORMED, PI_ERROR,
             "cbCallbackAddress differs from rgbCallbackAddress's count", EXPFILL } },
         { &ei_newmail_callback_family,
-          { NEWMAIL_FILTER_NAME ".callback.unknown_family", PI_MALFORMED, PI_ERROR,
+          { "newmail.callback.unknown_family", PI_MALFORMED, PI_ERROR,
             "Unknown callback address family", EXPFILL } },
         { &ei_newmail_callback_short,
-          { NEWMAIL_FILTER_NAME ".callback.too_short", PI_MALFORMED, PI_ERROR,
+          { "newmail.callback.too_short", PI_MALFORMED, PI_ERROR,
             "Callback SOCKADDR too short for its family", EXPFILL } },
         { &ei_newmail_callback_port_zero,
-          { NEWMAIL_FILTER_NAME ".callback.port_zero", PI_MALFORMED, PI_ERROR,
+          { "newmail.callback.port_zero", PI_MALFORMED, PI_ERROR,
             "Callback port is 0; no port learned", EXPFILL } },
         { &ei_newmail_callback_not_source,
-          { NEWMAIL_FILTER_NAME ".callback_not_source", PI_PROTOCOL, PI_WARN,
+          { "newmail.callback_not_source", PI_PROTOCOL, PI_WARN,
             "The callback address is not the address the registration came from", EXPFILL } },
         { &ei_newmail_advise_bits,
-          { NEWMAIL_FILTER_NAME ".advise_bits_unexpected", PI_PROTOCOL, PI_WARN,
+          { "newmail.advise_bits_unexpected", PI_PROTOCOL, PI_WARN,
             "grbitAdviseBits is not 0xFFFFFFFF as MS-OXCRPC requires", EXPFILL } },
         { &ei_newmail_registration_failed,
-          { NEWMAIL_FILTER_NAME ".registration_failed", PI_RESPONSE_CODE, PI_WARN,
+          { "newmail.registration_failed", PI_RESPONSE_CODE, PI_WARN,
             "The server refused the registration", EXPFILL } },
         { &ei_newmail_unknown_handle,
-          { NEWMAIL_FILTER_NAME ".unknown_handle", PI_SEQUENCE, PI_NOTE,
+          { "newmail.unknown_handle", PI_SEQUENCE, PI_NOTE,
             "No registration with this notification handle precedes this call in the capture",
             EXPFILL } },
         { &ei_newmail_rop_length,
-          { NEWMAIL_FILTER_NAME ".rop_length_mismatch", PI_MALFORMED, PI_ERROR,
+          { "newmail.rop_length_mismatch", PI_MALFORMED, PI_ERROR,
             "cbIn or pcbOut differs from the ROP buffer's NDR counts", EXPFILL } },
     };
     expert_module_t *expert;
@@ -912,7 +912,7 @@ emsmdb_hook_shutdown(void)
 }
 
 void
-proto_reg_handoff_emsmdb_hook(void)
+proto_reg_handoff_dcerpc_newmail(void)
 {
     hook_emsmdb();
     register_shutdown_routine(emsmdb_hook_shutdown);
