@@ -12,7 +12,7 @@
  * every shorter cut of its input, held in a heap buffer of exactly that
  * length, so under ASan a read past the cut fails and the reader must say
  * TRUNCATED with the cursor unmoved. No framework: main() ends with
- * "N passed, N failed".
+ * "N passed, N failed". The bytes are written with test/writer.h.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -22,62 +22,7 @@
 #include "newmail-props.h"
 
 #include "checks.h"
-
-/* ---- a little-endian writer ---------------------------------------------------------- */
-
-typedef struct {
-    uint8_t b[4096];
-    size_t len;
-} writer_t;
-
-static void
-put8(writer_t *w, uint8_t v)
-{
-    w->b[w->len++] = v;
-}
-
-static void
-put16(writer_t *w, uint16_t v)
-{
-    put8(w, (uint8_t)v);
-    put8(w, (uint8_t)(v >> 8));
-}
-
-static void
-put32(writer_t *w, uint32_t v)
-{
-    put16(w, (uint16_t)v);
-    put16(w, (uint16_t)(v >> 16));
-}
-
-static void
-put64(writer_t *w, uint64_t v)
-{
-    put32(w, (uint32_t)v);
-    put32(w, (uint32_t)(v >> 32));
-}
-
-static void
-put_bytes(writer_t *w, const void *p, size_t n)
-{
-    memcpy(w->b + w->len, p, n);
-    w->len += n;
-}
-
-/* A UTF-16LE string with its terminator, from ASCII. */
-static void
-put_utf16z(writer_t *w, const char *s)
-{
-    for (; *s; s++)
-        put16(w, (uint8_t)*s);
-    put16(w, 0);
-}
-
-static void
-put_string8z(writer_t *w, const char *s)
-{
-    put_bytes(w, s, strlen(s) + 1);
-}
+#include "writer.h"
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -216,7 +161,7 @@ test_variable(void)
 
     WHERE("PtypString8");
     w.len = 0;
-    put_string8z(&w, "IPM.Note");
+    put_asciiz(&w, "IPM.Note");
     v = value_exact(&w, NEWMAIL_PT_STRING8);
     CHECK_EQ(v.count, 8);
     CHECK_SPAN(v.data, 0, 8);
@@ -352,9 +297,9 @@ test_multiple(void)
     WHERE("PtypMultipleString8");
     w.len = 0;
     put32(&w, 3);
-    put_string8z(&w, "x");
-    put_string8z(&w, "yz");
-    put_string8z(&w, "");
+    put_asciiz(&w, "x");
+    put_asciiz(&w, "yz");
+    put_asciiz(&w, "");
     v = value_exact(&w, NEWMAIL_PT_MULTIPLE_STRING8);
     CHECK_EQ(v.count, 3);
     CHECK_SPAN(v.data, 4, 6);
@@ -518,7 +463,7 @@ test_tagged(void)
 
         put16(&w, NEWMAIL_PT_STRING8);
         put8(&w, 0);
-        put_string8z(&w, "hi");
+        put_asciiz(&w, "hi");
         c = newmail_cursor(w.b, 0, w.len);
         CHECK(newmail_flagged_value_read(&c, 0xFFFF, true, &t));
         CHECK_EQ(t.type, NEWMAIL_PT_STRING8);
@@ -559,7 +504,7 @@ test_rows(void)
     put8(&w, 0);
     put16(&w, 2), put8(&w, 0xDE), put8(&w, 0xAD);
     put16(&w, NEWMAIL_PT_STRING8);
-    put_string8z(&w, "IPM.Note");
+    put_asciiz(&w, "IPM.Note");
     {
         uint8_t *b = exact_copy(w.b, w.len);
 
@@ -849,7 +794,7 @@ test_restrictions(void)
     put8(&w, NEWMAIL_RES_SIZE), put8(&w, 0), put32(&w, 0x0E080003), put32(&w, 1000);
     put8(&w, NEWMAIL_RES_SUB_OBJECT), put32(&w, 0x0E12000D);
     put8(&w, NEWMAIL_RES_EXIST), put32(&w, 0x3001001F);
-    put8(&w, NEWMAIL_RES_COMMENT), put8(&w, 1), put32(&w, 0x3004001E), put_string8z(&w, "c"),
+    put8(&w, NEWMAIL_RES_COMMENT), put8(&w, 1), put32(&w, 0x3004001E), put_asciiz(&w, "c"),
         put8(&w, 1);
     put8(&w, NEWMAIL_RES_EXIST), put32(&w, 0x0037001F);
     put8(&w, NEWMAIL_RES_COUNT), put32(&w, 5);
@@ -918,7 +863,7 @@ test_restrictions(void)
         /* Inner tag differs from PropTag: read by its own tag, flagged. */
         x.b[9] = 0x1E; /* inner type 0x101E: PtypString8 once MV is cleared */
         x.len = 13;
-        put_string8z(&x, "ab");
+        put_asciiz(&x, "ab");
         problems = 0;
         c = newmail_cursor(x.b, 0, x.len);
         CHECK(newmail_restriction_skip(&c, &problems));

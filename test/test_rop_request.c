@@ -13,9 +13,7 @@
  * then cut at every length and read from a heap copy of exactly that length
  * (ASan catches any read past the cut). No framework: main() ends with
  * "N passed, N failed".
- *
- * The byte writer is local (test/writer.h is on branch `tests`, not merged
- * here yet); its put* functions have the same names and meaning.
+ * The bytes are written with test/writer.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +22,7 @@
 #include "newmail-rop-request.h"
 
 #include "checks.h"
+#include "writer.h"
 
 static bool
 check_str(const char *got, const char *want, const char *what, const char *file, int line)
@@ -37,79 +36,6 @@ check_str(const char *got, const char *want, const char *what, const char *file,
 }
 
 #define CHECK_STR(got, want) check_str((got), (want), #got, __FILE__, __LINE__)
-
-/* ---- a little-endian writer ------------------------------------------------------ */
-
-typedef struct {
-    uint8_t b[8192];
-    size_t len;
-} writer_t;
-
-static size_t
-put_value(writer_t *w, uint64_t v, size_t size)
-{
-    if (size > sizeof(w->b) - w->len)
-        abort();
-    for (size_t i = 0; i < size; i++)
-        w->b[w->len++] = (uint8_t)(v >> (8 * i));
-    return w->len - size;
-}
-
-static size_t
-put8(writer_t *w, uint8_t v)
-{
-    return put_value(w, v, 1);
-}
-
-static size_t
-put16(writer_t *w, uint16_t v)
-{
-    return put_value(w, v, 2);
-}
-
-static size_t
-put32(writer_t *w, uint32_t v)
-{
-    return put_value(w, v, 4);
-}
-
-static size_t
-put64(writer_t *w, uint64_t v)
-{
-    return put_value(w, v, 8);
-}
-
-static size_t
-put_bytes(writer_t *w, const void *p, size_t n)
-{
-    if (n > sizeof(w->b) - w->len)
-        abort();
-    memcpy(w->b + w->len, p, n);
-    w->len += n;
-    return w->len - n;
-}
-
-static size_t
-put_fill(writer_t *w, uint8_t v, size_t n)
-{
-    size_t at = w->len;
-
-    for (size_t i = 0; i < n; i++)
-        put8(w, (uint8_t)(v + i));
-    return at;
-}
-
-/* ASCII text as UTF-16LE, with its terminator. */
-static size_t
-put_utf16z(writer_t *w, const char *s)
-{
-    size_t at = w->len;
-
-    for (; *s; s++)
-        put16(w, (uint8_t)*s);
-    put16(w, 0);
-    return at;
-}
 
 /* ---- seeds for fuzz/fuzz_rop_request.c (test_rop_request --write-seeds DIR) ---- */
 
@@ -474,7 +400,7 @@ static unsigned flat_ids_tested[256];
 static void
 test_flat_layouts(void)
 {
-    writer_t w;
+    writer_t w = {0};
     expect_t ex[NEWMAIL_RQ_MAX_FIELDS + 2];
 
     for (size_t k = 0; k < COUNT_OF(flat_cases); k++) {
@@ -488,7 +414,7 @@ test_flat_layouts(void)
         seed(0x01, w.b, w.len);
         {
             static const uint32_t handles[] = {0x11, 0x22, 0x33};
-            writer_t buf;
+            writer_t buf = {0};
 
             input_buffer(&buf, w.b, w.len, handles, COUNT_OF(handles));
             seed(0x00, buf.b, buf.len);
@@ -1160,7 +1086,7 @@ test_output_objects(void)
 static void
 test_walk(void)
 {
-    writer_t r = {0}, w;
+    writer_t r = {0}, w = {0};
     static const uint32_t handles[] = {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF};
     static const uint8_t expect_ids[] = {0xFE, 0x27, 0x02, 0x05, 0x12, 0x15, 0x29, 0x11, 0x01};
     newmail_rop_request_walk_t walk;

@@ -13,7 +13,7 @@
  * (newmail-rop-request.h), as the dissector will. Each response is then cut
  * at every length (heap copy of exactly that length: ASan catches a read past
  * the cut) and followed by a RopNotify NewMail that the walk must reach.
- * The byte writer is local (as in test_rop_request.c). With --write-seeds
+ * The bytes are written with test/writer.h. With --write-seeds
  * DIR it also writes each buffer as a fuzz_rop seed (DIR/ctx-NNN.bin).
  */
 #include <stdio.h>
@@ -26,57 +26,9 @@
 #include "newmail-rop.h"
 
 #include "checks.h"
+#include "writer.h"
 
-/* ---- a little-endian writer ------------------------------------------------------ */
-
-typedef struct {
-    uint8_t b[4096];
-    size_t len;
-} writer_t;
-
-static size_t
-put_value(writer_t *w, uint64_t v, size_t size)
-{
-    if (size > sizeof(w->b) - w->len)
-        abort();
-    for (size_t i = 0; i < size; i++)
-        w->b[w->len++] = (uint8_t)(v >> (8 * i));
-    return w->len - size;
-}
-
-static size_t
-put8(writer_t *w, uint64_t v)
-{
-    return put_value(w, v, 1);
-}
-
-static size_t
-put16(writer_t *w, uint64_t v)
-{
-    return put_value(w, v, 2);
-}
-
-static size_t
-put32(writer_t *w, uint64_t v)
-{
-    return put_value(w, v, 4);
-}
-
-static size_t
-put64(writer_t *w, uint64_t v)
-{
-    return put_value(w, v, 8);
-}
-
-static size_t
-put_bytes(writer_t *w, const void *p, size_t n)
-{
-    if (n > sizeof(w->b) - w->len)
-        abort();
-    memcpy(w->b + w->len, p, n);
-    w->len += n;
-    return w->len - n;
-}
+/* ---- buffers ---------------------------------------------------------------------------- */
 
 /* A ROP buffer: RopSize, the ROPs, then a handle table of `handles` entries. */
 static void
@@ -519,7 +471,7 @@ test_layouts(void)
 {
     for (size_t k = 0; k < COUNT_OF(layouts); k++) {
         const layout_t *L = &layouts[k];
-        writer_t rops = {.len = 0}, buf;
+        writer_t rops = {.len = 0}, buf = {.len = 0};
         size_t offsets[17], n, rop_end, notify_at;
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
@@ -560,7 +512,7 @@ test_layouts(void)
 
         /* Cut inside the response: truncated, never sized, never past the cut. */
         for (size_t cut = 0; cut < rop_end; cut++) {
-            writer_t part = {.len = 0}, cb;
+            writer_t part = {.len = 0}, cb = {.len = 0};
 
             put_bytes(&part, rops.b, cut);
             put_rop_buffer(&cb, &part, 0);
@@ -593,7 +545,7 @@ test_short_failures(void)
     unsigned tested = 0;
 
     for (unsigned id = 0; id < 256; id++) {
-        writer_t rops = {.len = 0}, buf;
+        writer_t rops = {.len = 0}, buf = {.len = 0};
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
         bool is_extra = memchr(extra, (int)id, sizeof(extra)) != NULL;
@@ -722,8 +674,8 @@ static void
 test_logon(void)
 {
     for (int priv = 0; priv < 2; priv++) {
-        writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
-        requests_t q;
+        writer_t rq = {.len = 0}, rops = {.len = 0}, buf = {.len = 0};
+        requests_t q = {.n = 0};
         newmail_rop_context_t ctx;
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
@@ -793,8 +745,8 @@ test_logon(void)
     }
     /* A response whose LogonFlags disagree with the request's is flagged. */
     {
-        writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
-        requests_t q;
+        writer_t rq = {.len = 0}, rops = {.len = 0}, buf = {.len = 0};
+        requests_t q = {.n = 0};
         newmail_rop_context_t ctx;
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
@@ -827,8 +779,8 @@ test_get_properties_specific(void)
     static const uint32_t tags[] = {0x0037001F, 0x0E070003, 0x00170000, 0x0E080003};
 
     for (int flagged = 0; flagged < 2; flagged++) {
-        writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
-        requests_t q;
+        writer_t rq = {.len = 0}, rops = {.len = 0}, buf = {.len = 0};
+        requests_t q = {.n = 0};
         newmail_rop_context_t ctx;
         newmail_rop_walk_t walk;
         newmail_rop_response_t r;
@@ -969,8 +921,8 @@ put_query_rows_response(writer_t *w, uint8_t in, size_t *rows_at, size_t *rows_l
 static void
 test_query_rows(void)
 {
-    writer_t rq, rops, buf;
-    requests_t q;
+    writer_t rq, rops, buf = {.len = 0};
+    requests_t q = {.n = 0};
     newmail_rop_context_t ctx;
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
@@ -1224,8 +1176,8 @@ test_query_rows(void)
 static void
 test_matching(void)
 {
-    writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
-    requests_t q;
+    writer_t rq = {.len = 0}, rops = {.len = 0}, buf = {.len = 0};
+    requests_t q = {.n = 0};
     newmail_rop_context_t ctx;
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
@@ -1361,8 +1313,8 @@ test_spec_progress(void)
     static const uint8_t request[] = {0x58, 0x00, 0x00, 0x01, 0x00};
     static const uint8_t response[] = {0x50, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1D,
                                        0x00, 0x00, 0x00, 0xD9, 0x02, 0x00, 0x00};
-    writer_t rq = {.len = 0}, rops = {.len = 0}, buf;
-    requests_t q;
+    writer_t rq = {.len = 0}, rops = {.len = 0}, buf = {.len = 0};
+    requests_t q = {.n = 0};
     newmail_rop_context_t ctx;
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
@@ -1405,7 +1357,7 @@ test_spec_progress(void)
 static void
 test_table_notify(void)
 {
-    writer_t rops = {.len = 0}, buf;
+    writer_t rops = {.len = 0}, buf = {.len = 0};
     newmail_rop_context_t ctx = bare_ctx;
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
@@ -1460,7 +1412,7 @@ test_table_notify(void)
 static void
 test_bad_values(void)
 {
-    writer_t rops = {.len = 0}, buf;
+    writer_t rops = {.len = 0}, buf = {.len = 0};
     newmail_rop_walk_t walk;
     newmail_rop_response_t r;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later
  *
  * writer.h: the one byte writer of the C unit tests (test_parse.c,
- * test_rop.c, test_mapihttp_parse.c). A writer_t holds the bytes of a
+ * test_rop.c, test_mapihttp_parse.c, test_props.c, test_rop_request.c,
+ * test_rop_response.c). A writer_t holds the bytes of a
  * buffer being built, in little-endian order unless .be is set (the
  * stubs of big-endian NDR); every put returns the offset where its value
  * starts, so a test can compare the parser's spans with what it wrote.
@@ -12,6 +13,8 @@
  *   put_pad          NDR padding: 0xEE bytes (NDR leaves them undefined,
  *                    so a reader must skip them, not expect zeros)
  *   put_bytes, put_asciiz, put_utf16z (ASCII text as UTF-16LE)
+ *   put_fill         n bytes counting up from v (v, v+1, ...): filler a
+ *                    test can tell apart from its neighbours
  *
  * Writing past the end of the buffer aborts: a test must never run on a
  * buffer it did not finish. Header only, static inline: each test includes
@@ -111,6 +114,16 @@ put_bytes(writer_t *w, const void *p, size_t n)
         memcpy(w->b + w->len, p, n);
     w->len += n;
     return w->len - n;
+}
+
+static inline size_t
+put_fill(writer_t *w, uint8_t v, size_t n)
+{
+    size_t at = w->len;
+
+    for (size_t i = 0; i < n; i++)
+        put8(w, (uint8_t)(v + i));
+    return at;
 }
 
 static inline size_t
