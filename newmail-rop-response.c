@@ -1094,3 +1094,52 @@ newmail_rop_response_next_ctx(newmail_rop_walk_t *walk, newmail_cursor_t *c,
     }
     return st;
 }
+
+/* ---- the walk ---------------------------------------------------------------- */
+
+void
+newmail_rop_walk_init_ctx(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len,
+                          const newmail_rop_context_t *ctx)
+{
+    newmail_rop_walk_init(walk, buf, len);
+    walk->ctx = ctx;
+}
+
+bool
+newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out)
+{
+    newmail_cursor_t c = newmail_cursor(walk->buf, walk->pos, walk->rops_end);
+
+    memset(out, 0, sizeof(*out));
+    out->request_index = NEWMAIL_ROP_NO_REQUEST;
+    if (walk->status != NEWMAIL_ROPS_RUNNING)
+        return false;
+    if (walk->ctx != NULL)
+        out->status = newmail_rop_response_next_ctx(walk, &c, out);
+    else
+        out->status = newmail_rop_response_read_legacy(&c, out);
+    out->span = newmail_span(walk->pos, c.pos - walk->pos);
+    walk->pos = c.pos;
+    walk->count++;
+    switch (out->status) {
+    case NEWMAIL_ROP_SIZED:
+        if (walk->pos == walk->rops_end)
+            walk->status = walk->buffer.problems & NEWMAIL_ROPBUF_SIZE_PAST_END
+                               ? NEWMAIL_ROPS_TRUNCATED
+                               : NEWMAIL_ROPS_COMPLETE;
+        break;
+    case NEWMAIL_ROP_UNSIZED:
+        walk->status = NEWMAIL_ROPS_UNSIZED;
+        break;
+    case NEWMAIL_ROP_TRUNCATED:
+        walk->status = NEWMAIL_ROPS_TRUNCATED;
+        break;
+    case NEWMAIL_ROP_NEEDS_REQUEST:
+        walk->status = NEWMAIL_ROPS_NEEDS_REQUEST;
+        break;
+    case NEWMAIL_ROP_NEEDS_COLUMNS:
+        walk->status = NEWMAIL_ROPS_NEEDS_COLUMNS;
+        break;
+    }
+    return true;
+}

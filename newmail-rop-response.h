@@ -142,4 +142,14 @@ newmail_rop_status_t newmail_rop_response_read_legacy(newmail_cursor_t *c,
 /* The first field named `name` (newmail_rs_name_t) of a response, or NULL. */
 const newmail_rs_field_t *newmail_rop_response_find(const newmail_rop_response_t *r, unsigned name);
 
+/* Starts a walk as newmail_rop_walk_init() does, with the request of the
+ * call and the session's tables: every response of MS-OXCROPS 2.2 is read
+ * field by field. ctx must outlive the walk. */
+void newmail_rop_walk_init_ctx(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len,
+                               const newmail_rop_context_t *ctx);
+
+/* Reads the next response of either walk into *out; false when the walk is
+ * over (walk->status tells how it ended). */
+bool newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out);
+
 #endif /* NEWMAIL_ROP_RESPONSE_H */

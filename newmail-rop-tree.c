@@ -25,6 +25,7 @@
 #include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-rop-tree.h"
+#include "newmail-rop-response.h"
 #include "newmail-rop.h"
 
 static int hf_newmail_rop_buffer = -1;

@@ -611,15 +611,8 @@ typedef struct {
  * and 6-byte failures only, and stops with UNSIZED at anything else. */
 void newmail_rop_walk_init(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len);
 
-/* The same with the request of the call and the session's tables (see
- * newmail-rop-response.h): every response of MS-OXCROPS 2.2 is read field by
- * field. ctx must outlive the walk. */
-void newmail_rop_walk_init_ctx(newmail_rop_walk_t *walk, const uint8_t *buf, size_t len,
-                               const struct newmail_rop_context *ctx);
-
-/* Reads the next response into *out; false when the walk is over
- * (walk->status tells how it ended). */
-bool newmail_rop_next_response(newmail_rop_walk_t *walk, newmail_rop_response_t *out);
+/* newmail-rop-response.h drives the walk: newmail_rop_next_response(), and
+ * newmail_rop_walk_init_ctx() for the walk with a context. */
 
 /* Reads NotificationData and what precedes it: buf[start, end) begins with
  * RopNotify's NotificationHandle (the byte after RopId) and end is the end of

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "newmail-rop-response.h"
 #include "newmail-rop.h"
 
 #include "checks.h"
