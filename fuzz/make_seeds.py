@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Writes the committed seed corpora of the three fuzz targets.
+"""Writes the committed seed corpora of the fuzz targets.
 
     /usr/bin/python3 fuzz/make_seeds.py
 
 Deterministic: rerunning it rewrites the same bytes into fuzz/seeds-<target>/
-for fuzz_stub, fuzz_rop and fuzz_mapihttp (docs/testing.md, "Fuzzing"). Each
-file is the selector byte the target reads (see the comment at the top of
-fuzz_<target>.c) followed by bytes built here field by field from MS-OXCRPC
-3.1.4.1-3.1.4.5 (the EMSMDB stubs, NDR), 2.2.2.1, MS-XCA 2.4, MS-OXCROPS
-2.2, MS-OXCNOTIF 2.2.1.4.1.2 and MS-OXCMAPIHTTP 2.2.4 / 2.2.7.
+for fuzz_stub, fuzz_rop, fuzz_mapihttp and fuzz_props (docs/testing.md,
+"Fuzzing"). Each file is the selector byte the target reads (see the comment
+at the top of fuzz_<target>.c) followed by bytes built here field by field
+from MS-OXCRPC 3.1.4.1-3.1.4.5 (the EMSMDB stubs, NDR), 2.2.2.1, MS-XCA 2.4,
+MS-OXCROPS 2.2, MS-OXCNOTIF 2.2.1.4.1.2, MS-OXCMAPIHTTP 2.2.4 / 2.2.7 and
+MS-OXCDATA 2.7-2.12. fuzz_rop_request's seeds, and fuzz_rop's ctx-*, come
+from the unit tests instead (test_rop_request and test_rop_response
+--write-seeds DIR).
 """
 import os
 import struct
@@ -31,6 +34,14 @@ def u32(v):
 
 def u64(v):
     return struct.pack("<Q", v)
+
+
+def utf16z(s):
+    return s.encode("utf-16-le") + b"\0\0"
+
+
+def str8z(s):
+    return s.encode("ascii") + b"\0"
 
 
 def xor(data):
@@ -234,7 +245,59 @@ def stub_seeds():
     write(d, "sockaddr-in6", SOCKADDR, bytes.fromhex(SA_IN6))
 
 
+# fuzz_props.c's selector: the low 3 bits say what follows (a value, a
+# row, a restriction...), bit 3 asks a FlaggedPropertyValue for its type.
+# The layouts are MS-OXCDATA 2.7-2.12's, the ones test/test_props.c checks.
+def props_seeds():
+    d = "seeds-props"
+
+    def value(type_, body):
+        """Selector 0: a PropertyValue of type_, the type first."""
+        return u16(type_) + body
+
+    write(d, "value-int32", 0, value(0x0003, u32(0x2A)))
+    write(d, "value-bool", 0, value(0x000B, u8(1)))
+    write(d, "value-time", 0, value(0x0040, u64(0x01D9C6F4B3C0A000)))
+    write(d, "value-guid", 0, value(0x0048, bytes(range(16))))
+    write(d, "value-string", 0, value(0x001F, utf16z("Inbox")))
+    write(d, "value-string8", 0, value(0x001E, str8z("IPM.Note")))
+    write(d, "value-binary", 0, value(0x0102, u16(3) + b"\x01\x02\x03"))
+    write(d, "value-serverid", 0, value(0x00FB, u16(21) + u8(1) + u64(1) + u64(0) + u32(0)))
+    write(d, "value-mv-int32", 0, value(0x1003, u32(2) + u32(1) + u32(2)))
+    write(d, "value-mv-string", 0, value(0x101F, u32(2) + utf16z("a") + utf16z("")))
+    write(d, "value-mv-binary", 0, value(0x1102, u32(2) + u16(1) + b"\xAA" + u16(0)))
+    write(d, "value-mvi-string", 0, value(0x301F, utf16z("Red")))
+    write(d, "value-ruleaction", 0, value(0x00FE, u16(1) + u16(9) + u8(0x0A) + u32(0) + u32(0)))
+    write(d, "value-restriction", 0, value(0x00FD, u8(0x08) + u32(0x0037001F)))
+    # MS-OXCPRPT section 4's RopSetProperties request, its first value.
+    write(d, "tagged-subject-prefix", 1, u32(0x003D001F) + u16(0))
+    write(d, "tagged-normalized-subject", 1, u32(0x0E1D001F) + utf16z("Hello World"))
+    write(d, "typed-int32", 2, u16(0x0003) + u32(7))
+    write(d, "flagged-error", 3, u16(0x001F) + u8(0x0A) + u32(0x8004010F))
+    write(d, "flagged-with-type", 3 | 8, u16(0) + u16(0x001E) + u8(0) + str8z("hi"))
+    write(d, "row-standard", 4, u8(3) + u32(0x674A0014) + u32(0x0037001F) + u32(0x001A0000)
+          + u8(0) + u64(0x1234) + utf16z("Hi") + u16(0x001E) + str8z("IPM.Note"))
+    write(d, "row-flagged", 4, u8(3) + u32(0x674A0014) + u32(0x0037001F) + u32(0x0E1B000B)
+          + u8(1) + u8(0) + u64(7) + u8(0x0A) + u32(0x8004010F) + u8(1))
+    write(d, "restriction-all", 5, u8(0x00) + u16(4)
+          + u8(0x03) + u16(1) + u16(1) + u32(0x0037001F) + u32(0x0037001F) + utf16z("x")
+          + u8(0x01) + u16(2) + u8(0x04) + u8(3) + u32(0x0E060040) + u32(0x0E060040) + u64(1)
+          + u8(0x08) + u32(0x0E1B000B)
+          + u8(0x02) + u8(0x06) + u8(1) + u32(0x0E070003) + u32(1)
+          + u8(0x0A) + u8(1) + u32(0x3004001E) + str8z("c") + u8(1)
+          + u8(0x0B) + u32(5) + u8(0x09) + u32(0x0E12000D) + u8(0x07) + u8(0) + u32(0x0E080003)
+          + u32(1000))
+    write(d, "restriction-compare", 5, u8(0x05) + u8(4) + u32(0x0E060040) + u32(0x00390040))
+    write(d, "rowset", 6, u8(2) + u32(0x0E080003) + u32(0x3001001F) + u16(2)
+          + u8(0) + u32(100) + utf16z("A") + u8(1) + u8(0) + u32(200) + u8(1))
+    write(d, "arrays", 7, u16(2) + u32(0x0037001F) + u32(0x0E070003)
+          + u16(1) + u16(1) + u32(0x0E1D001F) + u32(0x80040102)
+          + u16(2) + u16(1) + u16(1) + u16(0x001F) + u16(0x0070) + u8(0) + u16(0x0040)
+          + u16(0x0E06) + u8(1))
+
+
 if __name__ == "__main__":
     stub_seeds()
     rop_seeds()
     mapihttp_seeds()
+    props_seeds()
