@@ -23,11 +23,18 @@
         }                                                                                          \
     } while (0)
 
+/* The span lies wholly between start and stop. */
+static inline bool
+span_within(newmail_span_t span, size_t start, size_t stop)
+{
+    return span.offset >= start && span.offset <= stop && span.length <= stop - span.offset;
+}
+
 /* The span lies wholly inside an input of size bytes. */
 static inline bool
 span_inside(newmail_span_t span, size_t size)
 {
-    return span.offset <= size && span.length <= size - span.offset;
+    return span_within(span, 0, size);
 }
 
 static inline uint16_t
@@ -40,6 +47,17 @@ static inline uint32_t
 le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The little-endian integer in the n (at most 8) bytes at p. */
+static inline uint64_t
+le_n(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+
+    for (size_t i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
 }
 
 #endif /* NEWMAIL_FUZZ_INVARIANTS_H */

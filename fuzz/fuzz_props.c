@@ -31,22 +31,6 @@
 
 #include "fuzz_invariants.h"
 
-static bool
-span_within(newmail_span_t sp, size_t start, size_t stop)
-{
-    return sp.offset >= start && sp.offset <= stop && sp.length <= stop - sp.offset;
-}
-
-static uint64_t
-load(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-
-    for (size_t i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* A value read in full between start and stop: its fields agree with the bytes. */
 static void
 check_value(const uint8_t *b, const newmail_prop_value_t *v, size_t start, size_t stop)
@@ -61,7 +45,7 @@ check_value(const uint8_t *b, const newmail_prop_value_t *v, size_t start, size_
     if (fixed != 0) {
         REQUIRE(v->span.length == fixed);
         if (v->type != NEWMAIL_PT_GUID)
-            REQUIRE(v->integer == load(b + start, fixed));
+            REQUIRE(v->integer == le_n(b + start, fixed));
         REQUIRE(((v->problems & NEWMAIL_PROP_PROBLEM_BOOLEAN) != 0) ==
                 (v->type == NEWMAIL_PT_BOOLEAN && b[start] > 1));
         return;
@@ -173,7 +157,7 @@ res_visit(void *vctx, const newmail_restriction_node_t *n, bool leave)
 
         REQUIRE(span_within(sp, n->span.offset, n->span.offset + n->span.length));
         if (sp.length != 0 && f != NEWMAIL_RESF_TAGGED_VALUES)
-            REQUIRE(sp.length <= 4 && n->value[f] == load(x->b + sp.offset, sp.length));
+            REQUIRE(sp.length <= 4 && n->value[f] == le_n(x->b + sp.offset, sp.length));
     }
     if (!leave) {
         REQUIRE(x->open <= NEWMAIL_RESTRICTION_MAX_DEPTH);

@@ -27,16 +27,6 @@
 
 #include "fuzz_invariants.h"
 
-static uint64_t
-le_n(const uint8_t *p, size_t n)
-{
-    uint64_t v = 0;
-
-    for (size_t i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
 /* The element size of a list kind, 0 for the others. */
 static size_t
 elem_size(unsigned kind)
