@@ -37,19 +37,9 @@ span_inside(newmail_span_t span, size_t size)
     return span_within(span, 0, size);
 }
 
-static inline uint16_t
-le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t
-le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The little-endian integer in the n (at most 8) bytes at p. */
+/* The little-endian integer in the n (at most 8) bytes at p. Written here
+ * again rather than taken from newmail-bytes.h, so that a check does not
+ * trust the loaders of the code it checks. */
 static inline uint64_t
 le_n(const uint8_t *p, size_t n)
 {
@@ -58,6 +48,18 @@ le_n(const uint8_t *p, size_t n)
     for (size_t i = n; i-- > 0;)
         v = v << 8 | p[i];
     return v;
+}
+
+static inline uint16_t
+le16(const uint8_t *p)
+{
+    return (uint16_t)le_n(p, 2);
+}
+
+static inline uint32_t
+le32(const uint8_t *p)
+{
+    return (uint32_t)le_n(p, 4);
 }
 
 #endif /* NEWMAIL_FUZZ_INVARIANTS_H */
