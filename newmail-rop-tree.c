@@ -24,8 +24,12 @@
 
 #include "newmail-core.h"
 #include "newmail-links.h"
+#include "newmail-rop-request.h"
+#include "newmail-rop-response.h"
 #include "newmail-rop-tree.h"
 #include "newmail-rop.h"
+
+#include <string.h>
 
 static int hf_newmail_rop_buffer = -1;
 static int hf_newmail_rpcx = -1;
@@ -75,6 +79,14 @@ static int hf_newmail_notify_signal_frame = -1;
 static int hf_newmail_pending_rop = -1;
 static int hf_newmail_pending_rop_session_index = -1;
 
+static int hf_newmail_rop_request = -1;
+static int hf_newmail_rop_field_other = -1;
+/* One field per MS-OXCROPS field name and direction (newmail.rop.request.*,
+ * newmail.rop.response.*), registered from the readers' name tables. */
+static int hf_rq_field[NEWMAIL_RQ_NAME_COUNT];
+static int hf_rs_field[NEWMAIL_RS_NAME_COUNT];
+
+static int ett_newmail_rop_request = -1;
 static int ett_newmail_rop_buffer = -1;
 static int ett_newmail_rpcx = -1;
 static int ett_newmail_rpcx_flags = -1;
@@ -90,6 +102,314 @@ static expert_field ei_newmail_rop_truncated = EI_INIT;
 static expert_field ei_newmail_notify_problem = EI_INIT;
 static expert_field ei_newmail_rop_buffer_over_budget = EI_INIT;
 static expert_field ei_newmail_rop_buffer_too_many = EI_INIT;
+static expert_field ei_newmail_rop_needs_request = EI_INIT;
+static expert_field ei_newmail_rop_needs_columns = EI_INIT;
+static expert_field ei_newmail_rop_request_unread = EI_INIT;
+
+/* The filter name and type of each field name, by the kinds the readers give
+ * it (newmail-rop-request.c, newmail-rop-response.c): integers by their
+ * widest width, strings, GUIDs, and bytes for lists, rows and byte arrays. A
+ * field read with a kind its name's type cannot hold is shown under
+ * newmail.rop.field instead (add_rop_field()). */
+typedef struct {
+    unsigned name;
+    const char *abbrev;
+    enum ftenum type;
+    int display;
+} rop_field_type_t;
+
+/* clang-format off */
+static const rop_field_type_t rq_field_types[] = {
+    { NEWMAIL_RQ_ROP_ID, NEWMAIL_FILTER_NAME ".rop.request.rop_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LOGON_ID, NEWMAIL_FILTER_NAME ".rop.request.logon_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_INPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.input_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_OUTPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.output_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_SOURCE_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.source_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_DEST_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.dest_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_RESPONSE_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.response_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_LOGON_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.logon_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.open_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STORE_STATE, NEWMAIL_FILTER_NAME ".rop.request.store_state", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ESSDN_SIZE, NEWMAIL_FILTER_NAME ".rop.request.essdn_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ESSDN, NEWMAIL_FILTER_NAME ".rop.request.essdn", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_FOLDER_ID, NEWMAIL_FILTER_NAME ".rop.request.folder_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_ID, NEWMAIL_FILTER_NAME ".rop.request.message_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_MODE_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.open_mode_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CODE_PAGE_ID, NEWMAIL_FILTER_NAME ".rop.request.code_page_id", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ASSOCIATED_FLAG, NEWMAIL_FILTER_NAME ".rop.request.associated_flag", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TABLE_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.table_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_SIZE_LIMIT, NEWMAIL_FILTER_NAME ".rop.request.property_size_limit", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_UNICODE, NEWMAIL_FILTER_NAME ".rop.request.want_unicode", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_TAG_COUNT, NEWMAIL_FILTER_NAME ".rop.request.property_tag_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_TAGS, NEWMAIL_FILTER_NAME ".rop.request.property_tags", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_PROPERTY_TAG, NEWMAIL_FILTER_NAME ".rop.request.property_tag", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_VALUE_SIZE, NEWMAIL_FILTER_NAME ".rop.request.property_value_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_VALUE_COUNT, NEWMAIL_FILTER_NAME ".rop.request.property_value_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_VALUES, NEWMAIL_FILTER_NAME ".rop.request.property_values", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SAVE_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.save_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RESERVED, NEWMAIL_FILTER_NAME ".rop.request.reserved", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COLUMN_COUNT, NEWMAIL_FILTER_NAME ".rop.request.column_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RECIPIENT_COLUMNS, NEWMAIL_FILTER_NAME ".rop.request.recipient_columns", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_ROW_COUNT, NEWMAIL_FILTER_NAME ".rop.request.row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RECIPIENT_ROWS, NEWMAIL_FILTER_NAME ".rop.request.recipient_rows", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_ROW_ID, NEWMAIL_FILTER_NAME ".rop.request.row_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_READ_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.read_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CLIENT_DATA, NEWMAIL_FILTER_NAME ".rop.request.client_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SET_COLUMNS_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.set_columns_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SORT_TABLE_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.sort_table_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SORT_ORDER_COUNT, NEWMAIL_FILTER_NAME ".rop.request.sort_order_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CATEGORIZED_COUNT, NEWMAIL_FILTER_NAME ".rop.request.categorized_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_EXPANDED_COUNT, NEWMAIL_FILTER_NAME ".rop.request.expanded_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SORT_ORDERS, NEWMAIL_FILTER_NAME ".rop.request.sort_orders", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_RESTRICT_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.restrict_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RESTRICTION_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.request.restriction_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RESTRICTION_DATA, NEWMAIL_FILTER_NAME ".rop.request.restriction_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_QUERY_ROWS_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.query_rows_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FORWARD_READ, NEWMAIL_FILTER_NAME ".rop.request.forward_read", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ORIGIN, NEWMAIL_FILTER_NAME ".rop.request.origin", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_ROW_MOVED_COUNT, NEWMAIL_FILTER_NAME ".rop.request.want_row_moved_count", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BOOKMARK_SIZE, NEWMAIL_FILTER_NAME ".rop.request.bookmark_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BOOKMARK, NEWMAIL_FILTER_NAME ".rop.request.bookmark", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_NUMERATOR, NEWMAIL_FILTER_NAME ".rop.request.numerator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DENOMINATOR, NEWMAIL_FILTER_NAME ".rop.request.denominator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FOLDER_TYPE, NEWMAIL_FILTER_NAME ".rop.request.folder_type", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_USE_UNICODE_STRINGS, NEWMAIL_FILTER_NAME ".rop.request.use_unicode_strings", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_EXISTING, NEWMAIL_FILTER_NAME ".rop.request.open_existing", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DISPLAY_NAME, NEWMAIL_FILTER_NAME ".rop.request.display_name", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_COMMENT, NEWMAIL_FILTER_NAME ".rop.request.comment", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_DELETE_FOLDER_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.delete_folder_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_ASYNCHRONOUS, NEWMAIL_FILTER_NAME ".rop.request.want_asynchronous", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_NOTIFY_NON_READ, NEWMAIL_FILTER_NAME ".rop.request.notify_non_read", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.request.message_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_IDS, NEWMAIL_FILTER_NAME ".rop.request.message_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_MESSAGE_STATUS_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.message_status_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_STATUS_MASK, NEWMAIL_FILTER_NAME ".rop.request.message_status_mask", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_ATTACHMENT_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.open_attachment_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ATTACHMENT_ID, NEWMAIL_FILTER_NAME ".rop.request.attachment_id", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_CLASS, NEWMAIL_FILTER_NAME ".rop.request.message_class", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_NOTIFICATION_TYPES, NEWMAIL_FILTER_NAME ".rop.request.notification_types", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_WHOLE_STORE, NEWMAIL_FILTER_NAME ".rop.request.want_whole_store", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BYTE_COUNT, NEWMAIL_FILTER_NAME ".rop.request.byte_count", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAXIMUM_BYTE_COUNT, NEWMAIL_FILTER_NAME ".rop.request.maximum_byte_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.request.data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DATA, NEWMAIL_FILTER_NAME ".rop.request.data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_OFFSET, NEWMAIL_FILTER_NAME ".rop.request.offset", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STREAM_SIZE, NEWMAIL_FILTER_NAME ".rop.request.stream_size", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FOLDER_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.request.folder_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FOLDER_IDS, NEWMAIL_FILTER_NAME ".rop.request.folder_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SEARCH_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.search_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_USE_UNICODE, NEWMAIL_FILTER_NAME ".rop.request.use_unicode", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_INCLUDE_RESTRICTION, NEWMAIL_FILTER_NAME ".rop.request.include_restriction", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_INCLUDE_FOLDERS, NEWMAIL_FILTER_NAME ".rop.request.include_folders", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SUBMIT_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.submit_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_COPY, NEWMAIL_FILTER_NAME ".rop.request.want_copy", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_RECURSIVE, NEWMAIL_FILTER_NAME ".rop.request.want_recursive", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_NEW_FOLDER_NAME, NEWMAIL_FILTER_NAME ".rop.request.new_folder_name", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_WANT_SUB_OBJECTS, NEWMAIL_FILTER_NAME ".rop.request.want_sub_objects", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COPY_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.copy_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_EXCLUDED_TAG_COUNT, NEWMAIL_FILTER_NAME ".rop.request.excluded_tag_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_EXCLUDED_TAGS, NEWMAIL_FILTER_NAME ".rop.request.excluded_tags", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_MODIFY_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.modify_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MODIFY_COUNT, NEWMAIL_FILTER_NAME ".rop.request.modify_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PERMISSIONS_DATA, NEWMAIL_FILTER_NAME ".rop.request.permissions_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_MODIFY_RULES_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.modify_rules_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RULES_COUNT, NEWMAIL_FILTER_NAME ".rop.request.rules_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RULES_DATA, NEWMAIL_FILTER_NAME ".rop.request.rules_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_OBJECT_ID, NEWMAIL_FILTER_NAME ".rop.request.object_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LONG_TERM_ID, NEWMAIL_FILTER_NAME ".rop.request.long_term_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_LOCK_STATE, NEWMAIL_FILTER_NAME ".rop.request.lock_state", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SEND_OPTIONS, NEWMAIL_FILTER_NAME ".rop.request.send_options", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LEVEL, NEWMAIL_FILTER_NAME ".rop.request.level", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BUFFER_SIZE, NEWMAIL_FILTER_NAME ".rop.request.buffer_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAXIMUM_BUFFER_SIZE, NEWMAIL_FILTER_NAME ".rop.request.maximum_buffer_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FIND_ROW_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.find_row_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_CANCEL, NEWMAIL_FILTER_NAME ".rop.request.want_cancel", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.message_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SOURCE_OPERATION, NEWMAIL_FILTER_NAME ".rop.request.source_operation", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TRANSFER_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.request.transfer_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TRANSFER_DATA, NEWMAIL_FILTER_NAME ".rop.request.transfer_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_PROPERTY_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.request.property_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_IDS, NEWMAIL_FILTER_NAME ".rop.request.property_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_NAME_COUNT, NEWMAIL_FILTER_NAME ".rop.request.property_name_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_NAMES, NEWMAIL_FILTER_NAME ".rop.request.property_names", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SERVER_ENTRY_ID_SIZE, NEWMAIL_FILTER_NAME ".rop.request.server_entry_id_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SERVER_ENTRY_ID, NEWMAIL_FILTER_NAME ".rop.request.server_entry_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_CLIENT_ENTRY_ID_SIZE, NEWMAIL_FILTER_NAME ".rop.request.client_entry_id_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CLIENT_ENTRY_ID, NEWMAIL_FILTER_NAME ".rop.request.client_entry_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_WANT_DELETE_ASSOCIATED, NEWMAIL_FILTER_NAME ".rop.request.want_delete_associated", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAX_ROW_COUNT, NEWMAIL_FILTER_NAME ".rop.request.max_row_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CATEGORY_ID, NEWMAIL_FILTER_NAME ".rop.request.category_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_REGION_OFFSET, NEWMAIL_FILTER_NAME ".rop.request.region_offset", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_REGION_SIZE, NEWMAIL_FILTER_NAME ".rop.request.region_size", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LOCK_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.lock_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_QUERY_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.query_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HAS_GUID, NEWMAIL_FILTER_NAME ".rop.request.has_guid", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_GUID, NEWMAIL_FILTER_NAME ".rop.request.property_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RQ_DATABASE_GUID, NEWMAIL_FILTER_NAME ".rop.request.database_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RQ_DATA_OFFSET, NEWMAIL_FILTER_NAME ".rop.request.data_offset", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAX_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.request.max_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HAS_FINISHED, NEWMAIL_FILTER_NAME ".rop.request.has_finished", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_REPL_GUID, NEWMAIL_FILTER_NAME ".rop.request.repl_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RQ_ROW_INSTANCE_NUMBER, NEWMAIL_FILTER_NAME ".rop.request.row_instance_number", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COLLAPSE_STATE_SIZE, NEWMAIL_FILTER_NAME ".rop.request.collapse_state_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COLLAPSE_STATE, NEWMAIL_FILTER_NAME ".rop.request.collapse_state", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_ADDRESS_TYPE, NEWMAIL_FILTER_NAME ".rop.request.address_type", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_WANT_WIN32, NEWMAIL_FILTER_NAME ".rop.request.want_win32", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SYNCHRONIZATION_TYPE, NEWMAIL_FILTER_NAME ".rop.request.synchronization_type", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SYNCHRONIZATION_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.synchronization_flags", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SYNCHRONIZATION_EXTRA_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.synchronization_extra_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_IMPORT_FLAG, NEWMAIL_FILTER_NAME ".rop.request.import_flag", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HIERARCHY_VALUE_COUNT, NEWMAIL_FILTER_NAME ".rop.request.hierarchy_value_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HIERARCHY_VALUES, NEWMAIL_FILTER_NAME ".rop.request.hierarchy_values", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_IMPORT_DELETE_FLAGS, NEWMAIL_FILTER_NAME ".rop.request.import_delete_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STATE_PROPERTY, NEWMAIL_FILTER_NAME ".rop.request.state_property", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TRANSFER_BUFFER_SIZE, NEWMAIL_FILTER_NAME ".rop.request.transfer_buffer_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STREAM_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.request.stream_data_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STREAM_DATA, NEWMAIL_FILTER_NAME ".rop.request.stream_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SOURCE_FOLDER_ID_SIZE, NEWMAIL_FILTER_NAME ".rop.request.source_folder_id_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SOURCE_FOLDER_ID, NEWMAIL_FILTER_NAME ".rop.request.source_folder_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SOURCE_MESSAGE_ID_SIZE, NEWMAIL_FILTER_NAME ".rop.request.source_message_id_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SOURCE_MESSAGE_ID, NEWMAIL_FILTER_NAME ".rop.request.source_message_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_PREDECESSOR_CHANGE_LIST_SIZE, NEWMAIL_FILTER_NAME ".rop.request.predecessor_change_list_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PREDECESSOR_CHANGE_LIST, NEWMAIL_FILTER_NAME ".rop.request.predecessor_change_list", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_DESTINATION_MESSAGE_ID_SIZE, NEWMAIL_FILTER_NAME ".rop.request.destination_message_id_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DESTINATION_MESSAGE_ID, NEWMAIL_FILTER_NAME ".rop.request.destination_message_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_CHANGE_NUMBER_SIZE, NEWMAIL_FILTER_NAME ".rop.request.change_number_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CHANGE_NUMBER, NEWMAIL_FILTER_NAME ".rop.request.change_number", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_IS_CONTENTS_COLLECTOR, NEWMAIL_FILTER_NAME ".rop.request.is_contents_collector", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.request.id_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_READ_STATES_SIZE, NEWMAIL_FILTER_NAME ".rop.request.message_read_states_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_READ_STATES, NEWMAIL_FILTER_NAME ".rop.request.message_read_states", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_VERSION, NEWMAIL_FILTER_NAME ".rop.request.version", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_LONG_TERM_ID_RANGE_COUNT, NEWMAIL_FILTER_NAME ".rop.request.long_term_id_range_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LONG_TERM_ID_RANGES, NEWMAIL_FILTER_NAME ".rop.request.long_term_id_ranges", FT_BYTES, BASE_NONE },
+};
+static const rop_field_type_t rs_field_types[] = {
+    { NEWMAIL_RS_ROP_ID, NEWMAIL_FILTER_NAME ".rop.response.rop_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_INPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.input_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_OUTPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.output_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_RESPONSE_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.response_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_SOURCE_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.source_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_RETURN_VALUE, NEWMAIL_FILTER_NAME ".rop.response.return_value", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_DEST_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.dest_handle_index", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_LOGON_FLAGS, NEWMAIL_FILTER_NAME ".rop.response.logon_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_FOLDER_IDS, NEWMAIL_FILTER_NAME ".rop.response.folder_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_RESPONSE_FLAGS, NEWMAIL_FILTER_NAME ".rop.response.response_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_MAILBOX_GUID, NEWMAIL_FILTER_NAME ".rop.response.mailbox_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_REPL_ID, NEWMAIL_FILTER_NAME ".rop.response.repl_id", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_REPL_GUID, NEWMAIL_FILTER_NAME ".rop.response.repl_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_LOGON_TIME, NEWMAIL_FILTER_NAME ".rop.response.logon_time", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_GWART_TIME, NEWMAIL_FILTER_NAME ".rop.response.gwart_time", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_STORE_STATE, NEWMAIL_FILTER_NAME ".rop.response.store_state", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_PER_USER_GUID, NEWMAIL_FILTER_NAME ".rop.response.per_user_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_SERVER_NAME_SIZE, NEWMAIL_FILTER_NAME ".rop.response.server_name_size", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_SERVER_NAME, NEWMAIL_FILTER_NAME ".rop.response.server_name", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_RULES, NEWMAIL_FILTER_NAME ".rop.response.has_rules", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_IS_GHOSTED, NEWMAIL_FILTER_NAME ".rop.response.is_ghosted", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_SERVER_COUNT, NEWMAIL_FILTER_NAME ".rop.response.server_count", FT_UINT16, BASE_DEC },
+    { NEWMAIL_RS_CHEAP_SERVER_COUNT, NEWMAIL_FILTER_NAME ".rop.response.cheap_server_count", FT_UINT16, BASE_DEC },
+    { NEWMAIL_RS_SERVERS, NEWMAIL_FILTER_NAME ".rop.response.servers", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_NAMED_PROPERTIES, NEWMAIL_FILTER_NAME ".rop.response.has_named_properties", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_SUBJECT_PREFIX, NEWMAIL_FILTER_NAME ".rop.response.subject_prefix", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_NORMALIZED_SUBJECT, NEWMAIL_FILTER_NAME ".rop.response.normalized_subject", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_RECIPIENT_COUNT, NEWMAIL_FILTER_NAME ".rop.response.recipient_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLUMN_COUNT, NEWMAIL_FILTER_NAME ".rop.response.column_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_RECIPIENT_COLUMNS, NEWMAIL_FILTER_NAME ".rop.response.recipient_columns", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ROW_COUNT, NEWMAIL_FILTER_NAME ".rop.response.row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_RECIPIENT_ROWS, NEWMAIL_FILTER_NAME ".rop.response.recipient_rows", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_READ_STATUS_CHANGED, NEWMAIL_FILTER_NAME ".rop.response.read_status_changed", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_LOGON_ID, NEWMAIL_FILTER_NAME ".rop.response.logon_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_CLIENT_DATA, NEWMAIL_FILTER_NAME ".rop.response.client_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_MESSAGE_ID, NEWMAIL_FILTER_NAME ".rop.response.has_message_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_MESSAGE_ID, NEWMAIL_FILTER_NAME ".rop.response.message_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_MESSAGE_STATUS_FLAGS, NEWMAIL_FILTER_NAME ".rop.response.message_status_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_ATTACHMENT_ID, NEWMAIL_FILTER_NAME ".rop.response.attachment_id", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_RESERVED, NEWMAIL_FILTER_NAME ".rop.response.reserved", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_VALUE_COUNT, NEWMAIL_FILTER_NAME ".rop.response.property_value_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_VALUES, NEWMAIL_FILTER_NAME ".rop.response.property_values", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_TAG_COUNT, NEWMAIL_FILTER_NAME ".rop.response.property_tag_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_TAGS, NEWMAIL_FILTER_NAME ".rop.response.property_tags", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ROW_DATA, NEWMAIL_FILTER_NAME ".rop.response.row_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_PROBLEM_COUNT, NEWMAIL_FILTER_NAME ".rop.response.property_problem_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_PROBLEMS, NEWMAIL_FILTER_NAME ".rop.response.property_problems", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.response.id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_IDS, NEWMAIL_FILTER_NAME ".rop.response.property_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_NAMES, NEWMAIL_FILTER_NAME ".rop.response.property_names", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.response.property_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_NAME_COUNT, NEWMAIL_FILTER_NAME ".rop.response.property_name_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_STREAM_SIZE, NEWMAIL_FILTER_NAME ".rop.response.stream_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.response.data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_DATA, NEWMAIL_FILTER_NAME ".rop.response.data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_WRITTEN_SIZE, NEWMAIL_FILTER_NAME ".rop.response.written_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_NEW_POSITION, NEWMAIL_FILTER_NAME ".rop.response.new_position", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_READ_BYTE_COUNT, NEWMAIL_FILTER_NAME ".rop.response.read_byte_count", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_WRITTEN_BYTE_COUNT, NEWMAIL_FILTER_NAME ".rop.response.written_byte_count", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_TABLE_STATUS, NEWMAIL_FILTER_NAME ".rop.response.table_status", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_ORIGIN, NEWMAIL_FILTER_NAME ".rop.response.origin", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_NUMERATOR, NEWMAIL_FILTER_NAME ".rop.response.numerator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_DENOMINATOR, NEWMAIL_FILTER_NAME ".rop.response.denominator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_HAS_SOUGHT_LESS, NEWMAIL_FILTER_NAME ".rop.response.has_sought_less", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_ROWS_SOUGHT, NEWMAIL_FILTER_NAME ".rop.response.rows_sought", FT_INT32, BASE_DEC },
+    { NEWMAIL_RS_ROW_NO_LONGER_VISIBLE, NEWMAIL_FILTER_NAME ".rop.response.row_no_longer_visible", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_BOOKMARK_SIZE, NEWMAIL_FILTER_NAME ".rop.response.bookmark_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_BOOKMARK, NEWMAIL_FILTER_NAME ".rop.response.bookmark", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_ROW_DATA, NEWMAIL_FILTER_NAME ".rop.response.has_row_data", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_EXPANDED_ROW_COUNT, NEWMAIL_FILTER_NAME ".rop.response.expanded_row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLLAPSED_ROW_COUNT, NEWMAIL_FILTER_NAME ".rop.response.collapsed_row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLLAPSE_STATE_SIZE, NEWMAIL_FILTER_NAME ".rop.response.collapse_state_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLLAPSE_STATE, NEWMAIL_FILTER_NAME ".rop.response.collapse_state", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_FOLDER_ID, NEWMAIL_FILTER_NAME ".rop.response.folder_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_IS_EXISTING_FOLDER, NEWMAIL_FILTER_NAME ".rop.response.is_existing_folder", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_PARTIAL_COMPLETION, NEWMAIL_FILTER_NAME ".rop.response.partial_completion", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_RESTRICTION_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.response.restriction_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_RESTRICTION_DATA, NEWMAIL_FILTER_NAME ".rop.response.restriction_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_FOLDER_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.response.folder_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_SEARCH_FLAGS, NEWMAIL_FILTER_NAME ".rop.response.search_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_ATTACHMENT_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.response.attachment_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ATTACHMENT_ID_ARRAY, NEWMAIL_FILTER_NAME ".rop.response.attachment_id_array", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ADDRESS_TYPE_COUNT, NEWMAIL_FILTER_NAME ".rop.response.address_type_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ADDRESS_TYPE_SIZE, NEWMAIL_FILTER_NAME ".rop.response.address_type_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ADDRESS_TYPES, NEWMAIL_FILTER_NAME ".rop.response.address_types", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_NO_PROPERTIES_RETURNED, NEWMAIL_FILTER_NAME ".rop.response.no_properties_returned", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_OPTIONS_INFO_SIZE, NEWMAIL_FILTER_NAME ".rop.response.options_info_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_OPTIONS_INFO, NEWMAIL_FILTER_NAME ".rop.response.options_info", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HELP_FILE_SIZE, NEWMAIL_FILTER_NAME ".rop.response.help_file_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_HELP_FILE, NEWMAIL_FILTER_NAME ".rop.response.help_file", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HELP_FILE_NAME, NEWMAIL_FILTER_NAME ".rop.response.help_file_name", FT_STRING, BASE_NONE },
+    { NEWMAIL_RS_TRANSFER_STATUS, NEWMAIL_FILTER_NAME ".rop.response.transfer_status", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_IN_PROGRESS_COUNT, NEWMAIL_FILTER_NAME ".rop.response.in_progress_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_TOTAL_STEP_COUNT, NEWMAIL_FILTER_NAME ".rop.response.total_step_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_BUFFER_USED_SIZE, NEWMAIL_FILTER_NAME ".rop.response.buffer_used_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_TRANSFER_BUFFER_SIZE, NEWMAIL_FILTER_NAME ".rop.response.transfer_buffer_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_TRANSFER_BUFFER, NEWMAIL_FILTER_NAME ".rop.response.transfer_buffer", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_BACKOFF_TIME, NEWMAIL_FILTER_NAME ".rop.response.backoff_time", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_GLOBAL_COUNT, NEWMAIL_FILTER_NAME ".rop.response.global_count", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_OWNING_SERVERS_COUNT, NEWMAIL_FILTER_NAME ".rop.response.owning_servers_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_CHEAP_SERVERS_COUNT, NEWMAIL_FILTER_NAME ".rop.response.cheap_servers_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_OWNING_SERVERS, NEWMAIL_FILTER_NAME ".rop.response.owning_servers", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_SERVERS_COUNT, NEWMAIL_FILTER_NAME ".rop.response.servers_count", FT_UINT16, BASE_DEC },
+    { NEWMAIL_RS_LONG_TERM_ID, NEWMAIL_FILTER_NAME ".rop.response.long_term_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_OBJECT_ID, NEWMAIL_FILTER_NAME ".rop.response.object_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_LONG_TERM_ID_COUNT, NEWMAIL_FILTER_NAME ".rop.response.long_term_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_LONG_TERM_IDS, NEWMAIL_FILTER_NAME ".rop.response.long_term_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_DATABASE_GUID, NEWMAIL_FILTER_NAME ".rop.response.database_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_HAS_FINISHED, NEWMAIL_FILTER_NAME ".rop.response.has_finished", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_EXPLICIT_MESSAGE_CLASS, NEWMAIL_FILTER_NAME ".rop.response.explicit_message_class", FT_STRING, BASE_NONE },
+    { NEWMAIL_RS_ROWS, NEWMAIL_FILTER_NAME ".rop.response.rows", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_COMPLETED_TASK_COUNT, NEWMAIL_FILTER_NAME ".rop.response.completed_task_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_TOTAL_TASK_COUNT, NEWMAIL_FILTER_NAME ".rop.response.total_task_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_SESSION_INDEX, NEWMAIL_FILTER_NAME ".rop.response.session_index", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_SIZE_NEEDED, NEWMAIL_FILTER_NAME ".rop.response.size_needed", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_REQUEST_BUFFERS, NEWMAIL_FILTER_NAME ".rop.response.request_buffers", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_DURATION, NEWMAIL_FILTER_NAME ".rop.response.duration", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_BACKOFF_ROP_COUNT, NEWMAIL_FILTER_NAME ".rop.response.backoff_rop_count", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_BACKOFF_ROP_DATA, NEWMAIL_FILTER_NAME ".rop.response.backoff_rop_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ADDITIONAL_DATA_SIZE, NEWMAIL_FILTER_NAME ".rop.response.additional_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ADDITIONAL_DATA, NEWMAIL_FILTER_NAME ".rop.response.additional_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_NOTIFICATION_DATA, NEWMAIL_FILTER_NAME ".rop.response.notification_data", FT_BYTES, BASE_NONE },
+};
+/* clang-format on */
 
 /* Blocks, ROP responses and server object handles one buffer may show. A
  * real buffer holds a few blocks (each payload up to 32 KB), at most 256
@@ -193,6 +513,257 @@ static proto_item *
 add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, unsigned encoding)
 {
     return proto_tree_add_item(tree, hf, tvb, (int)span.offset, (int)span.length, encoding);
+}
+
+
+/* ---- ROP fields, both directions ----------------------------------------------------- */
+
+typedef enum { FIELD_INT, FIELD_STRING8, FIELD_UNICODE, FIELD_GUID, FIELD_BYTES } field_class_t;
+
+static field_class_t
+rq_class(unsigned kind)
+{
+    switch (kind) {
+    case NEWMAIL_RQK_U8: case NEWMAIL_RQK_U16: case NEWMAIL_RQK_U32: case NEWMAIL_RQK_I32:
+    case NEWMAIL_RQK_U64: case NEWMAIL_RQK_HANDLE_INDEX:
+        return FIELD_INT;
+    case NEWMAIL_RQK_STRING8: case NEWMAIL_RQK_STRING8_COUNTED:
+        return FIELD_STRING8;
+    case NEWMAIL_RQK_UNICODE:
+        return FIELD_UNICODE;
+    case NEWMAIL_RQK_GUID:
+        return FIELD_GUID;
+    default:
+        return FIELD_BYTES;
+    }
+}
+
+static field_class_t
+rs_class(unsigned kind)
+{
+    switch (kind) {
+    case NEWMAIL_RSK_U8: case NEWMAIL_RSK_U16: case NEWMAIL_RSK_U32: case NEWMAIL_RSK_I32:
+    case NEWMAIL_RSK_U64: case NEWMAIL_RSK_HANDLE_INDEX:
+        return FIELD_INT;
+    case NEWMAIL_RSK_STRING8:
+        return FIELD_STRING8;
+    case NEWMAIL_RSK_GUID:
+        return FIELD_GUID;
+    default:
+        return FIELD_BYTES;
+    }
+}
+
+/* One field of a request or response at its span, under its own filter name
+ * when its type holds what was read, else under newmail.rop.field with its
+ * MS-OXCROPS name. */
+static void
+add_rop_field(proto_tree *tree, tvbuff_t *tvb, int hf, const char *name, field_class_t cls,
+              newmail_span_t span, uint64_t value)
+{
+    enum ftenum type = hf > 0 ? proto_registrar_get_ftype(hf) : FT_NONE;
+    int offset = (int)span.offset, length = (int)span.length;
+
+    switch (cls) {
+    case FIELD_INT:
+        if (type == FT_UINT64) {
+            proto_tree_add_uint64(tree, hf, tvb, offset, length, value);
+            return;
+        }
+        if (type == FT_INT32 && length == 4) {
+            proto_tree_add_int(tree, hf, tvb, offset, length, (int32_t)(uint32_t)value);
+            return;
+        }
+        if ((type == FT_UINT32 && value <= 0xFFFFFFFFu) || (type == FT_UINT16 && value <= 0xFFFFu) ||
+            (type == FT_UINT8 && value <= 0xFFu)) {
+            proto_tree_add_uint(tree, hf, tvb, offset, length, (uint32_t)value);
+            return;
+        }
+        break;
+    case FIELD_STRING8:
+    case FIELD_UNICODE:
+        if (type == FT_STRING) {
+            proto_tree_add_item(tree, hf, tvb, offset, length,
+                                cls == FIELD_UNICODE ? ENC_UTF_16 | ENC_LITTLE_ENDIAN : ENC_ASCII);
+            return;
+        }
+        break;
+    case FIELD_GUID:
+        if (type == FT_GUID && length == 16) {
+            proto_tree_add_item(tree, hf, tvb, offset, length, ENC_LITTLE_ENDIAN);
+            return;
+        }
+        break;
+    case FIELD_BYTES:
+        break;
+    }
+    if (type == FT_BYTES) {
+        proto_tree_add_item(tree, hf, tvb, offset, length, ENC_NA);
+        return;
+    }
+    proto_tree_add_bytes_format(tree, hf_newmail_rop_field_other, tvb, offset, length, NULL,
+                                "%s (%d bytes)", name != NULL ? name : "Field", length);
+}
+
+static void
+add_request_fields(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_request_t *rq)
+{
+    for (unsigned i = 0; i < rq->nfields && i < NEWMAIL_RQ_MAX_FIELDS; i++) {
+        const newmail_rq_field_t *f = &rq->field[i];
+
+        if (f->name == NEWMAIL_RQ_ROP_ID || f->name >= NEWMAIL_RQ_NAME_COUNT)
+            continue;
+        add_rop_field(tree, tvb, hf_rq_field[f->name], newmail_rq_field_name(f->name),
+                      rq_class(f->kind), f->span, f->value);
+    }
+}
+
+static void
+add_response_fields(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
+{
+    for (unsigned i = 0; i < rop->nfields && i < NEWMAIL_RS_MAX_FIELDS; i++) {
+        const newmail_rs_field_t *f = &rop->rs[i];
+
+        if (f->name == NEWMAIL_RS_ROP_ID || f->name >= NEWMAIL_RS_NAME_COUNT)
+            continue;
+        add_rop_field(tree, tvb, hf_rs_field[f->name], newmail_rs_field_name(f->name),
+                      rs_class(f->kind), f->span, f->value);
+    }
+}
+
+static const char *
+request_stop_text(newmail_rq_status_t status)
+{
+    switch (status) {
+    case NEWMAIL_RQ_TRUNCATED:
+        return "RopsList ends inside this request";
+    case NEWMAIL_RQ_UNREADABLE:
+        return "a property value or name of this request has no size the plugin knows";
+    case NEWMAIL_RQ_NEEDS_LOGON:
+        return "its layout depends on the LogonFlags of a logon made before the capture";
+    case NEWMAIL_RQ_UNKNOWN:
+    default:
+        return "its RopId is reserved or has no request";
+    }
+}
+
+/* The ROP requests of one decoded input payload, field by field. */
+static void
+add_requests(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *bytes, size_t length)
+{
+    newmail_rop_request_walk_t walk;
+    newmail_rop_request_t rq;
+
+    newmail_rop_request_walk_init(&walk, bytes, length);
+    while (newmail_rop_request_next(&walk, &rq)) {
+        proto_item *ti;
+        proto_tree *rq_tree;
+
+        if (!rop_tree_take_entry(rt))
+            return;
+        ti = proto_tree_add_uint_format_value(
+            tree, hf_newmail_rop_request, tvb, (int)rq.span.offset,
+            rq.span.length > 0 ? (int)rq.span.length : 1, rq.rop_id, "%s (0x%02x)",
+            val_to_str_const(rq.rop_id, rop_id_vals, "Reserved"), rq.rop_id);
+        rq_tree = proto_item_add_subtree(ti, ett_newmail_rop_request);
+        add_request_fields(rq_tree, tvb, &rq);
+        if (rq.status != NEWMAIL_RQ_READ)
+            expert_add_info_format(rt->pinfo, ti, &ei_newmail_rop_request_unread,
+                                   "This request cannot be read whole (%s): the rest of this"
+                                   " buffer is not decoded",
+                                   request_stop_text(rq.status));
+    }
+}
+
+/* What a response walk is told of its call: the requests the first pass kept
+ * (read again here), no table columns from earlier calls (stage 2). */
+typedef struct {
+    newmail_rop_context_t ctx;
+    bool have_request; /* the request of the call is in the capture */
+} response_context_t;
+
+static bool
+no_columns(void *ctx _U_, uint8_t handle_index _U_, const uint32_t **tags _U_, size_t *count _U_)
+{
+    return false;
+}
+
+static bool
+no_notify_columns(void *ctx _U_, uint32_t handle _U_, const uint32_t **tags _U_,
+                  size_t *count _U_)
+{
+    return false;
+}
+
+static void
+response_context_init(response_context_t *rc, packet_info *pinfo,
+                      const newmail_rop_request_copy_t *request)
+{
+    newmail_rop_request_walk_t walk;
+    newmail_rop_request_t *list = NULL;
+    size_t count = 0, capacity = 0;
+
+    memset(rc, 0, sizeof(*rc));
+    rc->ctx.table_columns = no_columns;
+    rc->ctx.notify_columns = no_notify_columns;
+    if (request == NULL || request->bytes == NULL)
+        return;
+    rc->have_request = true;
+    newmail_rop_request_walk_init(&walk, request->bytes, request->length);
+    /* At most as many requests as a buffer may show responses. */
+    while (count < ROP_TREE_MAX_ENTRIES) {
+        if (count == capacity) {
+            capacity = capacity == 0 ? 16 : capacity * 2;
+            list = (newmail_rop_request_t *)wmem_realloc(pinfo->pool, list,
+                                                         capacity * sizeof(*list));
+        }
+        if (!newmail_rop_request_next(&walk, &list[count]))
+            break;
+        count++;
+    }
+    rc->ctx.request_buf = request->bytes;
+    rc->ctx.request_len = request->length;
+    rc->ctx.requests = list;
+    rc->ctx.request_count = count;
+    rc->ctx.requests_complete = walk.status == NEWMAIL_RQW_COMPLETE;
+}
+
+const newmail_rop_request_copy_t *
+newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decoded)
+{
+    newmail_rpcx_walk_t walk;
+    newmail_rpcx_block_t block;
+    newmail_rop_request_copy_t *copy;
+    uint8_t *out;
+    size_t produced = 0;
+
+    if (buf == NULL || len == 0)
+        return NULL;
+    newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
+    if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
+        (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_TRUNCATED_HEADER |
+                           NEWMAIL_RPCX_SIZE_PAST_END)))
+        return NULL;
+    if (!(block.flags & (NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC))) {
+        if (block.payload.length == 0)
+            return NULL;
+        out = (uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.payload.offset,
+                                     block.payload.length);
+        produced = block.payload.length;
+    } else {
+        if (block.size_actual == 0)
+            return NULL;
+        out = (uint8_t *)wmem_alloc(wmem_file_scope(), block.size_actual);
+        newmail_rpcx_decode(buf, len, &block, out, block.size_actual, &produced);
+        if (produced == 0) {
+            wmem_free(wmem_file_scope(), out);
+            return NULL;
+        }
+    }
+    copy = wmem_new(wmem_file_scope(), newmail_rop_request_copy_t);
+    copy->bytes = out;
+    copy->length = produced;
+    return copy;
 }
 
 /* ---- RPC_HEADER_EXT ---------------------------------------------------------------- */
@@ -341,7 +912,8 @@ add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
                  rop->field[NEWMAIL_RF_SESSION_INDEX], ENC_LITTLE_ENDIAN);
 }
 
-/* One ROP response the walk read: its id, its return value when it failed. */
+/* One ROP response the walk read: its id, its return value when it failed,
+ * and with a context every field read. */
 static void
 add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
 {
@@ -349,24 +921,83 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
     proto_tree *rop_tree;
 
     ti = add_rop_id(tree, tvb, (int)rop->span.offset, (int)rop->span.length, rop->rop_id);
-    if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
+    if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE) && rop->nfields == 0)
         return;
     rop_tree = proto_item_add_subtree(ti, ett_newmail_rop);
-    add_span(rop_tree, hf_newmail_rop_return_value, tvb, rop->field[NEWMAIL_RF_RETURN_VALUE],
-             ENC_LITTLE_ENDIAN);
+    if (newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
+        add_span(rop_tree, hf_newmail_rop_return_value, tvb, rop->field[NEWMAIL_RF_RETURN_VALUE],
+                 ENC_LITTLE_ENDIAN);
+    add_response_fields(rop_tree, tvb, rop);
 }
 
-/* The ROP responses of one decoded output payload, as far as they can be sized. */
+/* A response the walk stopped at: what it read of it, and why it stopped. */
+static void
+add_stopped_rop(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                const newmail_rop_response_t *rop, const response_context_t *rc)
+{
+    const char *name = newmail_rop_name(rop->rop_id);
+    proto_item *item;
+
+    if (name == NULL)
+        name = "This ROP's";
+    item = add_rop_id(tree, tvb, (int)rop->span.offset,
+                      rc != NULL && rop->span.length > 0 ? (int)rop->span.length : 1,
+                      rop->rop_id);
+    if (rop->nfields > 0)
+        add_response_fields(proto_item_add_subtree(item, ett_newmail_rop), tvb, rop);
+    if (rop->status == NEWMAIL_ROP_NEEDS_REQUEST) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_needs_request,
+                               "%s response is laid out by its request, and %s: the rest of this"
+                               " buffer is not decoded",
+                               name,
+                               rc != NULL && rc->have_request
+                                   ? "the request of this call was not read that far"
+                                   : "the request of this call is not in the capture");
+    } else if (rop->status == NEWMAIL_ROP_NEEDS_COLUMNS) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_needs_columns,
+                               "%s rows are laid out by their table's columns, which are not"
+                               " known (no RopSetColumns for the table earlier in this call):"
+                               " the rest of this buffer is not decoded",
+                               name);
+    } else if (rop->problems & NEWMAIL_ROP_PROBLEM_REQUEST_MISMATCH) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s response does not answer the next request of this call: the"
+                               " rest of this buffer is not decoded",
+                               name);
+    } else if (rop->problems & NEWMAIL_ROP_PROBLEM_NO_REQUEST) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s response follows the responses to every request of this call:"
+                               " the rest of this buffer is not decoded",
+                               name);
+    } else if (rc != NULL) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s response cannot be sized: the rest of this buffer is not"
+                               " decoded",
+                               name);
+    } else {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s responses carry no length and their layout depends on"
+                               " the request: the rest of this buffer is not decoded",
+                               name);
+    }
+}
+
+/* The ROP responses of one decoded output payload, as far as they can be
+ * sized: with rc, read with the call's requests; without, the 11 RopIds of
+ * the walk without a context. */
 static void
 add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *bytes, size_t length,
-              proto_item *rops_item, const newmail_fetch_t *fetch)
+              proto_item *rops_item, const newmail_fetch_t *fetch, const response_context_t *rc)
 {
     packet_info *pinfo = rt->pinfo;
     newmail_rop_walk_t walk;
     newmail_rop_response_t rop;
     proto_item *item;
 
-    newmail_rop_walk_init(&walk, bytes, length);
+    if (rc != NULL)
+        newmail_rop_walk_init_ctx(&walk, bytes, length, &rc->ctx);
+    else
+        newmail_rop_walk_init(&walk, bytes, length);
     while (newmail_rop_next_response(&walk, &rop)) {
         if (!rop_tree_take_entry(rt))
             return;
@@ -376,17 +1007,13 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
             add_pending(tree, tvb, &rop);
         } else if (rop.status == NEWMAIL_ROP_SIZED) {
             add_other_rop(tree, tvb, &rop);
-        } else if (rop.status == NEWMAIL_ROP_UNSIZED) {
-            const char *name = newmail_rop_name(rop.rop_id);
-
-            item = add_rop_id(tree, tvb, (int)rop.span.offset, 1, rop.rop_id);
-            expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
-                                   "%s responses carry no length and their layout depends on"
-                                   " the request: the rest of this buffer is not decoded",
-                                   name != NULL ? name : "This ROP's");
-        } else {
+        } else if (rop.status == NEWMAIL_ROP_TRUNCATED) {
             item = add_rop_id(tree, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id);
+            if (rop.nfields > 0)
+                add_response_fields(proto_item_add_subtree(item, ett_newmail_rop), tvb, &rop);
             expert_add_info(pinfo, item, &ei_newmail_rop_truncated);
+        } else {
+            add_stopped_rop(tree, tvb, pinfo, &rop, rc);
         }
     }
     if (walk.status == NEWMAIL_ROPS_TRUNCATED && walk.count == 0)
@@ -396,7 +1023,7 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
 /* One decoded payload: RopSize, the ROPs, the server object handle table. */
 static void
 add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
-            const newmail_fetch_t *fetch)
+            const newmail_fetch_t *fetch, const response_context_t *rc)
 {
     packet_info *pinfo = rt->pinfo;
     size_t length = tvb_captured_length(payload);
@@ -418,7 +1045,9 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
     if (buffer.rops.length > 0)
         rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
     if (response && buffer.rops.length > 0)
-        add_responses(rt, tree, payload, bytes, length, rops_item, fetch);
+        add_responses(rt, tree, payload, bytes, length, rops_item, fetch, rc);
+    else if (!response && buffer.rops.length > 0)
+        add_requests(rt, tree, payload, bytes, length);
     for (size_t i = 0; i < buffer.handle_count; i++) {
         newmail_span_t handle = { buffer.handle_table.offset + 4 * i, 4 };
 
@@ -434,8 +1063,11 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                            proto_tree *tree, bool response, const newmail_fetch_t *fetch,
-                           uint32_t max_decoded, const char *limit_name)
+                           uint32_t max_decoded, const char *limit_name,
+                           const newmail_rop_request_copy_t *request)
 {
+    response_context_t rc;
+    unsigned payloads = 0;
     const uint8_t *bytes;
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
@@ -449,6 +1081,8 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
 
     if (length <= 0)
         return;
+    if (response)
+        response_context_init(&rc, pinfo, request);
     bytes = tvb_get_ptr(tvb, offset, length);
     rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
     buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
@@ -491,11 +1125,44 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (payload_cut)
             break;
         payload = decoded_payload(tvb, offset, bytes, (size_t)length, pinfo, block_item, &block);
+        /* The call's requests lay out the responses of the first payload;
+         * the payloads of a chained response that follow are walked as
+         * before (MS-OXCRPC 3.1.4.2.1.1). */
         if (payload != NULL)
-            add_payload(&rt, block_tree, payload, response, fetch);
+            add_payload(&rt, block_tree, payload, response, fetch,
+                        response && payloads == 0 ? &rc : NULL);
+        payloads++;
         if (rt.full)
             break;
     }
+}
+
+/* The hf_register_info of each field name of one direction: its MS-OXCROPS
+ * name, its filter name and type from `types`, a blurb naming both. */
+static size_t
+fill_field_hf(hf_register_info *out, int *ids, const rop_field_type_t *types, size_t count,
+              const char *(*field_name)(unsigned), const char *direction)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *name = field_name(types[i].name);
+
+        ids[types[i].name] = -1;
+        out[i].p_id = &ids[types[i].name];
+        out[i].hfinfo.name = name;
+        out[i].hfinfo.abbrev = types[i].abbrev;
+        out[i].hfinfo.type = types[i].type;
+        out[i].hfinfo.display = types[i].display;
+        out[i].hfinfo.strings = NULL;
+        out[i].hfinfo.bitmask = 0;
+        out[i].hfinfo.blurb = g_strdup_printf("The %s field of a ROP %s, as MS-OXCROPS 2.2 names it",
+                                              name, direction);
+        out[i].hfinfo.id = -1;
+        out[i].hfinfo.parent = 0;
+        out[i].hfinfo.ref_type = HF_REF_TYPE_NONE;
+        out[i].hfinfo.same_name_prev_id = -1;
+        out[i].hfinfo.same_name_next = NULL;
+    }
+    return count;
 }
 
 void
@@ -543,6 +1210,15 @@ newmail_register_rop_tree(void)
           { "ROP", NEWMAIL_FILTER_NAME ".rop", FT_UINT8, BASE_HEX,
             VALS(rop_id_vals), 0x0,
             "A ROP response the plugin read, by RopId (MS-OXCROPS 2.2.2)", HFILL } },
+        { &hf_newmail_rop_request,
+          { "ROP request", NEWMAIL_FILTER_NAME ".rop.request", FT_UINT8, BASE_HEX,
+            VALS(rop_id_vals), 0x0,
+            "A ROP request the plugin read, by RopId (MS-OXCROPS 2.2.2); its fields under it",
+            HFILL } },
+        { &hf_newmail_rop_field_other,
+          { "ROP field", NEWMAIL_FILTER_NAME ".rop.field", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "A field of a ROP request or response read with a layout its name's filter field"
+            " does not hold", HFILL } },
         { &hf_newmail_rop_return_value,
           { "ReturnValue", NEWMAIL_FILTER_NAME ".rop.return_value", FT_UINT32, BASE_HEX, NULL, 0x0,
             "The ROP's return value; a failed ROP's response ends after it", HFILL } },
@@ -656,7 +1332,9 @@ newmail_register_rop_tree(void)
           { "SessionIndex", NEWMAIL_FILTER_NAME ".pending_rop.session_index", FT_UINT16, BASE_DEC,
             NULL, 0x0, "The session with notifications pending", HFILL } },
     };
+    static hf_register_info field_hf[NEWMAIL_RQ_NAME_COUNT + NEWMAIL_RS_NAME_COUNT];
     static int *ett[] = {
+        &ett_newmail_rop_request,
         &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
         &ett_newmail_rop,        &ett_newmail_notify, &ett_newmail_notify_type,
     };
@@ -687,11 +1365,30 @@ newmail_register_rop_tree(void)
         { &ei_newmail_notify_problem,
           { NEWMAIL_FILTER_NAME ".notify.malformed", PI_MALFORMED, PI_WARN,
             "The notification's flags or strings disagree with MS-OXCNOTIF", EXPFILL } },
+        { &ei_newmail_rop_needs_request,
+          { NEWMAIL_FILTER_NAME ".rop_needs_request", PI_UNDECODED, PI_NOTE,
+            "This ROP response is laid out by its request, which the capture lacks: the rest of"
+            " the buffer is not decoded", EXPFILL } },
+        { &ei_newmail_rop_needs_columns,
+          { NEWMAIL_FILTER_NAME ".rop_needs_columns", PI_UNDECODED, PI_NOTE,
+            "These rows are laid out by their table's columns, which are not known: the rest of"
+            " the buffer is not decoded", EXPFILL } },
+        { &ei_newmail_rop_request_unread,
+          { NEWMAIL_FILTER_NAME ".rop_request_unread", PI_UNDECODED, PI_NOTE,
+            "This ROP request cannot be read whole: the rest of the buffer is not decoded",
+            EXPFILL } },
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);
 
+    size_t nfield = 0;
+
     fill_rop_id_vals();
     proto_register_field_array(proto_newmail, hf, array_length(hf));
+    nfield += fill_field_hf(field_hf + nfield, hf_rq_field, rq_field_types,
+                            array_length(rq_field_types), newmail_rq_field_name, "request");
+    nfield += fill_field_hf(field_hf + nfield, hf_rs_field, rs_field_types,
+                            array_length(rs_field_types), newmail_rs_field_name, "response");
+    proto_register_field_array(proto_newmail, field_hf, (int)nfield);
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert, ei, array_length(ei));
 }
