@@ -83,7 +83,7 @@ static int hf_newmail_rop_request = -1;
 static int hf_newmail_rop_field_other = -1;
 /* One field per MS-OXCROPS field name and direction (newmail.rop.request.*,
  * newmail.rop.response.*), registered from the readers' name tables. */
-static int hf_rq_field[NEWMAIL_RQ_NAME_COUNT];
+static int hf_rq_field[NEWMAIL_RQ_NAME_COUNT]; /* 0: not registered */
 static int hf_rs_field[NEWMAIL_RS_NAME_COUNT];
 
 static int ett_newmail_rop_request = -1;
@@ -110,7 +110,9 @@ static expert_field ei_newmail_rop_request_unread = EI_INIT;
  * it (newmail-rop-request.c, newmail-rop-response.c): integers by their
  * widest width, strings, GUIDs, and bytes for lists, rows and byte arrays. A
  * field read with a kind its name's type cannot hold is shown under
- * newmail.rop.field instead (add_rop_field()). */
+ * newmail.rop.field instead (add_rop_field()). RopId is the ROP's own item
+ * (newmail.rop, newmail.rop.request) and a response's ReturnValue is
+ * newmail.rop.return_value, as before: they have no entry here. */
 typedef struct {
     unsigned name;
     const char *abbrev;
@@ -120,7 +122,6 @@ typedef struct {
 
 /* clang-format off */
 static const rop_field_type_t rq_field_types[] = {
-    { NEWMAIL_RQ_ROP_ID, NEWMAIL_FILTER_NAME ".rop.request.rop_id", FT_UINT8, BASE_HEX_DEC },
     { NEWMAIL_RQ_LOGON_ID, NEWMAIL_FILTER_NAME ".rop.request.logon_id", FT_UINT8, BASE_HEX_DEC },
     { NEWMAIL_RQ_INPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.input_handle_index", FT_UINT8, BASE_DEC },
     { NEWMAIL_RQ_OUTPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.request.output_handle_index", FT_UINT8, BASE_DEC },
@@ -286,12 +287,10 @@ static const rop_field_type_t rq_field_types[] = {
     { NEWMAIL_RQ_LONG_TERM_ID_RANGES, NEWMAIL_FILTER_NAME ".rop.request.long_term_id_ranges", FT_BYTES, BASE_NONE },
 };
 static const rop_field_type_t rs_field_types[] = {
-    { NEWMAIL_RS_ROP_ID, NEWMAIL_FILTER_NAME ".rop.response.rop_id", FT_UINT8, BASE_HEX_DEC },
     { NEWMAIL_RS_INPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.input_handle_index", FT_UINT8, BASE_DEC },
     { NEWMAIL_RS_OUTPUT_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.output_handle_index", FT_UINT8, BASE_DEC },
     { NEWMAIL_RS_RESPONSE_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.response_handle_index", FT_UINT8, BASE_DEC },
     { NEWMAIL_RS_SOURCE_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.source_handle_index", FT_UINT8, BASE_DEC },
-    { NEWMAIL_RS_RETURN_VALUE, NEWMAIL_FILTER_NAME ".rop.response.return_value", FT_UINT32, BASE_HEX_DEC },
     { NEWMAIL_RS_DEST_HANDLE_INDEX, NEWMAIL_FILTER_NAME ".rop.response.dest_handle_index", FT_UINT32, BASE_HEX_DEC },
     { NEWMAIL_RS_LOGON_FLAGS, NEWMAIL_FILTER_NAME ".rop.response.logon_flags", FT_UINT8, BASE_HEX_DEC },
     { NEWMAIL_RS_FOLDER_IDS, NEWMAIL_FILTER_NAME ".rop.response.folder_ids", FT_BYTES, BASE_NONE },
@@ -624,7 +623,8 @@ add_response_fields(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_
     for (unsigned i = 0; i < rop->nfields && i < NEWMAIL_RS_MAX_FIELDS; i++) {
         const newmail_rs_field_t *f = &rop->rs[i];
 
-        if (f->name == NEWMAIL_RS_ROP_ID || f->name >= NEWMAIL_RS_NAME_COUNT)
+        if (f->name == NEWMAIL_RS_ROP_ID || f->name == NEWMAIL_RS_RETURN_VALUE ||
+            f->name >= NEWMAIL_RS_NAME_COUNT)
             continue;
         add_rop_field(tree, tvb, hf_rs_field[f->name], newmail_rs_field_name(f->name),
                       rs_class(f->kind), f->span, f->value);
@@ -706,9 +706,11 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
     memset(rc, 0, sizeof(*rc));
     rc->ctx.table_columns = no_columns;
     rc->ctx.notify_columns = no_notify_columns;
-    if (request == NULL || request->bytes == NULL)
+    if (request == NULL)
         return;
     rc->have_request = true;
+    if (request->bytes == NULL)
+        return; /* seen, but nothing of it could be decoded */
     newmail_rop_request_walk_init(&walk, request->bytes, request->length);
     /* At most as many requests as a buffer may show responses. */
     while (count < ROP_TREE_MAX_ENTRIES) {
@@ -728,39 +730,48 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
     rc->ctx.requests_complete = walk.status == NEWMAIL_RQW_COMPLETE;
 }
 
+/* A request that holds no ROP (a client collecting its notifications), or
+ * whose buffer could not be decoded, lays out nothing: its response is walked as without a request, which sizes the
+ * ROPs that do not depend on one. A request not in the capture is used as
+ * such: the walk stops, by name, at the first response that needs it. */
+static bool
+response_context_usable(const response_context_t *rc)
+{
+    return !rc->have_request || rc->ctx.request_count > 0;
+}
+
 const newmail_rop_request_copy_t *
 newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decoded)
 {
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
-    newmail_rop_request_copy_t *copy;
+    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
     uint8_t *out;
     size_t produced = 0;
 
     if (buf == NULL || len == 0)
-        return NULL;
+        return copy;
     newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
     if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
         (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_TRUNCATED_HEADER |
                            NEWMAIL_RPCX_SIZE_PAST_END)))
-        return NULL;
+        return copy;
     if (!(block.flags & (NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC))) {
         if (block.payload.length == 0)
-            return NULL;
-        out = (uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.payload.offset,
-                                     block.payload.length);
-        produced = block.payload.length;
-    } else {
-        if (block.size_actual == 0)
-            return NULL;
-        out = (uint8_t *)wmem_alloc(wmem_file_scope(), block.size_actual);
-        newmail_rpcx_decode(buf, len, &block, out, block.size_actual, &produced);
-        if (produced == 0) {
-            wmem_free(wmem_file_scope(), out);
-            return NULL;
-        }
+            return copy;
+        copy->bytes = (const uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.payload.offset,
+                                                   block.payload.length);
+        copy->length = block.payload.length;
+        return copy;
     }
-    copy = wmem_new(wmem_file_scope(), newmail_rop_request_copy_t);
+    if (block.size_actual == 0)
+        return copy;
+    out = (uint8_t *)wmem_alloc(wmem_file_scope(), block.size_actual);
+    newmail_rpcx_decode(buf, len, &block, out, block.size_actual, &produced);
+    if (produced == 0) {
+        wmem_free(wmem_file_scope(), out);
+        return copy;
+    }
     copy->bytes = out;
     copy->length = produced;
     return copy;
@@ -1130,7 +1141,8 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
          * before (MS-OXCRPC 3.1.4.2.1.1). */
         if (payload != NULL)
             add_payload(&rt, block_tree, payload, response, fetch,
-                        response && payloads == 0 ? &rc : NULL);
+                        response && payloads == 0 && response_context_usable(&rc) ? &rc
+                                                                                  : NULL);
         payloads++;
         if (rt.full)
             break;

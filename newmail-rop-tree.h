@@ -29,7 +29,9 @@ typedef struct {
 
 /* First pass only: decodes the first block of the request buffer
  * buf[0, len) (at most max_decoded bytes) and keeps a file-scope copy of it.
- * Creates; NULL when nothing could be decoded. Adds nothing to any tree. */
+ * Creates; the copy has length 0 (bytes NULL) when nothing could be
+ * decoded, which tells the response that its request was seen. Adds
+ * nothing to any tree. */
 const newmail_rop_request_copy_t *newmail_rop_request_copy_add(const uint8_t *buf, size_t len,
                                                              uint32_t max_decoded);
 

@@ -234,14 +234,15 @@ analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, tvbuff
             record->rop_max_out = stub->rop_max_out;
         /* The response's ROPs are laid out by the request's: keep its
          * decoded buffer (at most the decoding budget) with the call. */
-        if (opnum == OPNUM_RPC_EXT2 && newmail_stub_has(stub, NEWMAIL_F_ROP) &&
-            stub->span[NEWMAIL_F_ROP].length > 0 &&
-            tvb_bytes_exist(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
-                            (int)stub->span[NEWMAIL_F_ROP].length))
+        if (opnum == OPNUM_RPC_EXT2) {
+            newmail_span_t rop = stub->span[NEWMAIL_F_ROP];
+            bool have = newmail_stub_has(stub, NEWMAIL_F_ROP) && rop.length > 0 &&
+                        tvb_bytes_exist(tvb, offset + (int)rop.offset, (int)rop.length);
+
             record->rop_request = newmail_rop_request_copy_add(
-                tvb_get_ptr(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
-                            (int)stub->span[NEWMAIL_F_ROP].length),
-                stub->span[NEWMAIL_F_ROP].length, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+                have ? tvb_get_ptr(tvb, offset + (int)rop.offset, (int)rop.length) : NULL,
+                have ? rop.length : 0, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+        }
     }
     if (!request && record != NULL)
         analysis->rop_request = record->rop_request;

@@ -530,15 +530,15 @@ analyse_message(packet_info *pinfo, tvbuff_t *tvb, int body_offset, message_reco
         newmail_mh_body_has(body, NEWMAIL_MHF_MAX_ROP_OUT))
         message->request->max_rop_out = body->value[NEWMAIL_MHF_MAX_ROP_OUT];
     /* Its RopBuffer lays out the response's ROPs: keep it decoded. */
-    if (!message->response && message->request != NULL && type == NEWMAIL_MH_RT_EXECUTE &&
-        newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER) &&
-        body->span[NEWMAIL_MHF_ROP_BUFFER].length > 0 &&
-        tvb_bytes_exist(tvb, body_offset + (int)body->span[NEWMAIL_MHF_ROP_BUFFER].offset,
-                        (int)body->span[NEWMAIL_MHF_ROP_BUFFER].length))
+    if (!message->response && message->request != NULL && type == NEWMAIL_MH_RT_EXECUTE) {
+        newmail_span_t rop = body->span[NEWMAIL_MHF_ROP_BUFFER];
+        bool have = newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER) && rop.length > 0 &&
+                    tvb_bytes_exist(tvb, body_offset + (int)rop.offset, (int)rop.length);
+
         message->request->rop_request = newmail_rop_request_copy_add(
-            tvb_get_ptr(tvb, body_offset + (int)body->span[NEWMAIL_MHF_ROP_BUFFER].offset,
-                        (int)body->span[NEWMAIL_MHF_ROP_BUFFER].length),
-            body->span[NEWMAIL_MHF_ROP_BUFFER].length, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+            have ? tvb_get_ptr(tvb, body_offset + (int)rop.offset, (int)rop.length) : NULL,
+            have ? rop.length : 0, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+    }
     if (signal && session != NULL)
         message->previous_signal = newmail_session_add_http_signal(session, pinfo);
 }

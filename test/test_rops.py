@@ -15,6 +15,7 @@ cut from the capture must stop, by name, at its RopLogon and show no RopNotify.
 
 import io
 import os
+import shutil
 import struct
 import subprocess
 import tempfile
@@ -224,6 +225,11 @@ class MissingRequest(unittest.TestCase):
             self.assertEqual(1, len(rows))
             self.assertEqual(0xFE, int(rows[0][1], 0))
             self.assertEqual("1", rows[0][2])
+
+
+def tearDownModule():
+    if Captures.directory is not None:
+        shutil.rmtree(Captures.directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
