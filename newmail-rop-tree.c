@@ -573,8 +573,8 @@ add_rop_field(proto_tree *tree, tvbuff_t *tvb, int hf, const char *name, field_c
             proto_tree_add_int(tree, hf, tvb, offset, length, (int32_t)(uint32_t)value);
             return;
         }
-        if ((type == FT_UINT32 && value <= 0xFFFFFFFFu) || (type == FT_UINT16 && value <= 0xFFFFu) ||
-            (type == FT_UINT8 && value <= 0xFFu)) {
+        if ((type == FT_UINT32 && value <= 0xFFFFFFFFu) ||
+            (type == FT_UINT16 && value <= 0xFFFFu) || (type == FT_UINT8 && value <= 0xFFu)) {
             proto_tree_add_uint(tree, hf, tvb, offset, length, (uint32_t)value);
             return;
         }
@@ -731,8 +731,9 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
 }
 
 /* A request that holds no ROP (a client collecting its notifications), or
- * whose buffer could not be decoded, lays out nothing: its response is walked as without a request, which sizes the
- * ROPs that do not depend on one. A request not in the capture is used as
+ * whose buffer could not be decoded, lays out nothing: its response is
+ * walked as without a request, which sizes the ROPs that do not depend on
+ * one. A request not in the capture is used as
  * such: the walk stops, by name, at the first response that needs it. */
 static bool
 response_context_usable(const response_context_t *rc)
@@ -1166,8 +1167,9 @@ fill_field_hf(hf_register_info *out, int *ids, const rop_field_type_t *types, si
         out[i].hfinfo.display = types[i].display;
         out[i].hfinfo.strings = NULL;
         out[i].hfinfo.bitmask = 0;
-        out[i].hfinfo.blurb = g_strdup_printf("The %s field of a ROP %s, as MS-OXCROPS 2.2 names it",
-                                              name, direction);
+        out[i].hfinfo.blurb =
+            g_strdup_printf("The %s field of a ROP %s, as MS-OXCROPS 2.2 names it", name,
+                            direction);
         out[i].hfinfo.id = -1;
         out[i].hfinfo.parent = 0;
         out[i].hfinfo.ref_type = HF_REF_TYPE_NONE;
