@@ -24,9 +24,13 @@
 
 #include "newmail-core.h"
 #include "newmail-links.h"
+#include "newmail-rop-request.h"
+#include "newmail-rop-response.h"
 #include "newmail-rop-tree.h"
 #include "newmail-rop-response.h"
 #include "newmail-rop.h"
+
+#include <string.h>
 
 static int hf_newmail_rop_buffer = -1;
 static int hf_newmail_rpcx = -1;
@@ -76,6 +80,15 @@ static int hf_newmail_notify_signal_frame = -1;
 static int hf_newmail_pending_rop = -1;
 static int hf_newmail_pending_rop_session_index = -1;
 
+static int hf_newmail_rop_request = -1;
+static int hf_newmail_rop_field_other = -1;
+/* One field per MS-OXCROPS field name and direction (newmail.rop.request.*,
+ * newmail.rop.response.*), registered at start-up from the readers' name
+ * tables (newmail_register_rop_tree); 0: not registered. */
+static int rq_field_ids[NEWMAIL_RQ_NAME_COUNT];
+static int rs_field_ids[NEWMAIL_RS_NAME_COUNT];
+
+static int ett_newmail_rop_request = -1;
 static int ett_newmail_rop_buffer = -1;
 static int ett_newmail_rpcx = -1;
 static int ett_newmail_rpcx_flags = -1;
@@ -91,6 +104,313 @@ static expert_field ei_newmail_rop_truncated = EI_INIT;
 static expert_field ei_newmail_notify_problem = EI_INIT;
 static expert_field ei_newmail_rop_buffer_over_budget = EI_INIT;
 static expert_field ei_newmail_rop_buffer_too_many = EI_INIT;
+static expert_field ei_newmail_rop_needs_request = EI_INIT;
+static expert_field ei_newmail_rop_needs_columns = EI_INIT;
+static expert_field ei_newmail_rop_request_unread = EI_INIT;
+
+/* The filter name and type of each field name, by the kinds the readers give
+ * it (newmail-rop-request.c, newmail-rop-response.c): integers by their
+ * widest width, strings, GUIDs, and bytes for lists, rows and byte arrays. A
+ * field read with a kind its name's type cannot hold is shown under
+ * newmail.rop.field instead (add_rop_field()). RopId is the ROP's own item
+ * (newmail.rop, newmail.rop.request) and a response's ReturnValue is
+ * newmail.rop.return_value, as before: they have no entry here. */
+typedef struct {
+    unsigned name;
+    const char *abbrev;
+    enum ftenum type;
+    int display;
+} rop_field_type_t;
+
+/* clang-format off */
+static const rop_field_type_t rq_field_types[] = {
+    { NEWMAIL_RQ_LOGON_ID, "newmail.rop.request.logon_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_INPUT_HANDLE_INDEX, "newmail.rop.request.input_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_OUTPUT_HANDLE_INDEX, "newmail.rop.request.output_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_SOURCE_HANDLE_INDEX, "newmail.rop.request.source_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_DEST_HANDLE_INDEX, "newmail.rop.request.dest_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_RESPONSE_HANDLE_INDEX, "newmail.rop.request.response_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RQ_LOGON_FLAGS, "newmail.rop.request.logon_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_FLAGS, "newmail.rop.request.open_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STORE_STATE, "newmail.rop.request.store_state", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ESSDN_SIZE, "newmail.rop.request.essdn_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ESSDN, "newmail.rop.request.essdn", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_FOLDER_ID, "newmail.rop.request.folder_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_ID, "newmail.rop.request.message_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_MODE_FLAGS, "newmail.rop.request.open_mode_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CODE_PAGE_ID, "newmail.rop.request.code_page_id", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ASSOCIATED_FLAG, "newmail.rop.request.associated_flag", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TABLE_FLAGS, "newmail.rop.request.table_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_SIZE_LIMIT, "newmail.rop.request.property_size_limit", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_UNICODE, "newmail.rop.request.want_unicode", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_TAG_COUNT, "newmail.rop.request.property_tag_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_TAGS, "newmail.rop.request.property_tags", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_PROPERTY_TAG, "newmail.rop.request.property_tag", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_VALUE_SIZE, "newmail.rop.request.property_value_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_VALUE_COUNT, "newmail.rop.request.property_value_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_VALUES, "newmail.rop.request.property_values", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SAVE_FLAGS, "newmail.rop.request.save_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RESERVED, "newmail.rop.request.reserved", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COLUMN_COUNT, "newmail.rop.request.column_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RECIPIENT_COLUMNS, "newmail.rop.request.recipient_columns", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_ROW_COUNT, "newmail.rop.request.row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RECIPIENT_ROWS, "newmail.rop.request.recipient_rows", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_ROW_ID, "newmail.rop.request.row_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_READ_FLAGS, "newmail.rop.request.read_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CLIENT_DATA, "newmail.rop.request.client_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SET_COLUMNS_FLAGS, "newmail.rop.request.set_columns_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SORT_TABLE_FLAGS, "newmail.rop.request.sort_table_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SORT_ORDER_COUNT, "newmail.rop.request.sort_order_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CATEGORIZED_COUNT, "newmail.rop.request.categorized_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_EXPANDED_COUNT, "newmail.rop.request.expanded_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SORT_ORDERS, "newmail.rop.request.sort_orders", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_RESTRICT_FLAGS, "newmail.rop.request.restrict_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RESTRICTION_DATA_SIZE, "newmail.rop.request.restriction_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RESTRICTION_DATA, "newmail.rop.request.restriction_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_QUERY_ROWS_FLAGS, "newmail.rop.request.query_rows_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FORWARD_READ, "newmail.rop.request.forward_read", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ORIGIN, "newmail.rop.request.origin", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_ROW_MOVED_COUNT, "newmail.rop.request.want_row_moved_count", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BOOKMARK_SIZE, "newmail.rop.request.bookmark_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BOOKMARK, "newmail.rop.request.bookmark", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_NUMERATOR, "newmail.rop.request.numerator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DENOMINATOR, "newmail.rop.request.denominator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FOLDER_TYPE, "newmail.rop.request.folder_type", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_USE_UNICODE_STRINGS, "newmail.rop.request.use_unicode_strings", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_EXISTING, "newmail.rop.request.open_existing", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DISPLAY_NAME, "newmail.rop.request.display_name", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_COMMENT, "newmail.rop.request.comment", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_DELETE_FOLDER_FLAGS, "newmail.rop.request.delete_folder_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_ASYNCHRONOUS, "newmail.rop.request.want_asynchronous", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_NOTIFY_NON_READ, "newmail.rop.request.notify_non_read", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_ID_COUNT, "newmail.rop.request.message_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_IDS, "newmail.rop.request.message_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_MESSAGE_STATUS_FLAGS, "newmail.rop.request.message_status_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_STATUS_MASK, "newmail.rop.request.message_status_mask", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_OPEN_ATTACHMENT_FLAGS, "newmail.rop.request.open_attachment_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ATTACHMENT_ID, "newmail.rop.request.attachment_id", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_CLASS, "newmail.rop.request.message_class", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_NOTIFICATION_TYPES, "newmail.rop.request.notification_types", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_WHOLE_STORE, "newmail.rop.request.want_whole_store", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BYTE_COUNT, "newmail.rop.request.byte_count", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAXIMUM_BYTE_COUNT, "newmail.rop.request.maximum_byte_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DATA_SIZE, "newmail.rop.request.data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DATA, "newmail.rop.request.data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_OFFSET, "newmail.rop.request.offset", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STREAM_SIZE, "newmail.rop.request.stream_size", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FOLDER_ID_COUNT, "newmail.rop.request.folder_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FOLDER_IDS, "newmail.rop.request.folder_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SEARCH_FLAGS, "newmail.rop.request.search_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_USE_UNICODE, "newmail.rop.request.use_unicode", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_INCLUDE_RESTRICTION, "newmail.rop.request.include_restriction", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_INCLUDE_FOLDERS, "newmail.rop.request.include_folders", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SUBMIT_FLAGS, "newmail.rop.request.submit_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_COPY, "newmail.rop.request.want_copy", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_RECURSIVE, "newmail.rop.request.want_recursive", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_NEW_FOLDER_NAME, "newmail.rop.request.new_folder_name", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_WANT_SUB_OBJECTS, "newmail.rop.request.want_sub_objects", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COPY_FLAGS, "newmail.rop.request.copy_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_EXCLUDED_TAG_COUNT, "newmail.rop.request.excluded_tag_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_EXCLUDED_TAGS, "newmail.rop.request.excluded_tags", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_MODIFY_FLAGS, "newmail.rop.request.modify_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MODIFY_COUNT, "newmail.rop.request.modify_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PERMISSIONS_DATA, "newmail.rop.request.permissions_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_MODIFY_RULES_FLAGS, "newmail.rop.request.modify_rules_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RULES_COUNT, "newmail.rop.request.rules_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_RULES_DATA, "newmail.rop.request.rules_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_OBJECT_ID, "newmail.rop.request.object_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LONG_TERM_ID, "newmail.rop.request.long_term_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_LOCK_STATE, "newmail.rop.request.lock_state", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SEND_OPTIONS, "newmail.rop.request.send_options", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LEVEL, "newmail.rop.request.level", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_BUFFER_SIZE, "newmail.rop.request.buffer_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAXIMUM_BUFFER_SIZE, "newmail.rop.request.maximum_buffer_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_FIND_ROW_FLAGS, "newmail.rop.request.find_row_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_WANT_CANCEL, "newmail.rop.request.want_cancel", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_FLAGS, "newmail.rop.request.message_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SOURCE_OPERATION, "newmail.rop.request.source_operation", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TRANSFER_DATA_SIZE, "newmail.rop.request.transfer_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TRANSFER_DATA, "newmail.rop.request.transfer_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_PROPERTY_ID_COUNT, "newmail.rop.request.property_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_IDS, "newmail.rop.request.property_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_FLAGS, "newmail.rop.request.flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_NAME_COUNT, "newmail.rop.request.property_name_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_NAMES, "newmail.rop.request.property_names", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SERVER_ENTRY_ID_SIZE, "newmail.rop.request.server_entry_id_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SERVER_ENTRY_ID, "newmail.rop.request.server_entry_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_CLIENT_ENTRY_ID_SIZE, "newmail.rop.request.client_entry_id_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CLIENT_ENTRY_ID, "newmail.rop.request.client_entry_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_WANT_DELETE_ASSOCIATED, "newmail.rop.request.want_delete_associated", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAX_ROW_COUNT, "newmail.rop.request.max_row_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CATEGORY_ID, "newmail.rop.request.category_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_REGION_OFFSET, "newmail.rop.request.region_offset", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_REGION_SIZE, "newmail.rop.request.region_size", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LOCK_FLAGS, "newmail.rop.request.lock_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_QUERY_FLAGS, "newmail.rop.request.query_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HAS_GUID, "newmail.rop.request.has_guid", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PROPERTY_GUID, "newmail.rop.request.property_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RQ_DATABASE_GUID, "newmail.rop.request.database_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RQ_DATA_OFFSET, "newmail.rop.request.data_offset", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MAX_DATA_SIZE, "newmail.rop.request.max_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HAS_FINISHED, "newmail.rop.request.has_finished", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_REPL_GUID, "newmail.rop.request.repl_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RQ_ROW_INSTANCE_NUMBER, "newmail.rop.request.row_instance_number", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COLLAPSE_STATE_SIZE, "newmail.rop.request.collapse_state_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_COLLAPSE_STATE, "newmail.rop.request.collapse_state", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_ADDRESS_TYPE, "newmail.rop.request.address_type", FT_STRING, BASE_NONE },
+    { NEWMAIL_RQ_WANT_WIN32, "newmail.rop.request.want_win32", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SYNCHRONIZATION_TYPE, "newmail.rop.request.synchronization_type", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SYNCHRONIZATION_FLAGS, "newmail.rop.request.synchronization_flags", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SYNCHRONIZATION_EXTRA_FLAGS, "newmail.rop.request.synchronization_extra_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_IMPORT_FLAG, "newmail.rop.request.import_flag", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HIERARCHY_VALUE_COUNT, "newmail.rop.request.hierarchy_value_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_HIERARCHY_VALUES, "newmail.rop.request.hierarchy_values", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_IMPORT_DELETE_FLAGS, "newmail.rop.request.import_delete_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STATE_PROPERTY, "newmail.rop.request.state_property", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_TRANSFER_BUFFER_SIZE, "newmail.rop.request.transfer_buffer_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STREAM_DATA_SIZE, "newmail.rop.request.stream_data_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_STREAM_DATA, "newmail.rop.request.stream_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SOURCE_FOLDER_ID_SIZE, "newmail.rop.request.source_folder_id_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SOURCE_FOLDER_ID, "newmail.rop.request.source_folder_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_SOURCE_MESSAGE_ID_SIZE, "newmail.rop.request.source_message_id_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_SOURCE_MESSAGE_ID, "newmail.rop.request.source_message_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_PREDECESSOR_CHANGE_LIST_SIZE, "newmail.rop.request.predecessor_change_list_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_PREDECESSOR_CHANGE_LIST, "newmail.rop.request.predecessor_change_list", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_DESTINATION_MESSAGE_ID_SIZE, "newmail.rop.request.destination_message_id_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_DESTINATION_MESSAGE_ID, "newmail.rop.request.destination_message_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_CHANGE_NUMBER_SIZE, "newmail.rop.request.change_number_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_CHANGE_NUMBER, "newmail.rop.request.change_number", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_IS_CONTENTS_COLLECTOR, "newmail.rop.request.is_contents_collector", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RQ_ID_COUNT, "newmail.rop.request.id_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_READ_STATES_SIZE, "newmail.rop.request.message_read_states_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RQ_MESSAGE_READ_STATES, "newmail.rop.request.message_read_states", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_VERSION, "newmail.rop.request.version", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RQ_LONG_TERM_ID_RANGE_COUNT, "newmail.rop.request.long_term_id_range_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RQ_LONG_TERM_ID_RANGES, "newmail.rop.request.long_term_id_ranges", FT_BYTES, BASE_NONE },
+};
+static const rop_field_type_t rs_field_types[] = {
+    { NEWMAIL_RS_INPUT_HANDLE_INDEX, "newmail.rop.response.input_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_OUTPUT_HANDLE_INDEX, "newmail.rop.response.output_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_RESPONSE_HANDLE_INDEX, "newmail.rop.response.response_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_SOURCE_HANDLE_INDEX, "newmail.rop.response.source_handle_index", FT_UINT8, BASE_DEC },
+    { NEWMAIL_RS_DEST_HANDLE_INDEX, "newmail.rop.response.dest_handle_index", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_LOGON_FLAGS, "newmail.rop.response.logon_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_FOLDER_IDS, "newmail.rop.response.folder_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_RESPONSE_FLAGS, "newmail.rop.response.response_flags", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_MAILBOX_GUID, "newmail.rop.response.mailbox_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_REPL_ID, "newmail.rop.response.repl_id", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_REPL_GUID, "newmail.rop.response.repl_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_LOGON_TIME, "newmail.rop.response.logon_time", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_GWART_TIME, "newmail.rop.response.gwart_time", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_STORE_STATE, "newmail.rop.response.store_state", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_PER_USER_GUID, "newmail.rop.response.per_user_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_SERVER_NAME_SIZE, "newmail.rop.response.server_name_size", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_SERVER_NAME, "newmail.rop.response.server_name", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_RULES, "newmail.rop.response.has_rules", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_IS_GHOSTED, "newmail.rop.response.is_ghosted", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_SERVER_COUNT, "newmail.rop.response.server_count", FT_UINT16, BASE_DEC },
+    { NEWMAIL_RS_CHEAP_SERVER_COUNT, "newmail.rop.response.cheap_server_count", FT_UINT16, BASE_DEC },
+    { NEWMAIL_RS_SERVERS, "newmail.rop.response.servers", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_NAMED_PROPERTIES, "newmail.rop.response.has_named_properties", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_SUBJECT_PREFIX, "newmail.rop.response.subject_prefix", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_NORMALIZED_SUBJECT, "newmail.rop.response.normalized_subject", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_RECIPIENT_COUNT, "newmail.rop.response.recipient_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLUMN_COUNT, "newmail.rop.response.column_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_RECIPIENT_COLUMNS, "newmail.rop.response.recipient_columns", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ROW_COUNT, "newmail.rop.response.row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_RECIPIENT_ROWS, "newmail.rop.response.recipient_rows", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_READ_STATUS_CHANGED, "newmail.rop.response.read_status_changed", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_LOGON_ID, "newmail.rop.response.logon_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_CLIENT_DATA, "newmail.rop.response.client_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_MESSAGE_ID, "newmail.rop.response.has_message_id", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_MESSAGE_ID, "newmail.rop.response.message_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_MESSAGE_STATUS_FLAGS, "newmail.rop.response.message_status_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_ATTACHMENT_ID, "newmail.rop.response.attachment_id", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_RESERVED, "newmail.rop.response.reserved", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_VALUE_COUNT, "newmail.rop.response.property_value_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_VALUES, "newmail.rop.response.property_values", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_TAG_COUNT, "newmail.rop.response.property_tag_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_TAGS, "newmail.rop.response.property_tags", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ROW_DATA, "newmail.rop.response.row_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_PROBLEM_COUNT, "newmail.rop.response.property_problem_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_PROBLEMS, "newmail.rop.response.property_problems", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ID_COUNT, "newmail.rop.response.id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_IDS, "newmail.rop.response.property_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_NAMES, "newmail.rop.response.property_names", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_PROPERTY_ID_COUNT, "newmail.rop.response.property_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_PROPERTY_NAME_COUNT, "newmail.rop.response.property_name_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_STREAM_SIZE, "newmail.rop.response.stream_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_DATA_SIZE, "newmail.rop.response.data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_DATA, "newmail.rop.response.data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_WRITTEN_SIZE, "newmail.rop.response.written_size", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_NEW_POSITION, "newmail.rop.response.new_position", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_READ_BYTE_COUNT, "newmail.rop.response.read_byte_count", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_WRITTEN_BYTE_COUNT, "newmail.rop.response.written_byte_count", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_TABLE_STATUS, "newmail.rop.response.table_status", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_ORIGIN, "newmail.rop.response.origin", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_NUMERATOR, "newmail.rop.response.numerator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_DENOMINATOR, "newmail.rop.response.denominator", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_HAS_SOUGHT_LESS, "newmail.rop.response.has_sought_less", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_ROWS_SOUGHT, "newmail.rop.response.rows_sought", FT_INT32, BASE_DEC },
+    { NEWMAIL_RS_ROW_NO_LONGER_VISIBLE, "newmail.rop.response.row_no_longer_visible", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_BOOKMARK_SIZE, "newmail.rop.response.bookmark_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_BOOKMARK, "newmail.rop.response.bookmark", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HAS_ROW_DATA, "newmail.rop.response.has_row_data", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_EXPANDED_ROW_COUNT, "newmail.rop.response.expanded_row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLLAPSED_ROW_COUNT, "newmail.rop.response.collapsed_row_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLLAPSE_STATE_SIZE, "newmail.rop.response.collapse_state_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_COLLAPSE_STATE, "newmail.rop.response.collapse_state", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_FOLDER_ID, "newmail.rop.response.folder_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_IS_EXISTING_FOLDER, "newmail.rop.response.is_existing_folder", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_PARTIAL_COMPLETION, "newmail.rop.response.partial_completion", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_RESTRICTION_DATA_SIZE, "newmail.rop.response.restriction_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_RESTRICTION_DATA, "newmail.rop.response.restriction_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_FOLDER_ID_COUNT, "newmail.rop.response.folder_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_SEARCH_FLAGS, "newmail.rop.response.search_flags", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_ATTACHMENT_ID_COUNT, "newmail.rop.response.attachment_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ATTACHMENT_ID_ARRAY, "newmail.rop.response.attachment_id_array", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ADDRESS_TYPE_COUNT, "newmail.rop.response.address_type_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ADDRESS_TYPE_SIZE, "newmail.rop.response.address_type_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ADDRESS_TYPES, "newmail.rop.response.address_types", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_NO_PROPERTIES_RETURNED, "newmail.rop.response.no_properties_returned", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_OPTIONS_INFO_SIZE, "newmail.rop.response.options_info_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_OPTIONS_INFO, "newmail.rop.response.options_info", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HELP_FILE_SIZE, "newmail.rop.response.help_file_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_HELP_FILE, "newmail.rop.response.help_file", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_HELP_FILE_NAME, "newmail.rop.response.help_file_name", FT_STRING, BASE_NONE },
+    { NEWMAIL_RS_TRANSFER_STATUS, "newmail.rop.response.transfer_status", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_IN_PROGRESS_COUNT, "newmail.rop.response.in_progress_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_TOTAL_STEP_COUNT, "newmail.rop.response.total_step_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_BUFFER_USED_SIZE, "newmail.rop.response.buffer_used_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_TRANSFER_BUFFER_SIZE, "newmail.rop.response.transfer_buffer_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_TRANSFER_BUFFER, "newmail.rop.response.transfer_buffer", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_BACKOFF_TIME, "newmail.rop.response.backoff_time", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_GLOBAL_COUNT, "newmail.rop.response.global_count", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_OWNING_SERVERS_COUNT, "newmail.rop.response.owning_servers_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_CHEAP_SERVERS_COUNT, "newmail.rop.response.cheap_servers_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_OWNING_SERVERS, "newmail.rop.response.owning_servers", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_SERVERS_COUNT, "newmail.rop.response.servers_count", FT_UINT16, BASE_DEC },
+    { NEWMAIL_RS_LONG_TERM_ID, "newmail.rop.response.long_term_id", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_OBJECT_ID, "newmail.rop.response.object_id", FT_UINT64, BASE_HEX_DEC },
+    { NEWMAIL_RS_LONG_TERM_ID_COUNT, "newmail.rop.response.long_term_id_count", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_LONG_TERM_IDS, "newmail.rop.response.long_term_ids", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_DATABASE_GUID, "newmail.rop.response.database_guid", FT_GUID, BASE_NONE },
+    { NEWMAIL_RS_HAS_FINISHED, "newmail.rop.response.has_finished", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_EXPLICIT_MESSAGE_CLASS, "newmail.rop.response.explicit_message_class", FT_STRING, BASE_NONE },
+    { NEWMAIL_RS_ROWS, "newmail.rop.response.rows", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_COMPLETED_TASK_COUNT, "newmail.rop.response.completed_task_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_TOTAL_TASK_COUNT, "newmail.rop.response.total_task_count", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_SESSION_INDEX, "newmail.rop.response.session_index", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_SIZE_NEEDED, "newmail.rop.response.size_needed", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_REQUEST_BUFFERS, "newmail.rop.response.request_buffers", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_DURATION, "newmail.rop.response.duration", FT_UINT32, BASE_HEX_DEC },
+    { NEWMAIL_RS_BACKOFF_ROP_COUNT, "newmail.rop.response.backoff_rop_count", FT_UINT8, BASE_HEX_DEC },
+    { NEWMAIL_RS_BACKOFF_ROP_DATA, "newmail.rop.response.backoff_rop_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_ADDITIONAL_DATA_SIZE, "newmail.rop.response.additional_data_size", FT_UINT16, BASE_HEX_DEC },
+    { NEWMAIL_RS_ADDITIONAL_DATA, "newmail.rop.response.additional_data", FT_BYTES, BASE_NONE },
+    { NEWMAIL_RS_NOTIFICATION_DATA, "newmail.rop.response.notification_data", FT_BYTES, BASE_NONE },
+};
+/* clang-format on */
 
 /* Blocks, ROP responses and server object handles one buffer may show. A
  * real buffer holds a few blocks (each payload up to 32 KB), at most 256
@@ -194,6 +514,272 @@ static proto_item *
 add_span(proto_tree *tree, int hf, tvbuff_t *tvb, newmail_span_t span, unsigned encoding)
 {
     return proto_tree_add_item(tree, hf, tvb, (int)span.offset, (int)span.length, encoding);
+}
+
+
+/* ---- ROP fields, both directions ----------------------------------------------------- */
+
+typedef enum { FIELD_INT, FIELD_STRING8, FIELD_UNICODE, FIELD_GUID, FIELD_BYTES } field_class_t;
+
+static field_class_t
+rq_class(unsigned kind)
+{
+    switch (kind) {
+    case NEWMAIL_RQK_U8: case NEWMAIL_RQK_U16: case NEWMAIL_RQK_U32: case NEWMAIL_RQK_I32:
+    case NEWMAIL_RQK_U64: case NEWMAIL_RQK_HANDLE_INDEX:
+        return FIELD_INT;
+    case NEWMAIL_RQK_STRING8: case NEWMAIL_RQK_STRING8_COUNTED:
+        return FIELD_STRING8;
+    case NEWMAIL_RQK_UNICODE:
+        return FIELD_UNICODE;
+    case NEWMAIL_RQK_GUID:
+        return FIELD_GUID;
+    default:
+        return FIELD_BYTES;
+    }
+}
+
+static field_class_t
+rs_class(unsigned kind)
+{
+    switch (kind) {
+    case NEWMAIL_RSK_U8: case NEWMAIL_RSK_U16: case NEWMAIL_RSK_U32: case NEWMAIL_RSK_I32:
+    case NEWMAIL_RSK_U64: case NEWMAIL_RSK_HANDLE_INDEX:
+        return FIELD_INT;
+    case NEWMAIL_RSK_STRING8:
+        return FIELD_STRING8;
+    case NEWMAIL_RSK_GUID:
+        return FIELD_GUID;
+    default:
+        return FIELD_BYTES;
+    }
+}
+
+/* One field of a request or response at its span, under its own filter name
+ * when its type holds what was read, else under newmail.rop.field with its
+ * MS-OXCROPS name. */
+static void
+add_rop_field(proto_tree *tree, tvbuff_t *tvb, int hf, const char *name, field_class_t cls,
+              newmail_span_t span, uint64_t value)
+{
+    enum ftenum type = hf > 0 ? proto_registrar_get_ftype(hf) : FT_NONE;
+    int offset = (int)span.offset, length = (int)span.length;
+
+    switch (cls) {
+    case FIELD_INT:
+        if (type == FT_UINT64) {
+            proto_tree_add_uint64(tree, hf, tvb, offset, length, value);
+            return;
+        }
+        if (type == FT_INT32 && length == 4) {
+            proto_tree_add_int(tree, hf, tvb, offset, length, (int32_t)(uint32_t)value);
+            return;
+        }
+        if ((type == FT_UINT32 && value <= 0xFFFFFFFFu) ||
+            (type == FT_UINT16 && value <= 0xFFFFu) || (type == FT_UINT8 && value <= 0xFFu)) {
+            proto_tree_add_uint(tree, hf, tvb, offset, length, (uint32_t)value);
+            return;
+        }
+        break;
+    case FIELD_STRING8:
+    case FIELD_UNICODE:
+        if (type == FT_STRING) {
+            if (cls == FIELD_UNICODE)
+                proto_tree_add_item(tree, hf, tvb, offset, length, ENC_UTF_16 | ENC_LITTLE_ENDIAN);
+            else
+                proto_tree_add_item(tree, hf, tvb, offset, length, ENC_ASCII);
+            return;
+        }
+        break;
+    case FIELD_GUID:
+        if (type == FT_GUID && length == 16) {
+            proto_tree_add_item(tree, hf, tvb, offset, length, ENC_LITTLE_ENDIAN);
+            return;
+        }
+        break;
+    case FIELD_BYTES:
+        break;
+    }
+    if (type == FT_BYTES) {
+        proto_tree_add_item(tree, hf, tvb, offset, length, ENC_NA);
+        return;
+    }
+    proto_tree_add_bytes_format(tree, hf_newmail_rop_field_other, tvb, offset, length, NULL,
+                                "%s (%d bytes)", name != NULL ? name : "Field", length);
+}
+
+static void
+add_request_fields(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_request_t *rq)
+{
+    for (unsigned i = 0; i < rq->nfields && i < NEWMAIL_RQ_MAX_FIELDS; i++) {
+        const newmail_rq_field_t *f = &rq->field[i];
+
+        if (f->name == NEWMAIL_RQ_ROP_ID || f->name >= NEWMAIL_RQ_NAME_COUNT)
+            continue;
+        add_rop_field(tree, tvb, rq_field_ids[f->name], newmail_rq_field_name(f->name),
+                      rq_class(f->kind), f->span, f->value);
+    }
+}
+
+static void
+add_response_fields(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
+{
+    for (unsigned i = 0; i < rop->nfields && i < NEWMAIL_RS_MAX_FIELDS; i++) {
+        const newmail_rs_field_t *f = &rop->rs[i];
+
+        if (f->name == NEWMAIL_RS_ROP_ID || f->name == NEWMAIL_RS_RETURN_VALUE ||
+            f->name >= NEWMAIL_RS_NAME_COUNT)
+            continue;
+        add_rop_field(tree, tvb, rs_field_ids[f->name], newmail_rs_field_name(f->name),
+                      rs_class(f->kind), f->span, f->value);
+    }
+}
+
+static const char *
+request_stop_text(newmail_rq_status_t status)
+{
+    switch (status) {
+    case NEWMAIL_RQ_TRUNCATED:
+        return "RopsList ends inside this request";
+    case NEWMAIL_RQ_UNREADABLE:
+        return "a property value or name of this request has no size the plugin knows";
+    case NEWMAIL_RQ_NEEDS_LOGON:
+        return "its layout depends on the LogonFlags of a logon made before the capture";
+    case NEWMAIL_RQ_UNKNOWN:
+    default:
+        return "its RopId is reserved or has no request";
+    }
+}
+
+/* The ROP requests of one decoded input payload, field by field. */
+static void
+add_requests(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *bytes, size_t length)
+{
+    newmail_rop_request_walk_t walk;
+    newmail_rop_request_t rq;
+
+    newmail_rop_request_walk_init(&walk, bytes, length);
+    while (newmail_rop_request_next(&walk, &rq)) {
+        proto_item *ti;
+        proto_tree *rq_tree;
+
+        if (!rop_tree_take_entry(rt))
+            return;
+        ti = proto_tree_add_uint_format_value(
+            tree, hf_newmail_rop_request, tvb, (int)rq.span.offset,
+            rq.span.length > 0 ? (int)rq.span.length : 1, rq.rop_id, "%s (0x%02x)",
+            val_to_str_const(rq.rop_id, rop_id_vals, "Reserved"), rq.rop_id);
+        rq_tree = proto_item_add_subtree(ti, ett_newmail_rop_request);
+        add_request_fields(rq_tree, tvb, &rq);
+        if (rq.status != NEWMAIL_RQ_READ)
+            expert_add_info_format(rt->pinfo, ti, &ei_newmail_rop_request_unread,
+                                   "This request cannot be read whole (%s): the rest of this"
+                                   " buffer is not decoded",
+                                   request_stop_text(rq.status));
+    }
+}
+
+/* What a response walk is told of its call: the requests the first pass kept
+ * (read again here), no table columns from earlier calls (stage 2). */
+typedef struct {
+    newmail_rop_context_t ctx;
+    bool have_request; /* the request of the call is in the capture */
+} response_context_t;
+
+static bool
+no_columns(void *ctx _U_, uint8_t handle_index _U_, const uint32_t **tags _U_, size_t *count _U_)
+{
+    return false;
+}
+
+static bool
+no_notify_columns(void *ctx _U_, uint32_t handle _U_, const uint32_t **tags _U_,
+                  size_t *count _U_)
+{
+    return false;
+}
+
+static void
+response_context_init(response_context_t *rc, packet_info *pinfo,
+                      const newmail_rop_request_copy_t *request)
+{
+    newmail_rop_request_walk_t walk;
+    newmail_rop_request_t *list = NULL;
+    size_t count = 0, capacity = 0;
+
+    memset(rc, 0, sizeof(*rc));
+    rc->ctx.table_columns = no_columns;
+    rc->ctx.notify_columns = no_notify_columns;
+    if (request == NULL)
+        return;
+    rc->have_request = true;
+    if (request->bytes == NULL)
+        return; /* seen, but nothing of it could be decoded */
+    newmail_rop_request_walk_init(&walk, request->bytes, request->length);
+    /* At most as many requests as a buffer may show responses. */
+    while (count < ROP_TREE_MAX_ENTRIES) {
+        if (count == capacity) {
+            capacity = capacity == 0 ? 16 : capacity * 2;
+            list = (newmail_rop_request_t *)wmem_realloc(pinfo->pool, list,
+                                                         capacity * sizeof(*list));
+        }
+        if (!newmail_rop_request_next(&walk, &list[count]))
+            break;
+        count++;
+    }
+    rc->ctx.request_buf = request->bytes;
+    rc->ctx.request_len = request->length;
+    rc->ctx.requests = list;
+    rc->ctx.request_count = count;
+    rc->ctx.requests_complete = walk.status == NEWMAIL_RQW_COMPLETE;
+}
+
+/* A request that holds no ROP (a client collecting its notifications), or
+ * whose buffer could not be decoded, lays out nothing: its response is
+ * walked as without a request, which sizes the ROPs that do not depend on
+ * one. A request not in the capture is used as
+ * such: the walk stops, by name, at the first response that needs it. */
+static bool
+response_context_usable(const response_context_t *rc)
+{
+    return !rc->have_request || rc->ctx.request_count > 0;
+}
+
+const newmail_rop_request_copy_t *
+newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decoded)
+{
+    newmail_rpcx_walk_t walk;
+    newmail_rpcx_block_t block;
+    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
+    uint8_t *out;
+    size_t produced = 0;
+
+    if (buf == NULL || len == 0)
+        return copy;
+    newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
+    if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
+        (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_TRUNCATED_HEADER |
+                           NEWMAIL_RPCX_SIZE_PAST_END)))
+        return copy;
+    if (!(block.flags & (NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC))) {
+        if (block.payload.length == 0)
+            return copy;
+        copy->bytes = (const uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.payload.offset,
+                                                   block.payload.length);
+        copy->length = block.payload.length;
+        return copy;
+    }
+    if (block.size_actual == 0)
+        return copy;
+    out = (uint8_t *)wmem_alloc(wmem_file_scope(), block.size_actual);
+    newmail_rpcx_decode(buf, len, &block, out, block.size_actual, &produced);
+    if (produced == 0) {
+        wmem_free(wmem_file_scope(), out);
+        return copy;
+    }
+    copy->bytes = out;
+    copy->length = produced;
+    return copy;
 }
 
 /* ---- RPC_HEADER_EXT ---------------------------------------------------------------- */
@@ -342,7 +928,8 @@ add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
                  rop->field[NEWMAIL_RF_SESSION_INDEX], ENC_LITTLE_ENDIAN);
 }
 
-/* One ROP response the walk read: its id, its return value when it failed. */
+/* One ROP response the walk read: its id, its return value when it failed,
+ * and with a context every field read. */
 static void
 add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
 {
@@ -350,24 +937,83 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
     proto_tree *rop_tree;
 
     ti = add_rop_id(tree, tvb, (int)rop->span.offset, (int)rop->span.length, rop->rop_id);
-    if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
+    if (!newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE) && rop->nfields == 0)
         return;
     rop_tree = proto_item_add_subtree(ti, ett_newmail_rop);
-    add_span(rop_tree, hf_newmail_rop_return_value, tvb, rop->field[NEWMAIL_RF_RETURN_VALUE],
-             ENC_LITTLE_ENDIAN);
+    if (newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE))
+        add_span(rop_tree, hf_newmail_rop_return_value, tvb, rop->field[NEWMAIL_RF_RETURN_VALUE],
+                 ENC_LITTLE_ENDIAN);
+    add_response_fields(rop_tree, tvb, rop);
 }
 
-/* The ROP responses of one decoded output payload, as far as they can be sized. */
+/* A response the walk stopped at: what it read of it, and why it stopped. */
+static void
+add_stopped_rop(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                const newmail_rop_response_t *rop, const response_context_t *rc)
+{
+    const char *name = newmail_rop_name(rop->rop_id);
+    proto_item *item;
+
+    if (name == NULL)
+        name = "This ROP's";
+    item = add_rop_id(tree, tvb, (int)rop->span.offset,
+                      rc != NULL && rop->span.length > 0 ? (int)rop->span.length : 1,
+                      rop->rop_id);
+    if (rop->nfields > 0)
+        add_response_fields(proto_item_add_subtree(item, ett_newmail_rop), tvb, rop);
+    if (rop->status == NEWMAIL_ROP_NEEDS_REQUEST) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_needs_request,
+                               "%s response is laid out by its request, and %s: the rest of this"
+                               " buffer is not decoded",
+                               name,
+                               rc != NULL && rc->have_request
+                                   ? "the request of this call was not read that far"
+                                   : "the request of this call is not in the capture");
+    } else if (rop->status == NEWMAIL_ROP_NEEDS_COLUMNS) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_needs_columns,
+                               "%s rows are laid out by their table's columns, which are not"
+                               " known (no RopSetColumns for the table earlier in this call):"
+                               " the rest of this buffer is not decoded",
+                               name);
+    } else if (rop->problems & NEWMAIL_ROP_PROBLEM_REQUEST_MISMATCH) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s response does not answer the next request of this call: the"
+                               " rest of this buffer is not decoded",
+                               name);
+    } else if (rop->problems & NEWMAIL_ROP_PROBLEM_NO_REQUEST) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s response follows the responses to every request of this call:"
+                               " the rest of this buffer is not decoded",
+                               name);
+    } else if (rc != NULL) {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s response cannot be sized: the rest of this buffer is not"
+                               " decoded",
+                               name);
+    } else {
+        expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
+                               "%s responses carry no length and their layout depends on"
+                               " the request: the rest of this buffer is not decoded",
+                               name);
+    }
+}
+
+/* The ROP responses of one decoded output payload, as far as they can be
+ * sized: with rc, read with the call's requests; without, the 11 RopIds of
+ * the walk without a context. */
 static void
 add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *bytes, size_t length,
-              proto_item *rops_item, const newmail_fetch_t *fetch)
+              proto_item *rops_item, const newmail_fetch_t *fetch, const response_context_t *rc)
 {
     packet_info *pinfo = rt->pinfo;
     newmail_rop_walk_t walk;
     newmail_rop_response_t rop;
     proto_item *item;
 
-    newmail_rop_walk_init(&walk, bytes, length);
+    if (rc != NULL)
+        newmail_rop_walk_init_ctx(&walk, bytes, length, &rc->ctx);
+    else
+        newmail_rop_walk_init(&walk, bytes, length);
     while (newmail_rop_next_response(&walk, &rop)) {
         if (!rop_tree_take_entry(rt))
             return;
@@ -377,17 +1023,13 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
             add_pending(tree, tvb, &rop);
         } else if (rop.status == NEWMAIL_ROP_SIZED) {
             add_other_rop(tree, tvb, &rop);
-        } else if (rop.status == NEWMAIL_ROP_UNSIZED) {
-            const char *name = newmail_rop_name(rop.rop_id);
-
-            item = add_rop_id(tree, tvb, (int)rop.span.offset, 1, rop.rop_id);
-            expert_add_info_format(pinfo, item, &ei_newmail_rop_unsized,
-                                   "%s responses carry no length and their layout depends on"
-                                   " the request: the rest of this buffer is not decoded",
-                                   name != NULL ? name : "This ROP's");
-        } else {
+        } else if (rop.status == NEWMAIL_ROP_TRUNCATED) {
             item = add_rop_id(tree, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id);
+            if (rop.nfields > 0)
+                add_response_fields(proto_item_add_subtree(item, ett_newmail_rop), tvb, &rop);
             expert_add_info(pinfo, item, &ei_newmail_rop_truncated);
+        } else {
+            add_stopped_rop(tree, tvb, pinfo, &rop, rc);
         }
     }
     if (walk.status == NEWMAIL_ROPS_TRUNCATED && walk.count == 0)
@@ -397,7 +1039,7 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
 /* One decoded payload: RopSize, the ROPs, the server object handle table. */
 static void
 add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
-            const newmail_fetch_t *fetch)
+            const newmail_fetch_t *fetch, const response_context_t *rc)
 {
     packet_info *pinfo = rt->pinfo;
     size_t length = tvb_captured_length(payload);
@@ -419,7 +1061,9 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
     if (buffer.rops.length > 0)
         rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
     if (response && buffer.rops.length > 0)
-        add_responses(rt, tree, payload, bytes, length, rops_item, fetch);
+        add_responses(rt, tree, payload, bytes, length, rops_item, fetch, rc);
+    else if (!response && buffer.rops.length > 0)
+        add_requests(rt, tree, payload, bytes, length);
     for (size_t i = 0; i < buffer.handle_count; i++) {
         newmail_span_t handle = { buffer.handle_table.offset + 4 * i, 4 };
 
@@ -435,8 +1079,11 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                            proto_tree *tree, bool response, const newmail_fetch_t *fetch,
-                           uint32_t max_decoded, const char *limit_name)
+                           uint32_t max_decoded, const char *limit_name,
+                           const newmail_rop_request_copy_t *request)
 {
+    response_context_t rc;
+    unsigned payloads = 0;
     const uint8_t *bytes;
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
@@ -450,6 +1097,8 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
 
     if (length <= 0)
         return;
+    if (response)
+        response_context_init(&rc, pinfo, request);
     bytes = tvb_get_ptr(tvb, offset, length);
     rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
     buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
@@ -492,11 +1141,46 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (payload_cut)
             break;
         payload = decoded_payload(tvb, offset, bytes, (size_t)length, pinfo, block_item, &block);
+        /* The call's requests lay out the responses of the first payload;
+         * the payloads of a chained response that follow are walked as
+         * before (MS-OXCRPC 3.1.4.2.1.1). */
         if (payload != NULL)
-            add_payload(&rt, block_tree, payload, response, fetch);
+            add_payload(&rt, block_tree, payload, response, fetch,
+                        response && payloads == 0 && response_context_usable(&rc) ? &rc
+                                                                                  : NULL);
+        payloads++;
         if (rt.full)
             break;
     }
+}
+
+/* The hf_register_info of each field name of one direction: its MS-OXCROPS
+ * name, its filter name and type from `types`, a blurb naming both. */
+static size_t
+fill_field_hf(hf_register_info *out, int *ids, const rop_field_type_t *types, size_t count,
+              const char *(*field_name)(unsigned), const char *direction)
+{
+    for (size_t i = 0; i < count; i++) {
+        const char *name = field_name(types[i].name);
+
+        ids[types[i].name] = -1;
+        out[i].p_id = &ids[types[i].name];
+        out[i].hfinfo.name = name;
+        out[i].hfinfo.abbrev = types[i].abbrev;
+        out[i].hfinfo.type = types[i].type;
+        out[i].hfinfo.display = types[i].display;
+        out[i].hfinfo.strings = NULL;
+        out[i].hfinfo.bitmask = 0;
+        out[i].hfinfo.blurb =
+            g_strdup_printf("The %s field of a ROP %s, as MS-OXCROPS 2.2 names it", name,
+                            direction);
+        out[i].hfinfo.id = -1;
+        out[i].hfinfo.parent = 0;
+        out[i].hfinfo.ref_type = HF_REF_TYPE_NONE;
+        out[i].hfinfo.same_name_prev_id = -1;
+        out[i].hfinfo.same_name_next = NULL;
+    }
+    return count;
 }
 
 void
@@ -544,6 +1228,15 @@ newmail_register_rop_tree(void)
           { "ROP", "newmail.rop", FT_UINT8, BASE_HEX,
             VALS(rop_id_vals), 0x0,
             "A ROP response the plugin read, by RopId (MS-OXCROPS 2.2.2)", HFILL } },
+        { &hf_newmail_rop_request,
+          { "ROP request", "newmail.rop.request", FT_UINT8, BASE_HEX,
+            VALS(rop_id_vals), 0x0,
+            "A ROP request the plugin read, by RopId (MS-OXCROPS 2.2.2); its fields under it",
+            HFILL } },
+        { &hf_newmail_rop_field_other,
+          { "ROP field", "newmail.rop.field", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "A field of a ROP request or response read with a layout its name's filter field"
+            " does not hold", HFILL } },
         { &hf_newmail_rop_return_value,
           { "ReturnValue", "newmail.rop.return_value", FT_UINT32, BASE_HEX, NULL, 0x0,
             "The ROP's return value; a failed ROP's response ends after it", HFILL } },
@@ -657,7 +1350,9 @@ newmail_register_rop_tree(void)
           { "SessionIndex", "newmail.pending_rop.session_index", FT_UINT16, BASE_DEC,
             NULL, 0x0, "The session with notifications pending", HFILL } },
     };
+    static hf_register_info field_hf[NEWMAIL_RQ_NAME_COUNT + NEWMAIL_RS_NAME_COUNT];
     static int *ett[] = {
+        &ett_newmail_rop_request,
         &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
         &ett_newmail_rop,        &ett_newmail_notify, &ett_newmail_notify_type,
     };
@@ -688,11 +1383,30 @@ newmail_register_rop_tree(void)
         { &ei_newmail_notify_problem,
           { "newmail.notify.malformed", PI_MALFORMED, PI_WARN,
             "The notification's flags or strings disagree with MS-OXCNOTIF", EXPFILL } },
+        { &ei_newmail_rop_needs_request,
+          { "newmail.rop_needs_request", PI_UNDECODED, PI_NOTE,
+            "This ROP response is laid out by its request, which the capture lacks: the rest of"
+            " the buffer is not decoded", EXPFILL } },
+        { &ei_newmail_rop_needs_columns,
+          { "newmail.rop_needs_columns", PI_UNDECODED, PI_NOTE,
+            "These rows are laid out by their table's columns, which are not known: the rest of"
+            " the buffer is not decoded", EXPFILL } },
+        { &ei_newmail_rop_request_unread,
+          { "newmail.rop_request_unread", PI_UNDECODED, PI_NOTE,
+            "This ROP request cannot be read whole: the rest of the buffer is not decoded",
+            EXPFILL } },
     };
     expert_module_t *expert = expert_register_protocol(proto_newmail);
 
+    size_t nfield = 0;
+
     fill_rop_id_vals();
     proto_register_field_array(proto_newmail, hf, array_length(hf));
+    nfield += fill_field_hf(field_hf + nfield, rq_field_ids, rq_field_types,
+                            array_length(rq_field_types), newmail_rq_field_name, "request");
+    nfield += fill_field_hf(field_hf + nfield, rs_field_ids, rs_field_types,
+                            array_length(rs_field_types), newmail_rs_field_name, "response");
+    proto_register_field_array(proto_newmail, field_hf, (int)nfield);
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert, ei, array_length(ei));
 }

@@ -19,14 +19,36 @@
 #include "newmail-rop.h" /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
 #include "newmail-session.h"
 
+/* What the response of a call needs from its request: the decoded RopsList
+ * payload of the request's first RPC_HEADER_EXT block (RopSize, RopsList,
+ * handle table), copied into file scope by the first pass. */
+typedef struct {
+    const uint8_t *bytes;
+    size_t length;
+} newmail_rop_request_copy_t;
+
+/* First pass only: decodes the first block of the request buffer
+ * buf[0, len) (at most max_decoded bytes) and keeps a file-scope copy of it.
+ * Creates; the copy has length 0 (bytes NULL) when nothing could be
+ * decoded, which tells the response that its request was seen. Adds
+ * nothing to any tree. */
+const newmail_rop_request_copy_t *newmail_rop_request_copy_add(const uint8_t *buf, size_t len,
+                                                             uint32_t max_decoded);
+
 /* Adds the buffer at tvb[offset, offset + length). `fetch` is the fetch
  * request a response buffer answers (its NewMail notifications link the
  * signal that announced them), or NULL. Its blocks are decoded to at most
  * `max_decoded` bytes in all: what the request allowed (`limit_name` says
  * which field, for the expert), else NEWMAIL_ROP_BUFFER_MAX_DECODED. */
+/* A response's first payload is read with `request` (the copy the first pass
+ * kept of its request, NULL when the request is not in the capture): every
+ * ROP response is read field by field, and the walk stops, by name, where
+ * the request or a table's columns are missing. A request buffer's ROP
+ * requests are shown field by field. */
 void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                                 proto_tree *tree, bool response, const newmail_fetch_t *fetch,
-                                uint32_t max_decoded, const char *limit_name);
+                                uint32_t max_decoded, const char *limit_name,
+                                const newmail_rop_request_copy_t *request);
 
 void newmail_register_rop_tree(void);
 

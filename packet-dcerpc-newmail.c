@@ -103,6 +103,9 @@ enum {
 typedef struct {
     newmail_session_t *session;
     uint32_t rop_max_out; /* EcDoRpcExt2: the request's pcbOut, 0 when not seen */
+    /* EcDoRpcExt2: the request's decoded ROP buffer, which lays out the
+     * response's ROPs; NULL when not read. */
+    const newmail_rop_request_copy_t *rop_request;
 } call_record_t;
 
 static wmem_map_t *call_records; /* dcerpc_call_value * -> call_record_t */
@@ -131,6 +134,8 @@ typedef struct {
     const newmail_fetch_t *fetch;         /* EcDoRpc(Ext2) request: the fetch it is */
     uint32_t rop_max_decoded;             /* EcDoRpcExt2: the most its ROP buffer may decode to */
     const char *rop_limit_name;           /* and what set that bound */
+    const newmail_rop_request_copy_t *rop_request; /* EcDoRpcExt2 response: its request's
+                                                      ROP buffer, or NULL */
 } call_analysis_t;
 
 /* The session a CXH names: the first pass starts one for a handle not seen
@@ -207,8 +212,9 @@ analyse_unregister_request(packet_info *pinfo, dcerpc_info *di, const newmail_st
  * EcDoAsyncConnectEx response issues, and the fetch an EcDoRpc(Ext2)
  * request is. */
 static void
-analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum,
-                     const newmail_stub_t *stub, bool request, call_analysis_t *analysis)
+analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, tvbuff_t *tvb,
+                     int offset, const newmail_stub_t *stub, bool request,
+                     call_analysis_t *analysis)
 {
     bool first_pass = !PINFO_FD_VISITED(pinfo);
     call_record_t *record = call_record_lookup(di);
@@ -226,7 +232,20 @@ analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum,
          * decoded size, is what pcbOut must reach). */
         if (opnum == OPNUM_RPC_EXT2 && newmail_stub_has(stub, NEWMAIL_F_ROP_MAX_OUT))
             record->rop_max_out = stub->rop_max_out;
+        /* The response's ROPs are laid out by the request's: keep its
+         * decoded buffer (at most the decoding budget) with the call. */
+        if (opnum == OPNUM_RPC_EXT2) {
+            newmail_span_t rop = stub->span[NEWMAIL_F_ROP];
+            bool have = newmail_stub_has(stub, NEWMAIL_F_ROP) && rop.length > 0 &&
+                        tvb_bytes_exist(tvb, offset + (int)rop.offset, (int)rop.length);
+
+            record->rop_request = newmail_rop_request_copy_add(
+                have ? tvb_get_ptr(tvb, offset + (int)rop.offset, (int)rop.length) : NULL,
+                have ? rop.length : 0, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+        }
     }
+    if (!request && record != NULL)
+        analysis->rop_request = record->rop_request;
     if (analysis->session == NULL && record != NULL)
         analysis->session = record->session;
     analysis->rop_max_decoded = NEWMAIL_ROP_BUFFER_MAX_DECODED;
@@ -248,7 +267,8 @@ analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum,
 
 static void
 analyse_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, newmail_stub_kind_t kind,
-             const newmail_stub_t *stub, bool request, call_analysis_t *analysis)
+             tvbuff_t *tvb, int offset, const newmail_stub_t *stub, bool request,
+             call_analysis_t *analysis)
 {
     memset(analysis, 0, sizeof(*analysis));
     switch (kind) {
@@ -265,7 +285,7 @@ analyse_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, newmail_stub_k
         analysis->session = session_of_handle(pinfo, stub->context_handle);
         break;
     default:
-        analyse_session_call(pinfo, di, opnum, stub, request, analysis);
+        analyse_session_call(pinfo, di, opnum, tvb, offset, stub, request, analysis);
         break;
     }
 }
@@ -518,7 +538,8 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
         fetch = newmail_session_fetch_in(analysis->session, di->call_data->req_frame);
     newmail_dissect_rop_buffer(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
                                (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch,
-                               analysis->rop_max_decoded, analysis->rop_limit_name);
+                               analysis->rop_max_decoded, analysis->rop_limit_name,
+                               request ? NULL : analysis->rop_request);
 }
 
 static void
@@ -580,7 +601,7 @@ dissect_emsmdb_stub(uint16_t opnum, bool request, tvbuff_t *tvb, int offset, pac
     if (request && (opnum == OPNUM_CONNECT || opnum == OPNUM_CONNECT_EX))
         return;
     newmail_stub_parse(kind, tvb, offset, encoding, &stub);
-    analyse_call(pinfo, di, opnum, kind, &stub, request, &analysis);
+    analyse_call(pinfo, di, opnum, kind, tvb, offset, &stub, request, &analysis);
 
     hf = opnum == OPNUM_REGISTER     ? hf_newmail_register
          : opnum == OPNUM_UNREGISTER ? hf_newmail_unregister

@@ -86,6 +86,9 @@ typedef struct {
     uint32_t frame;
     newmail_mh_request_type_t type;
     uint32_t max_rop_out; /* an Execute request's MaxRopOut, 0 when not read */
+    /* An Execute request's decoded RopBuffer, which lays out its response's
+     * ROPs; NULL when not read. */
+    const newmail_rop_request_copy_t *rop_request;
     newmail_session_t *session;
     uint32_t response_frame;
 } request_record_t;
@@ -336,7 +339,9 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
             newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER)) {
             span = body->span[NEWMAIL_MHF_ROP_BUFFER];
             newmail_dissect_rop_buffer(tvb, offset + (int)span.offset, (int)span.length, pinfo,
-                                       body_tree, response, fetch, max_decoded, limit_name);
+                                       body_tree, response, fetch, max_decoded, limit_name,
+                                       response && request != NULL ? request->rop_request
+                                                                   : NULL);
         }
     }
     if (body->problems & NEWMAIL_MH_BODY_TRAILING)
@@ -512,8 +517,9 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, bool resp
  * request fetches the session's pending events and bounds its response; a
  * NotificationWait response with EventPending signals them. */
 static void
-analyse_message(packet_info *pinfo, message_record_t *message, newmail_session_t *session,
-                newmail_mh_request_type_t type, const newmail_mh_body_t *body, bool signal)
+analyse_message(packet_info *pinfo, tvbuff_t *tvb, int body_offset, message_record_t *message,
+                newmail_session_t *session, newmail_mh_request_type_t type,
+                const newmail_mh_body_t *body, bool signal)
 {
     if (PINFO_FD_VISITED(pinfo))
         return;
@@ -523,6 +529,16 @@ analyse_message(packet_info *pinfo, message_record_t *message, newmail_session_t
     if (!message->response && message->request != NULL &&
         newmail_mh_body_has(body, NEWMAIL_MHF_MAX_ROP_OUT))
         message->request->max_rop_out = body->value[NEWMAIL_MHF_MAX_ROP_OUT];
+    /* Its RopBuffer lays out the response's ROPs: keep it decoded. */
+    if (!message->response && message->request != NULL && type == NEWMAIL_MH_RT_EXECUTE) {
+        newmail_span_t rop = body->span[NEWMAIL_MHF_ROP_BUFFER];
+        bool have = newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER) && rop.length > 0 &&
+                    tvb_bytes_exist(tvb, body_offset + (int)rop.offset, (int)rop.length);
+
+        message->request->rop_request = newmail_rop_request_copy_add(
+            have ? tvb_get_ptr(tvb, body_offset + (int)rop.offset, (int)rop.length) : NULL,
+            have ? rop.length : 0, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+    }
     if (signal && session != NULL)
         message->previous_signal = newmail_session_add_http_signal(session, pinfo);
 }
@@ -578,7 +594,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     if (!body_decoded)
         memset(&body, 0, sizeof(body));
     signal = is_signal(response, type, &body);
-    analyse_message(pinfo, message, session, type, &body, signal);
+    analyse_message(pinfo, tvb, body_offset, message, session, type, &body, signal);
     if (!response && type == NEWMAIL_MH_RT_EXECUTE)
         fetch = newmail_session_fetch_in(session, pinfo->num);
     else if (response && type == NEWMAIL_MH_RT_EXECUTE && request != NULL)

@@ -469,6 +469,88 @@ def new_mail(handle, folder_id, message_id, message_class="IPM.Note", unicode=Fa
 
 
 # --------------------------------------------------------------------------
+# ROP requests, and responses laid out by their requests (issue 16)
+# --------------------------------------------------------------------------
+# Requests are bytes (MS-OXCROPS 2.2.3 to 2.2.14 "request buffer" layouts);
+# the responses that need them are Rop with sizable False: the walk without
+# a context cannot size them, the walk given their request can.
+
+ROP_LOGON = 0xFE
+ROP_RELEASE = 0x01
+LOGON_FLAG_PRIVATE = 0x01
+PID_TAG_MESSAGE_FLAGS = 0x0E070003     # PtypInteger32
+PID_TAG_SUBJECT_8 = 0x0037001E         # PtypString8
+PID_TAG_MID = 0x674A0014               # PtypInteger64
+
+
+def rq_logon(output_handle_index=0, logon_flags=LOGON_FLAG_PRIVATE, open_flags=0x01000000,
+             store_state=0, essdn="/o=Example/ou=Exchange/cn=Recipients/cn=user", logon_id=0):
+    """RopLogon request (2.2.3.1.1): LogonFlags, OpenFlags, StoreState,
+    EssdnSize and Essdn (ASCII with its terminator)."""
+    essdn_bytes = essdn.encode("ascii") + b"\x00" if essdn else b""
+    return struct.pack("<BBBBIIH", ROP_LOGON, logon_id, output_handle_index, logon_flags,
+                       open_flags, store_state, len(essdn_bytes)) + essdn_bytes
+
+
+def rop_logon_private(output_handle_index=0, logon_flags=LOGON_FLAG_PRIVATE, folder_ids=None,
+                      store_state=0):
+    """RopLogon success for a private mailbox (2.2.3.1.2): LogonFlags, 13
+    FolderIds, ResponseFlags, MailboxGuid, ReplId, ReplGuid, LogonTime,
+    GwartTime, StoreState. Its layout depends on the request's LogonFlags."""
+    folder_ids = folder_ids or [0x0001000000000001 + i for i in range(13)]
+    tail = struct.pack("<B", logon_flags) + b"".join(struct.pack("<Q", f) for f in folder_ids)
+    tail += struct.pack("<B", 0x01) + bytes(range(16)) + struct.pack("<H", 1)
+    tail += bytes(range(16, 32)) + struct.pack("<BBBBBBH", 5, 4, 3, 2, 1, 12, 2026)
+    tail += struct.pack("<QI", 0, store_state)
+    return Rop(ROP_LOGON, _plain(ROP_LOGON, output_handle_index, 0, tail), False)
+
+
+def rq_open_folder(input_handle_index, output_handle_index, folder_id, open_mode_flags=0,
+                   logon_id=0):
+    """RopOpenFolder request (2.2.4.1.1)."""
+    return struct.pack("<BBBBQB", ROP_OPEN_FOLDER, logon_id, input_handle_index,
+                       output_handle_index, folder_id, open_mode_flags)
+
+
+def rq_get_properties_specific(input_handle_index, tags, size_limit=0, want_unicode=0,
+                               logon_id=0):
+    """RopGetPropertiesSpecific request (2.2.8.3.1): PropertySizeLimit,
+    WantUnicode, PropertyTagCount, PropertyTags."""
+    return struct.pack("<BBBHHH", ROP_GET_PROPERTIES_SPECIFIC, logon_id, input_handle_index,
+                       size_limit, want_unicode, len(tags)) + \
+        b"".join(struct.pack("<I", t) for t in tags)
+
+
+def standard_row(values):
+    """A StandardPropertyRow (MS-OXCDATA 2.8.1.1): Flag 0, then each value
+    (already encoded for its tag's type)."""
+    return b"\x00" + b"".join(values)
+
+
+def rop_get_properties_specific_for(input_handle_index, values):
+    """RopGetPropertiesSpecific success whose RowData holds ``values``: laid
+    out by the request's PropertyTags."""
+    return rop_get_properties_specific(input_handle_index, standard_row(values))
+
+
+def rq_set_columns(input_handle_index, tags, flags=0, logon_id=0):
+    """RopSetColumns request (2.2.5.1.1)."""
+    return struct.pack("<BBBBH", ROP_SET_COLUMNS, logon_id, input_handle_index, flags,
+                       len(tags)) + b"".join(struct.pack("<I", t) for t in tags)
+
+
+def rq_query_rows(input_handle_index, row_count, flags=0, forward_read=1, logon_id=0):
+    """RopQueryRows request (2.2.5.4.1)."""
+    return struct.pack("<BBBBBH", ROP_QUERY_ROWS, logon_id, input_handle_index, flags,
+                       forward_read, row_count)
+
+
+def rq_release(input_handle_index, logon_id=0):
+    """RopRelease request (2.2.15.3.1): no response."""
+    return struct.pack("<BBB", ROP_RELEASE, logon_id, input_handle_index)
+
+
+# --------------------------------------------------------------------------
 # ROP buffers and extended buffers
 # --------------------------------------------------------------------------
 
