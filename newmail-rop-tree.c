@@ -699,13 +699,66 @@ no_notify_columns(void *ctx _U_, uint32_t handle _U_, const uint32_t **tags _U_,
     return false;
 }
 
+const newmail_rop_request_copy_t *
+newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decoded)
+{
+    newmail_rpcx_walk_t walk;
+    newmail_rpcx_block_t block;
+    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
+
+    copy->max_decoded = max_decoded;
+    if (buf == NULL || len == 0)
+        return copy;
+    newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
+    if (!newmail_rpcx_next(&walk, &block) || !block.header_read)
+        return copy;
+    copy->wire_length = block.header.length + block.payload.length;
+    copy->wire = (const uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.header.offset,
+                                              copy->wire_length);
+    return copy;
+}
+
+/* The request's first block decoded, into the packet's scope: false when it
+ * holds nothing a response can be laid out by (a cut or refused block, an
+ * empty or undecodable payload). */
+static bool
+request_copy_decode(packet_info *pinfo, const newmail_rop_request_copy_t *request,
+                    const uint8_t **bytes, size_t *length)
+{
+    newmail_rpcx_walk_t walk;
+    newmail_rpcx_block_t block;
+    uint8_t *out;
+    size_t produced = 0;
+
+    if (request->wire == NULL)
+        return false;
+    newmail_rpcx_walk_init(&walk, request->wire, request->wire_length, request->max_decoded);
+    if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
+        (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_SIZE_PAST_END)))
+        return false;
+    if (!(block.flags & (NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC))) {
+        *bytes = request->wire + block.payload.offset;
+        *length = block.payload.length;
+        return block.payload.length > 0;
+    }
+    if (block.size_actual == 0)
+        return false;
+    out = (uint8_t *)wmem_alloc(pinfo->pool, block.size_actual);
+    newmail_rpcx_decode(request->wire, request->wire_length, &block, out, block.size_actual,
+                        &produced);
+    *bytes = out;
+    *length = produced;
+    return produced > 0;
+}
+
 static void
 response_context_init(response_context_t *rc, packet_info *pinfo,
                       const newmail_rop_request_copy_t *request)
 {
     newmail_rop_request_walk_t walk;
     newmail_rop_request_t *list = NULL;
-    size_t count = 0, capacity = 0;
+    size_t count = 0, capacity = 0, length = 0;
+    const uint8_t *bytes = NULL;
 
     memset(rc, 0, sizeof(*rc));
     rc->ctx.table_columns = no_columns;
@@ -713,9 +766,9 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
     if (request == NULL)
         return;
     rc->have_request = true;
-    if (request->bytes == NULL)
+    if (!request_copy_decode(pinfo, request, &bytes, &length))
         return; /* seen, but nothing of it could be decoded */
-    newmail_rop_request_walk_init(&walk, request->bytes, request->length);
+    newmail_rop_request_walk_init(&walk, bytes, length);
     /* At most as many requests as a buffer may show responses. */
     while (count < ROP_TREE_MAX_ENTRIES) {
         if (count == capacity) {
@@ -727,8 +780,8 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
             break;
         count++;
     }
-    rc->ctx.request_buf = request->bytes;
-    rc->ctx.request_len = request->length;
+    rc->ctx.request_buf = bytes;
+    rc->ctx.request_len = length;
     rc->ctx.requests = list;
     rc->ctx.request_count = count;
     rc->ctx.requests_complete = walk.status == NEWMAIL_RQW_COMPLETE;
@@ -743,43 +796,6 @@ static bool
 response_context_usable(const response_context_t *rc)
 {
     return !rc->have_request || rc->ctx.request_count > 0;
-}
-
-const newmail_rop_request_copy_t *
-newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decoded)
-{
-    newmail_rpcx_walk_t walk;
-    newmail_rpcx_block_t block;
-    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
-    uint8_t *out;
-    size_t produced = 0;
-
-    if (buf == NULL || len == 0)
-        return copy;
-    newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
-    if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
-        (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_TRUNCATED_HEADER |
-                           NEWMAIL_RPCX_SIZE_PAST_END)))
-        return copy;
-    if (!(block.flags & (NEWMAIL_RPCX_FLAG_COMPRESSED | NEWMAIL_RPCX_FLAG_XOR_MAGIC))) {
-        if (block.payload.length == 0)
-            return copy;
-        copy->bytes = (const uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.payload.offset,
-                                                   block.payload.length);
-        copy->length = block.payload.length;
-        return copy;
-    }
-    if (block.size_actual == 0)
-        return copy;
-    out = (uint8_t *)wmem_alloc(wmem_file_scope(), block.size_actual);
-    newmail_rpcx_decode(buf, len, &block, out, block.size_actual, &produced);
-    if (produced == 0) {
-        wmem_free(wmem_file_scope(), out);
-        return copy;
-    }
-    copy->bytes = out;
-    copy->length = produced;
-    return copy;
 }
 
 /* ---- RPC_HEADER_EXT ---------------------------------------------------------------- */

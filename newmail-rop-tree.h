@@ -19,18 +19,22 @@
 #include "newmail-rop.h" /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
 #include "newmail-session.h"
 
-/* What the response of a call needs from its request: the decoded RopsList
- * payload of the request's first RPC_HEADER_EXT block (RopSize, RopsList,
- * handle table), copied into file scope by the first pass. */
+/* What the response of a call needs from its request: the first
+ * RPC_HEADER_EXT block of the request's buffer as it was on the wire
+ * (header and payload), copied into file scope by the first pass. It is
+ * decoded again, into the packet's scope, when the response is dissected:
+ * kept decoded, a few bytes that expand to 64 KiB would make every call of
+ * a capture cost 64 KiB for the life of the file. */
 typedef struct {
-    const uint8_t *bytes;
-    size_t length;
+    const uint8_t *wire; /* NULL: the request was seen but holds no block */
+    size_t wire_length;
+    uint32_t max_decoded; /* the request buffer's decoding budget */
 } newmail_rop_request_copy_t;
 
-/* First pass only: decodes the first block of the request buffer
- * buf[0, len) (at most max_decoded bytes) and keeps a file-scope copy of it.
- * Creates; the copy has length 0 (bytes NULL) when nothing could be
- * decoded, which tells the response that its request was seen. Adds
+/* First pass only: keeps a file-scope copy of the first block of the
+ * request buffer buf[0, len), to be decoded within max_decoded bytes.
+ * Creates; the copy's wire is NULL when the buffer holds no whole block
+ * header, which still tells the response that its request was seen. Adds
  * nothing to any tree. */
 const newmail_rop_request_copy_t *newmail_rop_request_copy_add(const uint8_t *buf, size_t len,
                                                              uint32_t max_decoded);
