@@ -1199,6 +1199,22 @@ fill_field_hf(hf_register_info *out, int *ids, const rop_field_type_t *types, si
     return count;
 }
 
+/* The request and response fields, registered from tables; their blurbs
+ * are made at registration and freed at shutdown (Wireshark unloads the
+ * plugin, and this array with it, after its shutdown routines). */
+static hf_register_info field_hf[NEWMAIL_RQ_NAME_COUNT + NEWMAIL_RS_NAME_COUNT];
+static size_t field_hf_count;
+
+static void
+free_field_blurbs(void)
+{
+    for (size_t i = 0; i < field_hf_count; i++) {
+        g_free((char *)field_hf[i].hfinfo.blurb);
+        field_hf[i].hfinfo.blurb = NULL;
+    }
+    field_hf_count = 0;
+}
+
 void
 newmail_register_rop_tree(void)
 {
@@ -1366,7 +1382,6 @@ newmail_register_rop_tree(void)
           { "SessionIndex", "newmail.pending_rop.session_index", FT_UINT16, BASE_DEC,
             NULL, 0x0, "The session with notifications pending", HFILL } },
     };
-    static hf_register_info field_hf[NEWMAIL_RQ_NAME_COUNT + NEWMAIL_RS_NAME_COUNT];
     static int *ett[] = {
         &ett_newmail_rop_request,
         &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
@@ -1422,7 +1437,9 @@ newmail_register_rop_tree(void)
                             array_length(rq_field_types), newmail_rq_field_name, "request");
     nfield += fill_field_hf(field_hf + nfield, rs_field_ids, rs_field_types,
                             array_length(rs_field_types), newmail_rs_field_name, "response");
+    field_hf_count = nfield;
     proto_register_field_array(proto_newmail, field_hf, (int)nfield);
+    register_shutdown_routine(free_field_blurbs);
     proto_register_subtree_array(ett, array_length(ett));
     expert_register_field_array(expert, ei, array_length(ei));
 }
