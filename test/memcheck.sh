@@ -24,7 +24,8 @@
 #
 # Usage:
 #   test/memcheck.sh [--plugin SO] [--captures DIR] [--more-captures DIR ...]
-#                    [--only "NAME ..."] [--merged] [-j JOBS] [--logs DIR]
+#                    [--only "NAME ..."] [--merged | --merged-only] [-j JOBS]
+#                    [--logs DIR]
 #
 #   --plugin SO      plugin to load (default: build it -O1 -g in build-memcheck/)
 #   --captures DIR   newmail_gen/captures.py --out folder (default: generate
@@ -34,6 +35,9 @@
 #   --only "A B"     only these captures (names without .pcap)
 #   --merged         also one capture holding every selected capture back to
 #                    back (mergecap -a), so one valgrind run sees them all
+#   --merged-only    only that one capture: two valgrind runs in all (most of
+#                    a run is valgrind starting tshark, so this reads every
+#                    selected capture for about the price of one)
 #   -j JOBS          valgrind runs at once (default 1)
 #   --logs DIR       where the valgrind logs go (default <build>/memcheck-logs)
 #
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
         --more-captures) more_captures+=("$2"); shift 2 ;;
         --only) only=$2; shift 2 ;;
         --merged) merged=1; shift ;;
+        --merged-only) merged=only; shift ;;
         -j) jobs=$2; shift 2 ;;
         --logs) logs=$2; shift 2 ;;
         -h|--help) sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -145,11 +150,11 @@ if only.strip():
         sys.exit(f"memcheck.sh: no such captures in {folders}: {missing}")
     names = wanted
 files = [(n, paths[n]) for n in names]
-if merged == "1":
+if merged in ("1", "only"):
     all_in_one = os.path.join(logs, "all-captures.pcap")
     subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", all_in_one] + [p for _, p in files],
                    check=True)
-    files.append(("all-captures", all_in_one))
+    files = ([] if merged == "only" else files) + [("all-captures", all_in_one)]
 
 
 def plugin_leaks(log):

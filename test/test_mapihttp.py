@@ -173,10 +173,7 @@ def stats_tree(path, two_pass=False):
     """`-z newmail,tree` as {item: (columns, {child: ...})}; columns are the
     numbers after the name (Count, then Average/Min/Max for average nodes)."""
     def make():
-        args = ["-r", tshark.readable(path), "-q", "-z", "newmail,tree"]
-        if two_pass:
-            args.insert(0, "-2")
-        stdout, _, _ = tshark.run(args)
+        stdout = tshark.stats_tree(path, two_pass=two_pass)
         lines = stdout.splitlines()
         header = [i for i, line in enumerate(lines) if line.startswith("Topic / Item")]
         if len(header) != 1:

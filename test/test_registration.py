@@ -132,14 +132,21 @@ def _rows(name, columns, **options):
     return rows
 
 
-def notifications(name, two_pass=False, extra_args=()):
-    """The notification datagrams of capture `name`, as `tshark -Y "newmail && !icmp"`
-    rows: [{field: value}, ...]. (An ICMP error quoting one has NEWMAIL inside,
-    as Wireshark shows any protocol inside an ICMP error; it is no datagram of
-    its own.)"""
+def newmail_rows(name, two_pass=False, extra_args=()):
+    """`tshark -Y newmail` rows of capture `name`: [{field: value}, ...], with
+    frame.protocols."""
     return tshark.cached(("newmail", name, two_pass, tuple(extra_args)), lambda: _rows(
-        name, notification_columns(), display_filter="newmail && !icmp", two_pass=two_pass,
-        extra_args=extra_args))
+        name, notification_columns() + ["frame.protocols"], display_filter="newmail",
+        two_pass=two_pass, extra_args=extra_args))
+
+
+def notifications(name, two_pass=False, extra_args=()):
+    """The notification datagrams of capture `name`: the `tshark -Y newmail`
+    rows but those of ICMP errors (one quoting a notification has NEWMAIL
+    inside, as Wireshark shows any protocol inside an ICMP error; it is no
+    datagram of its own). One tshark run serves both."""
+    return [row for row in newmail_rows(name, two_pass, extra_args)
+            if "icmp" not in row["frame.protocols"].split(":")]
 
 
 def frames(name):
@@ -187,12 +194,7 @@ def newmail_experts(name, frame):
 
 def stats_tree(name, extra_args=(), two_pass=False):
     """`tshark -q -z newmail,tree` as {item: (count, {child: (count, {...})})}."""
-    args = ["-r", tshark.capture(name), "-q", "-z", "newmail,tree"] + list(extra_args)
-    if two_pass:
-        args.insert(2, "-2")
-    stdout, _, _ = tshark.cached(("stats", name, tuple(extra_args), two_pass),
-                           lambda: tshark.run(args))
-    return parse_stats_tree(stdout)
+    return parse_stats_tree(tshark.stats_tree(name, extra_args, two_pass))
 
 
 def parse_stats_tree(text):
@@ -286,8 +288,7 @@ class Learning(unittest.TestCase):
                 with self.subTest(capture=name, mode=mode):
                     got = [int(row["frame.number"]) for row in notifications(name, two_pass)]
                     self.assertEqual(got, expected)
-                    shown = [int(row["frame.number"]) for row in _rows(
-                        name, [], display_filter="newmail", two_pass=two_pass)]
+                    shown = [int(row["frame.number"]) for row in newmail_rows(name, two_pass)]
                     self.assertEqual(shown, sorted(expected + quoting))
 
     def test_registration_sequence_and_match(self):

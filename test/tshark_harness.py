@@ -40,6 +40,7 @@ API:
     run_program(argv, plugin=True, check=True)  same, any program in the sandbox
     fields(capture, fields, display_filter=None, extra_args=(), plugin=True,
            two_pass=False)                      -> [[frame.number, field1, ...], ...]
+    stats_tree(capture, extra_args=(), two_pass=False) -> text of -z newmail,tree
     pdml(capture, ...)                          -> [<packet> Element, ...]
     json(capture, ...)                          -> parsed `tshark -T json` list
     expert_infos(packet)                        -> [{abbrev, message, severity, group, item}]
@@ -543,12 +544,42 @@ def fields(capture, fields, display_filter=None, extra_args=(), plugin=True, two
     fields = list(fields)
     common = common_fields() if plugin else []
     printed = common if fields and set(fields) <= set(common) else fields
+    key = _fields_run(capture, printed, display_filter, extra_args, plugin, two_pass)
+    columns = [0] + [1 + printed.index(name) for name in fields]
+    return [[row[i] for i in columns] for row in _results[key]["rows"]]
+
+
+# The statistics tree the plugin registers: printed by the run of every
+# common field of a capture without a display filter (stats_tree()).
+_STATS_TREE = ["-z", "newmail,tree"]
+# What a stats tree's text begins with: tshark ends the packets' lines, then
+# prints an empty line and a rule of "=".
+_STATS_START = "\n\n====="
+
+
+def _fields_run(capture, printed, display_filter, extra_args, plugin, two_pass):
+    """Runs (or finds) `tshark -T fields` with `printed`; the key of its result
+    in _results: {"rows": [[frame.number, ...], ...], "stats": text or None}.
+
+    The run of every common field of a capture with the plugin and no display
+    filter also prints the plugin's statistics tree: a tap's counts do not
+    change a field's value, and one run instead of two per capture, option
+    set and pass halves what the statistics tests cost."""
     args = _read_args(capture, display_filter, extra_args, two_pass) + _FIELDS_OPTIONS
     for name in ["frame.number"] + printed:
         args += ["-e", name]
+    with_stats = plugin and not display_filter and printed is common_fields()
+    if with_stats:
+        args += _STATS_TREE
     key = ("fields", tuple(args), plugin)
     if key not in _results:
         stdout, _, _ = run(args, plugin=plugin)
+        stats = None
+        if with_stats:
+            start = stdout.find(_STATS_START)
+            if start < 0:
+                raise TsharkError(f"no statistics tree after the fields of {capture}")
+            stdout, stats = stdout[:start + 1], stdout[start + 2:]
         width = 1 + len(printed)
         rows = []
         for line in stdout.split("\n"):
@@ -559,9 +590,15 @@ def fields(capture, fields, display_filter=None, extra_args=(), plugin=True, two
                 raise TsharkError(f"expected {width} tab-separated columns, got {len(row)}: "
                                   f"{line!r}")
             rows.append(row)
-        _results[key] = rows
-    columns = [0] + [1 + printed.index(name) for name in fields]
-    return [[row[i] for i in columns] for row in _results[key]]
+        _results[key] = {"rows": rows, "stats": stats}
+    return key
+
+
+def stats_tree(capture, extra_args=(), two_pass=False):
+    """The text `tshark -z newmail,tree` prints for a capture (name or path)
+    with the plugin: from the run that prints every common field of it."""
+    key = _fields_run(capture, common_fields(), None, extra_args, True, two_pass)
+    return _results[key]["stats"]
 
 
 # Besides every field of the plugin's protocols: the frame and column fields
