@@ -261,8 +261,8 @@ unsigned newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, 
  * information, not the request type's response). out->failure is set; a
  * StatusCode of 0 is NEWMAIL_MH_BODY_STATUS_ZERO; an empty body only
  * NEWMAIL_MH_BODY_EMPTY. Returns out->problems. */
-unsigned newmail_mh_parse_failure_body(newmail_mh_body_kind_t kind, const uint8_t *buf,
-                                       size_t len, newmail_mh_body_t *out);
+unsigned newmail_mh_parse_failure_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
+                                       newmail_mh_body_t *out);
 
 static inline bool
 newmail_mh_body_has(const newmail_mh_body_t *b, newmail_mh_field_t f)

@@ -17,10 +17,10 @@
 
 #include "newmail-session.h"
 
-static wmem_map_t *sessions_by_handle; /* CXH (20 bytes) -> newmail_session_t */
-static wmem_map_t *sessions_by_cookie; /* cookie string -> newmail_session_t */
+static wmem_map_t *sessions_by_handle;       /* CXH (20 bytes) -> newmail_session_t */
+static wmem_map_t *sessions_by_cookie;       /* cookie string -> newmail_session_t */
 static wmem_map_t *sessions_by_request_guid; /* X-RequestId GUID (16 bytes) -> newmail_session_t */
-static wmem_map_t *async_handles;      /* ACXH (20 bytes) -> newmail_async_handle_t */
+static wmem_map_t *async_handles;            /* ACXH (20 bytes) -> newmail_async_handle_t */
 
 static unsigned
 handle_hash(gconstpointer key)

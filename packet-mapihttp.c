@@ -116,10 +116,10 @@ typedef struct {
     const char *request_type; /* X-RequestType, X-RequestId, X-ClientInfo, or NULL */
     const char *request_id;
     const char *client_info;
-    bool request_id_read;      /* X-RequestId is "{GUID}:counter": request_id_value */
+    bool request_id_read; /* X-RequestId is "{GUID}:counter": request_id_value */
     newmail_mh_request_id_t request_id_value;
-    bool has_response_code;    /* a response's X-ResponseCode HTTP header: its value */
-    bool bad_response_code;    /* ... or it is there but not a number */
+    bool has_response_code; /* a response's X-ResponseCode HTTP header: its value */
+    bool bad_response_code; /* ... or it is there but not a number */
     uint32_t response_code;
     uint32_t previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
@@ -223,10 +223,9 @@ request_session(packet_info *pinfo, newmail_mh_request_type_t type, const uint8_
         if (guid != NULL)
             newmail_session_bind_request_guid(session, guid);
         else
-            wmem_map_insert(unnamed_sessions,
-                            wmem_strdup(wmem_file_scope(),
-                                        unnamed_key(pinfo, &pinfo->src, endpoint)),
-                            session);
+            wmem_map_insert(
+                unnamed_sessions,
+                wmem_strdup(wmem_file_scope(), unnamed_key(pinfo, &pinfo->src, endpoint)), session);
     } else if (guid != NULL && (session = newmail_session_lookup_by_request_guid(guid)) != NULL) {
         if (cookie != NULL && newmail_session_lookup_by_cookie(cookie) == NULL)
             newmail_session_bind_cookie(session, cookie);
@@ -350,8 +349,8 @@ static const newmail_problem_text_t body_problems[] = {
  * X-ResponseCode is not 0); false when there is none, or none of a type the
  * parser knows. */
 static bool
-parse_body(tvbuff_t *tvb, int offset, newmail_mh_request_type_t type, bool response,
-           bool failure, newmail_mh_body_t *body)
+parse_body(tvbuff_t *tvb, int offset, newmail_mh_request_type_t type, bool response, bool failure,
+           newmail_mh_body_t *body)
 {
     int length = tvb_captured_length_remaining(tvb, offset);
     newmail_mh_body_kind_t kind;
@@ -497,8 +496,7 @@ add_header_string(proto_tree *tree, int hf, tvbuff_t *tvb, const char *value)
 
 /* X-RequestId, and the GUID and counter it is made of (2.2.3.3.2). */
 static void
-add_request_id(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-               const message_record_t *message)
+add_request_id(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const message_record_t *message)
 {
     proto_item *item = add_header_string(tree, hf_mapihttp_request_id, tvb, message->request_id);
     const newmail_mh_request_id_t *id = &message->request_id_value;
@@ -515,8 +513,7 @@ add_request_id(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
     guid.data2 = (uint16_t)(id->guid[4] << 8 | id->guid[5]);
     guid.data3 = (uint16_t)(id->guid[6] << 8 | id->guid[7]);
     memcpy(guid.data4, id->guid + 8, sizeof(guid.data4));
-    proto_item_set_generated(
-        proto_tree_add_guid(tree, hf_mapihttp_request_guid, tvb, 0, 0, &guid));
+    proto_item_set_generated(proto_tree_add_guid(tree, hf_mapihttp_request_guid, tvb, 0, 0, &guid));
     proto_item_set_generated(
         proto_tree_add_uint64(tree, hf_mapihttp_request_counter, tvb, 0, 0, id->counter));
 }
@@ -612,8 +609,8 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, bool resp
         request->frame = pinfo->num;
         request->type = type_text != NULL ? newmail_mh_request_type(type_text, strlen(type_text))
                                           : NEWMAIL_MH_RT_UNKNOWN;
-        request->session = request_session(pinfo, request->type, guid,
-                                           session_cookie(pinfo->pool, http_header(info, "cookie")));
+        request->session = request_session(
+            pinfo, request->type, guid, session_cookie(pinfo->pool, http_header(info, "cookie")));
         if (message->request_id != NULL)
             wmem_map_insert(requests_by_id, message->request_id, request);
     } else {
@@ -728,8 +725,7 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
             response_code = message->response_code;
         failure = response_code != 0;
     }
-    body_decoded =
-        body_offset >= 0 && parse_body(tvb, body_offset, type, response, failure, &body);
+    body_decoded = body_offset >= 0 && parse_body(tvb, body_offset, type, response, failure, &body);
     if (!body_decoded)
         memset(&body, 0, sizeof(body));
     signal = is_signal(response, type, &body);

@@ -570,8 +570,7 @@ test_request_ids(void)
         {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:123456", true, 123456},
         {"{e2ea6c1c-e61b-49e9-9cfb-38184f907552}:1", true, 1},
         {"E2EA6C1C-E61B-49E9-9CFB-38184F907552:0", true, 0},
-        {" \t{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:18446744073709551615 ", true,
-         UINT64_MAX},
+        {" \t{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:18446744073709551615 ", true, UINT64_MAX},
         {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:18446744073709551616", false, 0},
         {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:", false, 0},
         {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}", false, 0},
@@ -618,9 +617,9 @@ test_response_codes(void)
         bool ok;
         uint32_t code;
     } cases[] = {
-        {"0", true, 0},       {" 10\t", true, 10},  {"4294967295", true, UINT32_MAX},
-        {"4294967296", false, 0}, {"", false, 0}, {" ", false, 0},
-        {"-1", false, 0},     {"0x6", false, 0},    {"6 7", false, 0},
+        {"0", true, 0},           {" 10\t", true, 10}, {"4294967295", true, UINT32_MAX},
+        {"4294967296", false, 0}, {"", false, 0},      {" ", false, 0},
+        {"-1", false, 0},         {"0x6", false, 0},   {"6 7", false, 0},
     };
 
     for (size_t i = 0; i < COUNT_OF(cases); i++) {
@@ -653,8 +652,12 @@ test_forced_failure_bodies(void)
         {"StatusCode 6, 4-byte aux", {6, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4}, 12, 0, MFAIL, 6},
         /* A success layout would read ErrorCode, EventPending, ... here. */
         {"StatusCode 0", {0, 0, 0, 0, 0, 0, 0, 0}, 8, NEWMAIL_MH_BODY_STATUS_ZERO, MFAIL, 0},
-        {"aux past the end", {1, 0, 0, 0, 9, 0, 0, 0, 1}, 9, NEWMAIL_MH_BODY_SIZE_PAST_END,
-         MF(STATUS_CODE) | MF(AUX_BUFFER_SIZE), 1},
+        {"aux past the end",
+         {1, 0, 0, 0, 9, 0, 0, 0, 1},
+         9,
+         NEWMAIL_MH_BODY_SIZE_PAST_END,
+         MF(STATUS_CODE) | MF(AUX_BUFFER_SIZE),
+         1},
         {"trailing", {1, 0, 0, 0, 0, 0, 0, 0, 0xee, 0xee}, 10, NEWMAIL_MH_BODY_TRAILING, MFAIL, 1},
         {"cut StatusCode", {1, 0}, 2, NEWMAIL_MH_BODY_TRUNCATED, 0, 0},
         {"empty", {0}, 0, NEWMAIL_MH_BODY_EMPTY, 0, 0},
