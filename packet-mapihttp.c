@@ -739,9 +739,15 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     col_append_fstr(pinfo->cinfo, COL_INFO, " %s %s",
                     type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type) : "MAPI",
                     response ? "response" : "request");
-    if (failure)
-        col_append_fstr(pinfo->cinfo, COL_INFO, ", %s",
-                        val_to_str(response_code, response_code_vals, "X-ResponseCode %u"));
+    if (failure) {
+        /* try_val_to_str(): val_to_str() takes a scope from Wireshark 4.6 on. */
+        const char *code_name = try_val_to_str(response_code, response_code_vals);
+
+        if (code_name != NULL)
+            col_append_fstr(pinfo->cinfo, COL_INFO, ", %s", code_name);
+        else
+            col_append_fstr(pinfo->cinfo, COL_INFO, ", X-ResponseCode %u", response_code);
+    }
     ti = proto_tree_add_item(tree, proto_mapihttp, tvb, 0, -1, ENC_NA);
     proto_item_append_text(ti, ", %s %s",
                            type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type)
