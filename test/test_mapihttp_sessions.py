@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """MAPI over HTTP: several sessions from one client, and X-ResponseCode in the
-HTTP headers (issue 17).
+HTTP headers (docs/decoding.md, "MAPI over HTTP": "Sessions over HTTP" and
+the response's X-ResponseCode).
 
 Captures (newmail_gen/mapihttp.py, the captures_mapihttp fixture):
   mapihttp_sessions       one client, four sessions at once: own mailbox,
