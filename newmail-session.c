@@ -35,13 +35,13 @@ handle_equal(gconstpointer a, gconstpointer b)
 }
 
 static unsigned
-guid_hash(gconstpointer key)
+request_guid_hash(gconstpointer key)
 {
     return wmem_strong_hash((const uint8_t *)key, NEWMAIL_SESSION_REQUEST_GUID_LEN);
 }
 
 static gboolean
-guid_equal(gconstpointer a, gconstpointer b)
+request_guid_equal(gconstpointer a, gconstpointer b)
 {
     return memcmp(a, b, NEWMAIL_SESSION_REQUEST_GUID_LEN) == 0;
 }
@@ -51,7 +51,7 @@ newmail_session_init(void)
 {
     sessions_by_handle = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
     sessions_by_cookie = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
-    sessions_by_request_guid = wmem_map_new(wmem_file_scope(), guid_hash, guid_equal);
+    sessions_by_request_guid = wmem_map_new(wmem_file_scope(), request_guid_hash, request_guid_equal);
     async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
 }
 
