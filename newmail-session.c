@@ -51,7 +51,8 @@ newmail_session_init(void)
 {
     sessions_by_handle = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
     sessions_by_cookie = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
-    sessions_by_request_guid = wmem_map_new(wmem_file_scope(), request_guid_hash, request_guid_equal);
+    sessions_by_request_guid =
+        wmem_map_new(wmem_file_scope(), request_guid_hash, request_guid_equal);
     async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
 }
 
