@@ -129,6 +129,113 @@ newmail_mh_response_code_name(uint32_t code)
     return code < sizeof(names) / sizeof(names[0]) ? names[code] : NULL;
 }
 
+/* ---- header values ----------------------------------------------------------------------- */
+
+static int
+hex_digit(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = ascii_lower(ch);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* Trims spaces and tabs around value[0..*len). */
+static const char *
+trim_blanks(const char *value, size_t *len)
+{
+    while (*len > 0 && is_blank((uint8_t)value[0])) {
+        value++;
+        (*len)--;
+    }
+    while (*len > 0 && is_blank((uint8_t)value[*len - 1]))
+        (*len)--;
+    return value;
+}
+
+bool
+newmail_mh_parse_request_id(const char *value, size_t len, newmail_mh_request_id_t *out)
+{
+    /* The hex digits of each group of 8-4-4-4-12. */
+    static const size_t groups[] = {8, 4, 4, 4, 12};
+    newmail_mh_request_id_t id;
+    size_t at = 0, digits = 0;
+    bool braces;
+    uint64_t counter = 0;
+
+    if (value == NULL)
+        return false;
+    value = trim_blanks(value, &len);
+    memset(&id, 0, sizeof(id));
+    braces = len > 0 && value[0] == '{';
+    at = braces ? 1 : 0;
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+        if (g > 0) {
+            if (at >= len || value[at] != '-')
+                return false;
+            at++;
+        }
+        for (size_t i = 0; i < groups[g]; i++, at++, digits++) {
+            int nibble = at < len ? hex_digit(value[at]) : -1;
+
+            if (nibble < 0)
+                return false;
+            id.guid[digits / 2] |= (uint8_t)(digits % 2 ? nibble : nibble << 4);
+        }
+    }
+    if (braces) {
+        if (at >= len || value[at] != '}')
+            return false;
+        at++;
+    }
+    if (at >= len || value[at] != ':')
+        return false;
+    at++;
+    if (at == len || len - at > 20)
+        return false;
+    for (; at < len; at++) {
+        uint64_t digit;
+
+        if (value[at] < '0' || value[at] > '9')
+            return false;
+        digit = (uint64_t)(value[at] - '0');
+        if (counter > (UINT64_MAX - digit) / 10)
+            return false;
+        counter = counter * 10 + digit;
+    }
+    id.counter = counter;
+    *out = id;
+    return true;
+}
+
+/* A decimal uint32, no sign, at least one digit. */
+static bool
+parse_decimal(const uint8_t *p, size_t n, uint32_t *out)
+{
+    uint64_t v = 0;
+
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+        v = v * 10 + (uint64_t)(p[i] - '0');
+        if (v > UINT32_MAX)
+            return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool
+newmail_mh_parse_response_code(const char *value, size_t len, uint32_t *code)
+{
+    if (value == NULL)
+        return false;
+    value = trim_blanks(value, &len);
+    return parse_decimal((const uint8_t *)value, len, code);
+}
+
 /* ---- the envelope --------------------------------------------------------------------- */
 
 bool
@@ -158,25 +265,6 @@ line_is(const uint8_t *buf, newmail_span_t l, const char *text)
     size_t n = strlen(text);
 
     return l.length == n && memcmp(buf + l.offset, text, n) == 0;
-}
-
-/* A decimal uint32, no sign, at least one digit. */
-static bool
-parse_decimal(const uint8_t *p, size_t n, uint32_t *out)
-{
-    uint64_t v = 0;
-
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return false;
-        v = v * 10 + (uint64_t)(p[i] - '0');
-        if (v > UINT32_MAX)
-            return false;
-    }
-    *out = (uint32_t)v;
-    return true;
 }
 
 static void
@@ -386,32 +474,38 @@ read_field(newmail_cursor_t *c, newmail_mh_field_t f, newmail_mh_body_t *b)
     return READ_OK;
 }
 
-unsigned
-newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
-                      newmail_mh_body_t *b)
+/* Reads the body; `failure`: with the failure layout from the start. */
+static unsigned
+parse_body(newmail_mh_body_kind_t kind, bool failure, const uint8_t *buf, size_t len,
+           newmail_mh_body_t *b)
 {
     const newmail_mh_field_t *fields;
     newmail_cursor_t c;
 
     memset(b, 0, sizeof(*b));
     b->kind = kind;
+    b->failure = failure;
     if ((unsigned)kind >= NEWMAIL_MH_BODY_KIND_COUNT)
         return b->problems = NEWMAIL_MH_BODY_TRUNCATED;
     if (buf == NULL)
         len = 0;
     if (len == 0) {
         b->problems = NEWMAIL_MH_BODY_EMPTY;
-        if (kind != NEWMAIL_MH_EXECUTE_REQUEST)
+        if (kind != NEWMAIL_MH_EXECUTE_REQUEST && !failure)
             b->problems |= NEWMAIL_MH_BODY_TRUNCATED;
         return b->problems;
     }
 
     c = newmail_cursor(buf, 0, len);
-    fields = layouts[kind];
+    fields = failure ? failure_layout : layouts[kind];
     for (size_t i = 0; fields[i] != NEWMAIL_MHF_COUNT; i++) {
         if (read_field(&c, fields[i], b) == READ_STOP)
             goto checks;
-        if (fields[i] == NEWMAIL_MHF_STATUS_CODE && b->value[NEWMAIL_MHF_STATUS_CODE] != 0) {
+        if (fields[i] == NEWMAIL_MHF_STATUS_CODE && failure &&
+            b->value[NEWMAIL_MHF_STATUS_CODE] == 0)
+            b->problems |= NEWMAIL_MH_BODY_STATUS_ZERO;
+        if (fields[i] == NEWMAIL_MHF_STATUS_CODE && !failure &&
+            b->value[NEWMAIL_MHF_STATUS_CODE] != 0) {
             /* The failure layout: StatusCode, then the auxiliary buffer. */
             b->failure = true;
             fields = failure_layout;
@@ -434,4 +528,18 @@ checks:
         b->value[NEWMAIL_MHF_EVENT_PENDING] > 1)
         b->problems |= NEWMAIL_MH_BODY_EVENT_PENDING;
     return b->problems;
+}
+
+unsigned
+newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
+                      newmail_mh_body_t *b)
+{
+    return parse_body(kind, false, buf, len, b);
+}
+
+unsigned
+newmail_mh_parse_failure_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
+                              newmail_mh_body_t *b)
+{
+    return parse_body(kind, true, buf, len, b);
 }

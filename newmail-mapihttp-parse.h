@@ -9,7 +9,9 @@
  *       PROCESSING, PENDING (repeated keep-alives), DONE, each CRLF-terminated;
  *       then additional header lines (X-ResponseCode, X-ElapsedTime,
  *       X-StartTime, ...) up to an empty line; then the binary response body
- *   2.2.3.3.1  the X-RequestType values, 2.2.3.3.3 the X-ResponseCode values
+ *   2.2.3.3.1  the X-RequestType values, 2.2.3.3.2 X-RequestId ("{GUID}:counter",
+ *       the GUID unique per session context and constant for its life),
+ *       2.2.3.3.3 the X-ResponseCode values
  *   2.2.4      the EMSMDB (mailbox server endpoint) request and response bodies:
  *       2.2.4.1 Connect, 2.2.4.2 Execute, 2.2.4.3 Disconnect,
  *       2.2.4.4 NotificationWait; each response body either the success layout
@@ -84,6 +86,27 @@ newmail_mh_endpoint_t newmail_mh_request_type_endpoint(newmail_mh_request_type_t
 /* The X-ResponseCode meaning (2.2.3.3.3: 0 "Success" to 18 "Endpoint Shutting
  * Down"), NULL for other values. */
 const char *newmail_mh_response_code_name(uint32_t code);
+
+/* ---- X-RequestId (2.2.3.3.2) and X-ResponseCode (2.2.3.3.3) header values ---------- */
+
+#define NEWMAIL_MH_GUID_LEN 16
+
+typedef struct {
+    /* The GUID's 32 hex digits as 16 bytes, in the order the text writes
+     * them (so equal GUIDs in either letter case are equal bytes). */
+    uint8_t guid[NEWMAIL_MH_GUID_LEN];
+    uint64_t counter;
+} newmail_mh_request_id_t;
+
+/* Reads an X-RequestId value, "{GUID}:counter": the GUID in its 8-4-4-4-12
+ * hex form, braces optional, hex digits in either case; the counter 1 to 20
+ * decimal digits that fit 64 bits; spaces and tabs around the value ignored.
+ * False, and *out untouched, for anything else. */
+bool newmail_mh_parse_request_id(const char *value, size_t len, newmail_mh_request_id_t *out);
+
+/* Reads an X-ResponseCode value: a decimal uint32, spaces and tabs around it
+ * ignored. False for anything else. */
+bool newmail_mh_parse_response_code(const char *value, size_t len, uint32_t *code);
 
 /* ---- the response envelope (2.2.7, 3.2.5.2) --------------------------------------- */
 
@@ -208,8 +231,11 @@ enum {
     NEWMAIL_MH_BODY_EVENT_PENDING = 1u << 5, /* EventPending neither 0 nor 1 */
     NEWMAIL_MH_BODY_EMPTY = 1u << 6,         /* no bytes at all; not an error for an
                                                 Execute request (2.2.4.4.2 lets the client
-                                                send an empty one), which then has no other
-                                                problem bit */
+                                                send an empty one), nor for a failure body
+                                                (newmail_mh_parse_failure_body()), which
+                                                then have no other problem bit */
+    NEWMAIL_MH_BODY_STATUS_ZERO = 1u << 7,   /* a failure body whose StatusCode is 0
+                                                ("MUST NOT be set to 0x00000000") */
 };
 
 typedef struct {
@@ -227,6 +253,16 @@ typedef struct {
  * empty line: env.body). Returns out->problems. */
 unsigned newmail_mh_parse_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
                                newmail_mh_body_t *out);
+
+/* Reads a response body with the failure layout (StatusCode,
+ * AuxiliaryBufferSize, AuxiliaryBuffer: 2.2.4.1.3, 2.2.4.2.3, 2.2.4.3.3,
+ * 2.2.4.4.3) whatever its StatusCode says: what a response carries when its
+ * X-ResponseCode is not 0 (2.2.3.3.3: the body then holds the diagnostic
+ * information, not the request type's response). out->failure is set; a
+ * StatusCode of 0 is NEWMAIL_MH_BODY_STATUS_ZERO; an empty body only
+ * NEWMAIL_MH_BODY_EMPTY. Returns out->problems. */
+unsigned newmail_mh_parse_failure_body(newmail_mh_body_kind_t kind, const uint8_t *buf, size_t len,
+                                       newmail_mh_body_t *out);
 
 static inline bool
 newmail_mh_body_has(const newmail_mh_body_t *b, newmail_mh_field_t f)

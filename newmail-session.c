@@ -17,9 +17,10 @@
 
 #include "newmail-session.h"
 
-static wmem_map_t *sessions_by_handle; /* CXH (20 bytes) -> newmail_session_t */
-static wmem_map_t *sessions_by_cookie; /* cookie string -> newmail_session_t */
-static wmem_map_t *async_handles;      /* ACXH (20 bytes) -> newmail_async_handle_t */
+static wmem_map_t *sessions_by_handle;       /* CXH (20 bytes) -> newmail_session_t */
+static wmem_map_t *sessions_by_cookie;       /* cookie string -> newmail_session_t */
+static wmem_map_t *sessions_by_request_guid; /* X-RequestId GUID (16 bytes) -> newmail_session_t */
+static wmem_map_t *async_handles;            /* ACXH (20 bytes) -> newmail_async_handle_t */
 
 static unsigned
 handle_hash(gconstpointer key)
@@ -33,11 +34,25 @@ handle_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, NEWMAIL_CONTEXT_HANDLE_LEN) == 0;
 }
 
+static unsigned
+request_guid_hash(gconstpointer key)
+{
+    return wmem_strong_hash((const uint8_t *)key, NEWMAIL_SESSION_REQUEST_GUID_LEN);
+}
+
+static gboolean
+request_guid_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, NEWMAIL_SESSION_REQUEST_GUID_LEN) == 0;
+}
+
 static void
 newmail_session_init(void)
 {
     sessions_by_handle = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
     sessions_by_cookie = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
+    sessions_by_request_guid =
+        wmem_map_new(wmem_file_scope(), request_guid_hash, request_guid_equal);
     async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
 }
 
@@ -106,6 +121,42 @@ newmail_session_get_or_add_by_cookie(const char *cookie, const packet_info *pinf
     if (session == NULL) {
         session = newmail_session_add(pinfo);
         newmail_session_bind_cookie(session, cookie);
+    }
+    return session;
+}
+
+newmail_session_t *
+newmail_session_lookup_by_request_guid(const uint8_t guid[NEWMAIL_SESSION_REQUEST_GUID_LEN])
+{
+    return (newmail_session_t *)wmem_map_lookup(sessions_by_request_guid, guid);
+}
+
+void
+newmail_session_bind_request_guid(newmail_session_t *session,
+                                  const uint8_t guid[NEWMAIL_SESSION_REQUEST_GUID_LEN])
+{
+    gpointer key = NULL, value = NULL;
+
+    if (session == NULL || guid == NULL)
+        return;
+    /* A GUID bound before keeps its key; only the session it names changes. */
+    if (wmem_map_lookup_extended(sessions_by_request_guid, guid, (const void **)&key, &value))
+        wmem_map_insert(sessions_by_request_guid, key, session);
+    else
+        wmem_map_insert(sessions_by_request_guid,
+                        wmem_memdup(wmem_file_scope(), guid, NEWMAIL_SESSION_REQUEST_GUID_LEN),
+                        session);
+}
+
+newmail_session_t *
+newmail_session_get_or_add_by_request_guid(const uint8_t guid[NEWMAIL_SESSION_REQUEST_GUID_LEN],
+                                           const packet_info *pinfo)
+{
+    newmail_session_t *session = newmail_session_lookup_by_request_guid(guid);
+
+    if (session == NULL) {
+        session = newmail_session_add(pinfo);
+        newmail_session_bind_request_guid(session, guid);
     }
     return session;
 }

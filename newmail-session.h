@@ -5,8 +5,9 @@
  * that tell a client events are pending, and the requests that fetch them.
  *
  * A session is named by its context handle (CXH, MS-OXCRPC 3.1.4.1) over
- * RPC, or by its session context cookie over MAPI/HTTP (MS-OXCMAPIHTTP
- * 3.1.5.1). A signal is a UDP notification (MS-OXCNOTIF 3.1.5.1), an
+ * RPC; over MAPI/HTTP by the GUID of its requests' X-RequestId, unique per
+ * session context and constant for its life (MS-OXCMAPIHTTP 2.2.3.3.2), and
+ * by its session context cookie (3.1.5.1). A signal is a UDP notification (MS-OXCNOTIF 3.1.5.1), an
  * EcDoAsyncWaitEx completed with NotificationPending (MS-OXCRPC 3.3.4.1) or
  * a NotificationWait answered with EventPending (MS-OXCMAPIHTTP 2.2.4.4); the
  * client answers it with a request of the session (EcDoRpcExt2 or EcDoRpc,
@@ -76,6 +77,26 @@ newmail_session_t *newmail_session_lookup_by_cookie(const char *cookie);
 /* First pass: the same, and a cookie not seen before starts a session. */
 newmail_session_t *newmail_session_get_or_add_by_cookie(const char *cookie,
                                                         const packet_info *pinfo);
+
+/* The bytes of a MAPI/HTTP X-RequestId GUID (newmail_mh_request_id_t's). */
+#define NEWMAIL_SESSION_REQUEST_GUID_LEN 16
+
+/* The session whose MAPI/HTTP requests carry this X-RequestId GUID, or NULL.
+ * Never creates. */
+newmail_session_t *
+newmail_session_lookup_by_request_guid(const uint8_t guid[NEWMAIL_SESSION_REQUEST_GUID_LEN]);
+
+/* First pass: the same, and a GUID not seen before starts a session (one
+ * whose Connect is not in the capture) whose first frame is this one. */
+newmail_session_t *
+newmail_session_get_or_add_by_request_guid(const uint8_t guid[NEWMAIL_SESSION_REQUEST_GUID_LEN],
+                                           const packet_info *pinfo);
+
+/* First pass: from now on the X-RequestId GUID names the session (a Connect
+ * that carries it starts a new session under it, even if the GUID named
+ * another before). */
+void newmail_session_bind_request_guid(newmail_session_t *session,
+                                       const uint8_t guid[NEWMAIL_SESSION_REQUEST_GUID_LEN]);
 
 /* First pass: a session whose name is not known yet (a MAPI/HTTP Connect
  * request: the cookie comes with its response), starting at this frame. */

@@ -12,11 +12,16 @@
  * body of the request type (2.2.4). The bytes are read by
  * newmail-mapihttp-parse.c, the ROP buffers of Execute by newmail-rop-tree.c.
  *
- * The session (3.1.5.1): the Connect response sets the session context
- * cookie (MapiContext) that every later request of the session carries. A
- * NotificationWait answered with EventPending is a signal; the session's next
- * Execute fetches the events, and its response carries RopNotify.
- * An Execute request's MaxRopOut bounds the ROP buffer of its response.
+ * The session (3.1.5.1, 2.2.3.3.2): every request of a session context
+ * carries the same GUID in its X-RequestId, unique to that session context
+ * (a client with several mailboxes open runs several at once), and the
+ * response echoes it; the Connect response also sets the session context
+ * cookie (MapiContext) that every later request carries. A NotificationWait
+ * answered with EventPending is a signal; the session's next Execute fetches
+ * the events, and its response carries RopNotify. An Execute request's
+ * MaxRopOut bounds the ROP buffer of its response. A response whose
+ * X-ResponseCode (an HTTP header, or an additional header after DONE) is not
+ * 0 carries the failure body, not the request type's response (2.2.3.3.3).
  *
  * Per message: the first pass records what it is and updates the session
  * model (remember_message(), analyse_message()); the tree is built from
@@ -42,6 +47,8 @@ static int proto_mapihttp = -1;
 
 static int hf_mapihttp_request_type = -1;
 static int hf_mapihttp_request_id = -1;
+static int hf_mapihttp_request_guid = -1;
+static int hf_mapihttp_request_counter = -1;
 static int hf_mapihttp_client_info = -1;
 static int hf_mapihttp_endpoint = -1;
 static int hf_mapihttp_meta_tag = -1;
@@ -78,6 +85,12 @@ static expert_field ei_mapihttp_envelope = EI_INIT;
 static expert_field ei_mapihttp_body = EI_INIT;
 static expert_field ei_mapihttp_request_type = EI_INIT;
 static expert_field ei_mapihttp_failure = EI_INIT;
+static expert_field ei_mapihttp_request_id = EI_INIT;
+static expert_field ei_mapihttp_response_code = EI_INIT;
+
+/* X-ResponseCode's names (2.2.3.3.3), filled from the reader's table. */
+#define MAPIHTTP_RESPONSE_CODES 19
+static value_string response_code_vals[MAPIHTTP_RESPONSE_CODES + 1];
 
 /* ---- What the first pass keeps ---------------------------------------------------- */
 
@@ -103,14 +116,21 @@ typedef struct {
     const char *request_type; /* X-RequestType, X-RequestId, X-ClientInfo, or NULL */
     const char *request_id;
     const char *client_info;
+    bool request_id_read; /* X-RequestId is "{GUID}:counter": request_id_value */
+    newmail_mh_request_id_t request_id_value;
+    bool has_response_code; /* a response's X-ResponseCode HTTP header: its value */
+    bool bad_response_code; /* ... or it is there but not a number */
+    uint32_t response_code;
     uint32_t previous_signal; /* a signalling NotificationWait response: the session's before */
 } message_record_t;
 
 static wmem_map_t *header_values;    /* each header value the records keep, once */
 static wmem_map_t *requests_by_id;   /* X-RequestId -> request_record_t */
-static wmem_map_t *unnamed_sessions; /* "client endpoint" -> session whose cookie is not known
-                                        yet (a Connect or Bind answered without one we read) */
-static wmem_map_t *latest_sessions;  /* client address -> its latest session */
+static wmem_map_t *unnamed_sessions; /* "client endpoint" -> session of a Connect or Bind
+                                        without an X-RequestId GUID, whose cookie is not
+                                        known yet (answered without one we read) */
+static wmem_map_t *latest_sessions;  /* client address -> its latest session (for messages
+                                        with neither GUID nor cookie) */
 static wmem_map_t *session_endpoints; /* session -> the endpoint its Connect or Bind went to */
 
 static void
@@ -179,14 +199,19 @@ unnamed_key(packet_info *pinfo, const address *client, newmail_mh_endpoint_t end
 }
 
 /* First pass, at a request: its session. A Connect (mailbox) or Bind
- * (address book) starts one, named by the cookie its response sets
- * (MS-OXCMAPIHTTP 3.1.5.1). HTTP keeps only a message's last Set-Cookie and
- * last Cookie line; so when the Connect response's was not MapiContext, the
- * first unknown MapiContext the client sends to that endpoint names the
- * session, and a request whose MapiContext cannot be read belongs to the
- * client's latest session. */
+ * (address book) starts one (MS-OXCMAPIHTTP 3.1.5.1). The GUID of
+ * X-RequestId is the same in every request of a session context and in no
+ * other (2.2.3.3.2): where a request has one, it names the session, also
+ * when a client runs several sessions at once; the session context cookie
+ * the request carries, where HTTP shows it, is learned for it. Without a
+ * GUID the cookie names the session: HTTP keeps only a message's last
+ * Set-Cookie and last Cookie line, so when such a Connect's response's was
+ * not MapiContext, the first unknown MapiContext the client sends to that
+ * endpoint names it; and a request with neither belongs to the client's
+ * latest session. */
 static newmail_session_t *
-request_session(packet_info *pinfo, newmail_mh_request_type_t type, const char *cookie)
+request_session(packet_info *pinfo, newmail_mh_request_type_t type, const uint8_t *guid,
+                const char *cookie)
 {
     newmail_mh_endpoint_t endpoint = newmail_mh_request_type_endpoint(type);
     const char *client = address_to_str(pinfo->pool, &pinfo->src);
@@ -195,19 +220,33 @@ request_session(packet_info *pinfo, newmail_mh_request_type_t type, const char *
     if (type == NEWMAIL_MH_RT_CONNECT || type == NEWMAIL_MH_RT_BIND) {
         session = newmail_session_add(pinfo);
         wmem_map_insert(session_endpoints, session, GINT_TO_POINTER(endpoint));
-        wmem_map_insert(unnamed_sessions,
-                        wmem_strdup(wmem_file_scope(), unnamed_key(pinfo, &pinfo->src, endpoint)),
-                        session);
-    } else if (cookie != NULL && newmail_session_lookup_by_cookie(cookie) == NULL &&
-               endpoint != NEWMAIL_MH_ENDPOINT_BOTH) {
-        session = (newmail_session_t *)wmem_map_remove(unnamed_sessions,
-                                                       unnamed_key(pinfo, &pinfo->src, endpoint));
-        newmail_session_bind_cookie(session, cookie);
+        if (guid != NULL)
+            newmail_session_bind_request_guid(session, guid);
+        else
+            wmem_map_insert(
+                unnamed_sessions,
+                wmem_strdup(wmem_file_scope(), unnamed_key(pinfo, &pinfo->src, endpoint)), session);
+    } else if (guid != NULL && (session = newmail_session_lookup_by_request_guid(guid)) != NULL) {
+        if (cookie != NULL && newmail_session_lookup_by_cookie(cookie) == NULL)
+            newmail_session_bind_cookie(session, cookie);
+    } else {
+        if (guid == NULL && cookie != NULL && newmail_session_lookup_by_cookie(cookie) == NULL &&
+            endpoint != NEWMAIL_MH_ENDPOINT_BOTH) {
+            session = (newmail_session_t *)wmem_map_remove(
+                unnamed_sessions, unnamed_key(pinfo, &pinfo->src, endpoint));
+            newmail_session_bind_cookie(session, cookie);
+        }
+        if (session == NULL && cookie != NULL)
+            session = newmail_session_get_or_add_by_cookie(cookie, pinfo);
+        /* A session whose Connect is not in the capture: its GUID names it
+         * from now on. */
+        if (guid != NULL && session != NULL)
+            newmail_session_bind_request_guid(session, guid);
+        else if (guid != NULL)
+            session = newmail_session_get_or_add_by_request_guid(guid, pinfo);
+        if (session == NULL)
+            session = (newmail_session_t *)wmem_map_lookup(latest_sessions, client);
     }
-    if (session == NULL && cookie != NULL)
-        session = newmail_session_get_or_add_by_cookie(cookie, pinfo);
-    if (session == NULL)
-        session = (newmail_session_t *)wmem_map_lookup(latest_sessions, client);
     if (session != NULL && wmem_map_lookup(latest_sessions, client) != session)
         wmem_map_insert(latest_sessions,
                         wmem_map_contains(latest_sessions, client)
@@ -223,12 +262,36 @@ name_session(packet_info *pinfo, request_record_t *request, const char *set_cook
 {
     const char *cookie = session_cookie(pinfo->pool, set_cookie);
 
+    const char *key;
+
     if (request->session == NULL || cookie == NULL ||
         newmail_session_lookup_by_cookie(cookie) != NULL)
         return;
     newmail_session_bind_cookie(request->session, cookie);
-    wmem_map_remove(unnamed_sessions,
-                    unnamed_key(pinfo, &pinfo->dst, newmail_mh_request_type_endpoint(request->type)));
+    /* Named now: it no longer waits for the client's first unknown cookie
+     * (another Connect's session may wait there). */
+    key = unnamed_key(pinfo, &pinfo->dst, newmail_mh_request_type_endpoint(request->type));
+    if (wmem_map_lookup(unnamed_sessions, key) == request->session)
+        wmem_map_remove(unnamed_sessions, key);
+}
+
+/* First pass, at a response whose request reached no dissector (an empty
+ * PING) or is not in the capture: the session its X-RequestId GUID names
+ * (none when the GUID is one no request showed: a session whose every
+ * request is missing is not guessed), else the one its MapiContext cookie
+ * names, else the client's latest session, as for a request. */
+static newmail_session_t *
+response_session(packet_info *pinfo, const uint8_t *guid, const char *set_cookie)
+{
+    newmail_session_t *session;
+
+    if (guid != NULL)
+        return newmail_session_lookup_by_request_guid(guid);
+    session = newmail_session_lookup_by_cookie(session_cookie(pinfo->pool, set_cookie));
+    if (session == NULL)
+        session = (newmail_session_t *)wmem_map_lookup(latest_sessions,
+                                                       address_to_str(pinfo->pool, &pinfo->dst));
+    return session;
 }
 
 /* The endpoint a request went to: its type's, or for PING, which both have,
@@ -277,21 +340,30 @@ static const newmail_problem_text_t body_problems[] = {
     { NEWMAIL_MH_BODY_TRAILING, "bytes follow the last field" },
     { NEWMAIL_MH_BODY_RESERVED, "a field MS-OXCMAPIHTTP sets to 0 is not 0" },
     { NEWMAIL_MH_BODY_EVENT_PENDING, "EventPending is neither 0 nor 1" },
+    { NEWMAIL_MH_BODY_STATUS_ZERO,
+      "the failure body X-ResponseCode announces has StatusCode 0" },
 };
 
 /* Reads the binary body of an EMSMDB request or response at tvb[offset...]
- * into *body; false when there is none, or none of a type the parser knows. */
+ * into *body, with the failure layout when `failure` (a response whose
+ * X-ResponseCode is not 0); false when there is none, or none of a type the
+ * parser knows. */
 static bool
-parse_body(tvbuff_t *tvb, int offset, newmail_mh_request_type_t type, bool response,
+parse_body(tvbuff_t *tvb, int offset, newmail_mh_request_type_t type, bool response, bool failure,
            newmail_mh_body_t *body)
 {
     int length = tvb_captured_length_remaining(tvb, offset);
     newmail_mh_body_kind_t kind;
+    const uint8_t *bytes;
 
     memset(body, 0, sizeof(*body));
     if (length <= 0 || !newmail_mh_body_kind(type, response, &kind))
         return false;
-    newmail_mh_parse_body(kind, tvb_get_ptr(tvb, offset, length), (size_t)length, body);
+    bytes = tvb_get_ptr(tvb, offset, length);
+    if (failure)
+        newmail_mh_parse_failure_body(kind, bytes, (size_t)length, body);
+    else
+        newmail_mh_parse_body(kind, bytes, (size_t)length, body);
     return true;
 }
 
@@ -397,13 +469,9 @@ add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const newmail_
         proto_tree_add_item(env_tree, hf_mapihttp_header, tvb, (int)header->line.offset,
                             (int)header->line.length, ENC_ASCII);
         if ((int)i == env->response_code_header && env->has_response_code) {
-            const char *name = newmail_mh_response_code_name(env->response_code);
-
             item = proto_tree_add_uint(env_tree, hf_mapihttp_response_code, tvb,
                                        (int)header->value.offset, (int)header->value.length,
                                        env->response_code);
-            if (name != NULL)
-                proto_item_append_text(item, " (%s)", name);
             if (env->response_code != 0)
                 expert_add_info(pinfo, item, &ei_mapihttp_failure);
         }
@@ -414,11 +482,61 @@ add_envelope(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const newmail_
 
 /* ---- Messages --------------------------------------------------------------------------------- */
 
-static void
+static proto_item *
 add_header_string(proto_tree *tree, int hf, tvbuff_t *tvb, const char *value)
 {
-    if (value != NULL)
-        proto_item_set_generated(proto_tree_add_string(tree, hf, tvb, 0, 0, value));
+    proto_item *item = NULL;
+
+    if (value != NULL) {
+        item = proto_tree_add_string(tree, hf, tvb, 0, 0, value);
+        proto_item_set_generated(item);
+    }
+    return item;
+}
+
+/* X-RequestId, and the GUID and counter it is made of (2.2.3.3.2). */
+static void
+add_request_id(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const message_record_t *message)
+{
+    proto_item *item = add_header_string(tree, hf_mapihttp_request_id, tvb, message->request_id);
+    const newmail_mh_request_id_t *id = &message->request_id_value;
+    e_guid_t guid;
+
+    if (item == NULL)
+        return;
+    if (!message->request_id_read) {
+        expert_add_info(pinfo, item, &ei_mapihttp_request_id);
+        return;
+    }
+    guid.data1 = (uint32_t)id->guid[0] << 24 | (uint32_t)id->guid[1] << 16 |
+                 (uint32_t)id->guid[2] << 8 | id->guid[3];
+    guid.data2 = (uint16_t)(id->guid[4] << 8 | id->guid[5]);
+    guid.data3 = (uint16_t)(id->guid[6] << 8 | id->guid[7]);
+    memcpy(guid.data4, id->guid + 8, sizeof(guid.data4));
+    proto_item_set_generated(proto_tree_add_guid(tree, hf_mapihttp_request_guid, tvb, 0, 0, &guid));
+    proto_item_set_generated(
+        proto_tree_add_uint64(tree, hf_mapihttp_request_counter, tvb, 0, 0, id->counter));
+}
+
+/* A response's X-ResponseCode HTTP header (2.2.2.2, 2.2.3.3.3). */
+static void
+add_response_code(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+                  const message_record_t *message)
+{
+    proto_item *item;
+
+    if (message->bad_response_code) {
+        item = proto_tree_add_string(tree, hf_mapihttp_header, tvb, 0, 0, "X-ResponseCode");
+        proto_item_set_generated(item);
+        expert_add_info(pinfo, item, &ei_mapihttp_response_code);
+        return;
+    }
+    if (!message->has_response_code)
+        return;
+    item = proto_tree_add_uint(tree, hf_mapihttp_response_code, tvb, 0, 0, message->response_code);
+    proto_item_set_generated(item);
+    if (message->response_code != 0)
+        expert_add_info(pinfo, item, &ei_mapihttp_failure);
 }
 
 static void
@@ -469,21 +587,33 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, bool resp
     const char *type_text = http_header(info, "x-requesttype");
     request_record_t *request;
 
+    const char *request_id = http_header(info, "x-requestid");
+    const char *response_code = response ? http_header(info, "x-responsecode") : NULL;
+    const uint8_t *guid;
+
     message->response = response;
     message->request_type = kept_header_value(type_text);
     message->client_info = kept_header_value(http_header(info, "x-clientinfo"));
+    message->request_id_read =
+        request_id != NULL &&
+        newmail_mh_parse_request_id(request_id, strlen(request_id), &message->request_id_value);
+    guid = message->request_id_read ? message->request_id_value.guid : NULL;
+    if (response_code != NULL) {
+        message->has_response_code = newmail_mh_parse_response_code(
+            response_code, strlen(response_code), &message->response_code);
+        message->bad_response_code = !message->has_response_code;
+    }
     if (!response) {
-        message->request_id = wmem_strdup(wmem_file_scope(), http_header(info, "x-requestid"));
+        message->request_id = wmem_strdup(wmem_file_scope(), request_id);
         request = wmem_new0(wmem_file_scope(), request_record_t);
         request->frame = pinfo->num;
         request->type = type_text != NULL ? newmail_mh_request_type(type_text, strlen(type_text))
                                           : NEWMAIL_MH_RT_UNKNOWN;
-        request->session = request_session(pinfo, request->type,
-                                           session_cookie(pinfo->pool, http_header(info, "cookie")));
+        request->session = request_session(
+            pinfo, request->type, guid, session_cookie(pinfo->pool, http_header(info, "cookie")));
         if (message->request_id != NULL)
             wmem_map_insert(requests_by_id, message->request_id, request);
     } else {
-        const char *request_id = http_header(info, "x-requestid");
         gpointer kept_id = NULL, found = NULL;
 
         /* The request is answered: its entry goes, and the response shares
@@ -502,12 +632,8 @@ remember_message(packet_info *pinfo, const newmail_media_info_t *info, bool resp
         if (request != NULL &&
             (request->type == NEWMAIL_MH_RT_CONNECT || request->type == NEWMAIL_MH_RT_BIND))
             name_session(pinfo, request, http_header(info, "set-cookie"));
-        if (request == NULL) {
-            /* Its request reached no dissector (an empty PING), or is not in
-             * the capture: the client's latest session, as for a request. */
-            message->session = (newmail_session_t *)wmem_map_lookup(
-                latest_sessions, address_to_str(pinfo->pool, &pinfo->dst));
-        }
+        if (request == NULL)
+            message->session = response_session(pinfo, guid, http_header(info, "set-cookie"));
     }
     message->request = request;
     return message;
@@ -557,7 +683,8 @@ static int
 dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     const newmail_media_info_t *info = (const newmail_media_info_t *)data;
-    bool response, signal, body_decoded;
+    bool response, signal, body_decoded, failure = false;
+    uint32_t response_code = 0;
     uint32_t key = message_number(pinfo);
     newmail_mh_request_type_t type = NEWMAIL_MH_RT_UNKNOWN;
     const char *type_text = NULL;
@@ -588,9 +715,17 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     if (type == NEWMAIL_MH_RT_UNKNOWN && request != NULL) /* a response that does not say */
         type = request->type;
 
-    if (response)
+    if (response) {
         body_offset = parse_envelope(tvb, &env);
-    body_decoded = body_offset >= 0 && parse_body(tvb, body_offset, type, response, &body);
+        /* The code after DONE is the server's last word; the HTTP header's
+         * counts where the body has none (2.2.2.2). */
+        if (env.has_response_code)
+            response_code = env.response_code;
+        else if (message->has_response_code)
+            response_code = message->response_code;
+        failure = response_code != 0;
+    }
+    body_decoded = body_offset >= 0 && parse_body(tvb, body_offset, type, response, failure, &body);
     if (!body_decoded)
         memset(&body, 0, sizeof(body));
     signal = is_signal(response, type, &body);
@@ -604,6 +739,15 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
     col_append_fstr(pinfo->cinfo, COL_INFO, " %s %s",
                     type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type) : "MAPI",
                     response ? "response" : "request");
+    if (failure) {
+        /* try_val_to_str(): val_to_str() takes a scope from Wireshark 4.6 on. */
+        const char *code_name = try_val_to_str(response_code, response_code_vals);
+
+        if (code_name != NULL)
+            col_append_fstr(pinfo->cinfo, COL_INFO, ", %s", code_name);
+        else
+            col_append_fstr(pinfo->cinfo, COL_INFO, ", X-ResponseCode %u", response_code);
+    }
     ti = proto_tree_add_item(tree, proto_mapihttp, tvb, 0, -1, ENC_NA);
     proto_item_append_text(ti, ", %s %s",
                            type != NEWMAIL_MH_RT_UNKNOWN ? newmail_mh_request_type_name(type)
@@ -611,8 +755,10 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
                            response ? "response" : "request");
     mapihttp_tree = proto_item_add_subtree(ti, ett_mapihttp);
     add_request_type(mapihttp_tree, tvb, pinfo, type, type_text, session);
-    add_header_string(mapihttp_tree, hf_mapihttp_request_id, tvb, message->request_id);
+    add_request_id(mapihttp_tree, tvb, pinfo, message);
     add_header_string(mapihttp_tree, hf_mapihttp_client_info, tvb, message->client_info);
+    if (response)
+        add_response_code(mapihttp_tree, tvb, pinfo, message);
     newmail_add_session_link(mapihttp_tree, tvb, session);
     if (request != NULL && response)
         newmail_add_frame_link(mapihttp_tree, hf_mapihttp_request_frame, tvb, request->frame);
@@ -659,6 +805,14 @@ proto_register_mapihttp(void)
         { &hf_mapihttp_request_id,
           { "Request ID", "mapihttp.request_id", FT_STRING, BASE_NONE, NULL, 0x0,
             "X-RequestId: {GUID}:counter, the same in a request and its response", HFILL } },
+        { &hf_mapihttp_request_guid,
+          { "Request ID GUID", "mapihttp.request_id.guid", FT_GUID, BASE_NONE, NULL, 0x0,
+            "The GUID of X-RequestId: the same in every request of a session context and in no"
+            " other; it ties each request to its Connect (MS-OXCMAPIHTTP 2.2.3.3.2)", HFILL } },
+        { &hf_mapihttp_request_counter,
+          { "Request ID counter", "mapihttp.request_id.counter", FT_UINT64, BASE_DEC, NULL, 0x0,
+            "The counter of X-RequestId, which grows with every request of the session context",
+            HFILL } },
         { &hf_mapihttp_client_info,
           { "Client info", "mapihttp.client_info", FT_STRING, BASE_NONE, NULL, 0x0,
             "X-ClientInfo: the client's own identifier, echoed by the server", HFILL } },
@@ -678,9 +832,11 @@ proto_register_mapihttp(void)
             "A header line of the response body, after DONE (X-ResponseCode, X-ElapsedTime,"
             " X-StartTime)", HFILL } },
         { &hf_mapihttp_response_code,
-          { "Response code", "mapihttp.response_code", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "X-ResponseCode of the response body: 0 is success (MS-OXCMAPIHTTP 2.2.3.3.3)",
-            HFILL } },
+          { "Response code", "mapihttp.response_code", FT_UINT32, BASE_DEC,
+            VALS(response_code_vals), 0x0,
+            "X-ResponseCode, an HTTP header of the response or a header line of its body after"
+            " DONE: 0 is success; any other value makes the body the failure body"
+            " (MS-OXCMAPIHTTP 2.2.2.2, 2.2.3.3.3)", HFILL } },
         { &hf_mapihttp_request_frame,
           { "Request in", "mapihttp.request_frame", FT_FRAMENUM, BASE_NONE,
             FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
@@ -768,12 +924,22 @@ proto_register_mapihttp(void)
         { &ei_mapihttp_failure,
           { "mapihttp.failure", PI_RESPONSE_CODE, PI_NOTE, "The server reports a failure",
             EXPFILL } },
+        { &ei_mapihttp_request_id,
+          { "mapihttp.request_id.malformed", PI_PROTOCOL, PI_NOTE,
+            "X-RequestId is not {GUID}:counter (MS-OXCMAPIHTTP 2.2.3.3.2): the session is"
+            " found by its cookie", EXPFILL } },
+        { &ei_mapihttp_response_code,
+          { "mapihttp.response_code.malformed", PI_MALFORMED, PI_WARN,
+            "The X-ResponseCode HTTP header is not a number", EXPFILL } },
     };
     expert_module_t *expert;
 
     /* A Wireshark that decodes MAPI over HTTP itself keeps its own. */
     if (proto_get_id_by_filter_name("mapihttp") != -1)
         return;
+    for (uint32_t code = 0; code < MAPIHTTP_RESPONSE_CODES; code++)
+        response_code_vals[code] =
+            (value_string){ code, newmail_mh_response_code_name(code) };
     proto_mapihttp = proto_register_protocol("MAPI over HTTP", "MAPIHTTP", "mapihttp");
     proto_register_field_array(proto_mapihttp, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));

@@ -14,6 +14,7 @@
  * where a terminator is, problem bits that match the values, determinism)
  * and aborts when one breaks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,7 +165,8 @@ check_envelope(const uint8_t *b, size_t size)
         const newmail_mh_header_t *h = &env.header[i];
 
         REQUIRE(env.done);
-        REQUIRE(span_inside(h->line, size) && span_inside(h->name, size) && span_inside(h->value, size));
+        REQUIRE(span_inside(h->line, size) && span_inside(h->name, size) &&
+                span_inside(h->value, size));
         REQUIRE(h->name.offset == h->line.offset);
         REQUIRE(h->value.offset + h->value.length <= h->line.offset + h->line.length);
         REQUIRE(memchr(b + h->line.offset, '\n', h->line.length) == NULL);
@@ -189,6 +191,71 @@ check_envelope(const uint8_t *b, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* A body read as the failure layout (a non-zero X-ResponseCode): the fields
+ * read are a prefix of StatusCode, AuxiliaryBufferSize, AuxiliaryBuffer. */
+static void
+check_failure_body(newmail_mh_body_kind_t kind, const uint8_t *b, size_t size)
+{
+    newmail_mh_body_t body;
+    unsigned problems = newmail_mh_parse_failure_body(kind, b, size, &body);
+    size_t end = 0, i;
+    uint32_t mask = 0;
+
+    REQUIRE(problems == body.problems && body.failure);
+    REQUIRE((problems & ~0xFFu) == 0);
+    if ((unsigned)kind >= NEWMAIL_MH_BODY_KIND_COUNT || size == 0) {
+        REQUIRE(body.fields_read == 0);
+        if (size == 0 && (unsigned)kind < NEWMAIL_MH_BODY_KIND_COUNT)
+            REQUIRE(problems == NEWMAIL_MH_BODY_EMPTY);
+        return;
+    }
+    for (i = 0; spec_failure[i] != NEWMAIL_MHF_COUNT && newmail_mh_body_has(&body, spec_failure[i]);
+         i++) {
+        newmail_span_t sp = body.span[spec_failure[i]];
+
+        REQUIRE(sp.offset == end && span_inside(sp, size));
+        end = sp.offset + sp.length;
+        mask |= 1u << spec_failure[i];
+    }
+    REQUIRE(body.fields_read == mask);
+    REQUIRE(((problems & NEWMAIL_MH_BODY_STATUS_ZERO) != 0) ==
+            (newmail_mh_body_has(&body, NEWMAIL_MHF_STATUS_CODE) &&
+             body.value[NEWMAIL_MHF_STATUS_CODE] == 0));
+    REQUIRE(!newmail_mh_body_has(&body, NEWMAIL_MHF_ERROR_CODE) &&
+            !newmail_mh_body_has(&body, NEWMAIL_MHF_EVENT_PENDING));
+    REQUIRE(((problems & NEWMAIL_MH_BODY_TRAILING) != 0) ==
+            (spec_failure[i] == NEWMAIL_MHF_COUNT && end < size));
+}
+
+/* Header values: what the readers accept reads back the same once written
+ * in the canonical form. */
+static void
+check_header_values(const uint8_t *b, size_t size)
+{
+    newmail_mh_request_id_t id, again;
+    uint32_t code, code_again;
+    char text[64];
+    const uint8_t *g = id.guid;
+
+    if (newmail_mh_parse_request_id((const char *)b, size, &id)) {
+        int n =
+            snprintf(text, sizeof(text),
+                     "{%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x}:%llu",
+                     g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], g[9], g[10], g[11],
+                     g[12], g[13], g[14], g[15], (unsigned long long)id.counter);
+
+        REQUIRE(n > 0 && (size_t)n < sizeof(text));
+        REQUIRE(newmail_mh_parse_request_id(text, (size_t)n, &again));
+        REQUIRE(memcmp(&id, &again, sizeof(id)) == 0);
+        REQUIRE(memchr(b, ':', size) != NULL);
+    }
+    if (newmail_mh_parse_response_code((const char *)b, size, &code)) {
+        int n = snprintf(text, sizeof(text), "%u", (unsigned)code);
+
+        REQUIRE(newmail_mh_parse_response_code(text, (size_t)n, &code_again) && code == code_again);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -204,6 +271,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_envelope(copy, size - 1);
     else
         check_body((newmail_mh_body_kind_t)((data[0] >> 1) & 7), copy, size - 1);
+    if (data[0] & 0x20) {
+        check_failure_body((newmail_mh_body_kind_t)((data[0] >> 1) & 7), copy, size - 1);
+        check_header_values(copy, size - 1);
+    }
     if (data[0] & 0x10) {
         newmail_mh_request_type_t t = newmail_mh_request_type((const char *)copy, size - 1);
         const char *name = newmail_mh_request_type_name(t);

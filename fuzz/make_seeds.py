@@ -187,6 +187,11 @@ def mapihttp_seeds():
     write(d, "envelope-failed", 1, b"PROCESSING\r\nDONE\r\nX-ResponseCode: 10\r\n\r\n")
     for name in ("NotificationWait", "Execute", "PING", "GetAddressBookUrl"):
         write(d, "request-type-" + name, 0x10, name.encode())
+    # Selector bit 0x20: the failure layout forced (X-ResponseCode not 0) and
+    # the X-RequestId / X-ResponseCode readers (MS-OXCMAPIHTTP 2.2.3.3.2).
+    write(d, "forced-failure", 0x20 | 7 << 1, u32(10) + u32(len(aux)) + aux)
+    write(d, "request-id", 0x20, b"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:123456")
+    write(d, "response-code", 0x20, b" 18 ")
 
 
 class Stub:

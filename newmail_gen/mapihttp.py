@@ -345,13 +345,15 @@ class MapiHttpSession:
         return [("Set-Cookie", "%s=%s; path=%s; secure; HttpOnly" % (k, v, path))
                 for k, v in self.cookies.items()]
 
-    def start(self, connection, request, chunked=True):
-        """Write the status line, headers and (chunked) the PROCESSING chunk."""
+    def start(self, connection, request, chunked=True, header_code=0):
+        """Write the status line, headers and (chunked) the PROCESSING chunk;
+        ``header_code`` is the X-ResponseCode HTTP header's value."""
         response = {"kind": "mapihttp", "direction": "response", "session": self.name,
                     "endpoint": self.endpoint, "request_type": request["request_type"],
                     "request_id": request["request_id"], "client_info": self.client_info,
                     "client": connection.client, "conn": connection.conn,
-                    "meta_tags": ["PROCESSING"], "response_code": 0, "fields": {},
+                    "meta_tags": ["PROCESSING"], "response_code": header_code,
+                    "response_codes": [header_code], "fields": {},
                     "rop": None, "experts": [], "_chunked": chunked, "_body": b"",
                     "_start_time": None}
         response["_start_date"] = self.script.date()
@@ -361,7 +363,8 @@ class MapiHttpSession:
         lines += self._set_cookies(request["request_type"])
         lines += [("X-RequestType", request["request_type"]),
                   ("X-RequestId", request["request_id"]), ("X-ClientInfo", self.client_info),
-                  ("X-ResponseCode", "0"), ("X-PendingPeriod", str(PENDING_PERIOD_MS)),
+                  ("X-ResponseCode", str(header_code)),
+                  ("X-PendingPeriod", str(PENDING_PERIOD_MS)),
                   ("X-ExpirationInfo", "900000"), ("X-ServerApplication", SERVER_APPLICATION),
                   ("Date", response["_start_date"])]
         response["context_cookie"] = self.context
@@ -382,14 +385,20 @@ class MapiHttpSession:
 
     def finish(self, connection, response, body, fields=None, rop=None, wait=0.05,
                elapsed_ms=None, final_chunks=1, response_code=0):
-        """Write DONE, the additional headers, the body and the last chunk."""
+        """Write DONE, the additional headers, the body and the last chunk;
+        ``response_code`` None: no X-ResponseCode among the additional headers
+        (the HTTP header's, from ``start``, is the only one)."""
         self.script.wait(wait)
         response["meta_tags"].append("DONE")
-        response["response_code"] = response_code
+        if response_code is not None:
+            # Both are shown, the HTTP header's first (README: "MAPI over HTTP").
+            response["response_code"] = response_code
+            response["response_codes"].append(response_code)
         response["fields"].update(fields or {})
         response["rop"] = rop
-        tail = ("DONE\r\nX-ResponseCode: %d\r\nX-ElapsedTime: %d\r\nX-StartTime: %s\r\n\r\n"
-                % (response_code, elapsed_ms if elapsed_ms is not None else 5,
+        code_line = "" if response_code is None else "X-ResponseCode: %d\r\n" % response_code
+        tail = ("DONE\r\n%sX-ElapsedTime: %d\r\nX-StartTime: %s\r\n\r\n"
+                % (code_line, elapsed_ms if elapsed_ms is not None else 5,
                    response["_start_date"])).encode("ascii")
         response["_tail"] = tail
         response["_body"] = body
@@ -409,8 +418,8 @@ class MapiHttpSession:
         return response
 
     def respond(self, connection, request, body, fields=None, rop=None, keepalives=0,
-                chunked=True, **options):
-        response = self.start(connection, request, chunked=chunked)
+                chunked=True, header_code=0, **options):
+        response = self.start(connection, request, chunked=chunked, header_code=header_code)
         for _ in range(keepalives):
             self.keepalive(connection, response, PENDING_PERIOD_MS / 1000)
         return self.finish(connection, response, body, fields, rop, **options)
@@ -963,6 +972,155 @@ def scenario_bad_truncated():
     return script
 
 
+# --- Several sessions from one client; X-ResponseCode in the HTTP headers ------
+# MS-OXCMAPIHTTP 2.2.3.3.2: the GUID of X-RequestId is unique per session
+# context and constant for its life, so it ties every request to its Connect
+# even where HTTP shows no MapiContext cookie (Exchange sets MapiContext and
+# MapiSequence as two Set-Cookie lines, and Wireshark hands a media type's
+# dissector only the last one; a client that sends one Cookie line per cookie,
+# as 4.2 does, shows only MapiSequence too).
+
+def failure_response_body(status_code, aux=b""):
+    """2.2.4.x.3: the failure response body, StatusCode then the auxiliary buffer."""
+    return _u32(status_code, len(aux)) + aux
+
+
+def _connect_together(script, sessions, client=CLIENT):
+    """The Connects of several sessions written before any is answered, each on
+    its own connection, answered in the reverse order; returns the connections."""
+    connections, requests = [], []
+    for session in sessions:
+        connection = HttpConnection(script, client)
+        aux = aux_buffer(1, session.counter + 1)
+        requests.append(session.request(connection, CONNECT, connect_request_body(aux),
+                                        {"mapihttp.aux_buffer_size": len(aux)}))
+        connections.append(connection)
+        script.wait(0.003)
+    for session, connection, request in reversed(list(zip(sessions, connections, requests))):
+        session.respond(connection, request, connect_response_body(),
+                        {"mapihttp.status_code": 0, "mapihttp.error_code": 0,
+                         "mapihttp.aux_buffer_size": 0}, chunked=False)
+        script.wait(0.002)
+    return connections
+
+
+def _joined_mid_session(session, counter):
+    """A session whose Connect is not in the capture: the client holds its
+    cookies and has sent ``counter`` requests."""
+    session.context = "%s-%s" % (session.endpoint, uuid.uuid5(NAMESPACE, session.guid).hex)
+    session.cookies = {"MapiContext": session.context,
+                       "MapiSequence": "9-%s" % uuid.uuid5(NAMESPACE, session.guid).hex[:16]}
+    session.counter = counter
+
+
+def scenario_sessions():
+    script = Script("mapihttp_sessions",
+                    "One client, four MAPI/HTTP sessions at once: its own mailbox (one Cookie "
+                    "line), a shared mailbox and an archive (one Cookie line per cookie, so "
+                    "HTTP shows no MapiContext), their Connects 3 ms apart and answered in "
+                    "reverse order, each Connect response setting MapiContext then "
+                    "MapiSequence; a delegate mailbox whose Connect is not in the capture. "
+                    "Executes, NotificationWaits (two answered with EventPending), a PING "
+                    "and keep-alives of all four interleaved on shared connections; every "
+                    "message belongs to its own session by its X-RequestId GUID.")
+    own = MapiHttpSession(script, "own", cookie_lines=1)
+    shared = MapiHttpSession(script, "shared", cookie_lines=2)
+    archive = MapiHttpSession(script, "archive", cookie_lines=2)
+    delegate = MapiHttpSession(script, "delegate", cookie_lines=2)
+    c_own, c_shared, c_archive = _connect_together(script, [own, shared, archive])
+    script.wait(0.05)
+    # Registrations, each session on the connection another one opened.
+    own.execute(c_shared, _register_out(), rop_in=register_rop_in())
+    archive.execute(c_own, _register_out(), rop_in=register_rop_in())
+    shared.execute(c_archive, _register_out(), rop_in=register_rop_in())
+    script.wait(0.1)
+    # NotificationWaits parked side by side; the delegate mailbox's is the
+    # first of its requests in the capture, which starts its session (README:
+    # "MAPI over HTTP", a session's first frame).
+    waits = [HttpConnection(script) for _ in range(3)]
+    parked = [shared.notification_wait(waits[0])]
+    script.wait(0.02)
+    _joined_mid_session(delegate, 41)
+    parked.append(delegate.notification_wait(waits[1]))
+    script.sessions[delegate.name] = parked[-1]["request"]
+    script.wait(0.02)
+    parked.append(own.notification_wait(waits[2]))
+    script.wait(5)
+    archive.ping(c_shared)
+    delegate.execute(c_own, rb.single([rb.rop_register_notification(3)]))
+    for session, connection, response in zip((shared, delegate, own), waits, parked):
+        session.keepalive(connection, response, PENDING_PERIOD_MS / 1000)
+    # The shared mailbox gets mail: its wait ends, its Execute fetches; the
+    # own mailbox's Execute between them answers no signal.
+    shared.notification_wait_done(waits[0], parked[0], True, wait=3)
+    script.wait(0.05)
+    own.execute(c_archive, _register_out(), rop_in=register_rop_in())
+    script.wait(0.2)
+    shared.execute(c_own, _new_mail_out(message_id=0x4F00000000000E01))
+    script.wait(0.1)
+    # The delegate mailbox too, while the own mailbox's wait ends empty.
+    delegate.notification_wait_done(waits[1], parked[1], True, wait=2)
+    own.notification_wait_done(waits[2], parked[2], False, wait=0.01)
+    script.wait(0.3)
+    archive.execute(c_shared, _register_out(), rop_in=register_rop_in())
+    delegate.execute(c_archive, _new_mail_out(message_id=0x4F00000000000E02))
+    script.wait(1)
+    for session, connection in ((archive, c_archive), (shared, c_shared), (own, c_own)):
+        session.disconnect(connection)
+        script.wait(0.01)
+    return script
+
+
+def scenario_response_code_header():
+    script = Script("mapihttp_response_code",
+                    "X-ResponseCode only in the HTTP headers, none after DONE "
+                    "(MS-OXCMAPIHTTP 2.2.2.2): an Execute answered with 0 and its ROP "
+                    "buffer; a NotificationWait answered with 10 (Context Not Found) and the "
+                    "failure body; an Execute answered with 6 (Invalid Context Cookie), not "
+                    "chunked, whose failure body carries an auxiliary buffer; then a "
+                    "NotificationWait answered with 0 and EventPending, and its fetch.")
+    session, main = _connected(script)
+    waits = HttpConnection(script)
+    script.wait(0.5)
+    # 0 in the HTTP headers only: the ROP buffer as usual.
+    request = session.request(
+        main, EXECUTE, execute_request_body(fetch_rop_in().data, 0, 0x40000),
+        {"mapihttp.flags": 0, "mapihttp.max_rop_out": 0x40000}, rop=fetch_rop_in().model())
+    script.wait(0.02)
+    out = rb.single([rb.rop_register_notification(2)])
+    session.respond(main, request, execute_response_body(out.data),
+                    {"mapihttp.status_code": 0, "mapihttp.error_code": 0,
+                     "mapihttp.rop_buffer_size": len(out), "mapihttp.aux_buffer_size": 0},
+                    rop=out.model(), response_code=None)
+    script.wait(1)
+    # 10 Context Not Found: the failure body, no EventPending, no signal.
+    request = session.request(waits, NOTIFICATION_WAIT, notification_wait_request_body(),
+                              {"mapihttp.flags": 0, "mapihttp.aux_buffer_size": 0})
+    script.wait(0.01)
+    response = session.respond(waits, request, failure_response_body(10),
+                               {"mapihttp.status_code": 10, "mapihttp.aux_buffer_size": 0},
+                               header_code=10, response_code=None)
+    response["failure"] = True
+    script.wait(1)
+    # 6 Invalid Context Cookie, not chunked, with an auxiliary buffer.
+    aux = aux_buffer(1, session.counter + 1)
+    request = session.request(
+        main, EXECUTE, execute_request_body(fetch_rop_in().data, 0, 0x40000),
+        {"mapihttp.flags": 0, "mapihttp.max_rop_out": 0x40000}, rop=fetch_rop_in().model())
+    script.wait(0.02)
+    response = session.respond(main, request, failure_response_body(6, aux),
+                               {"mapihttp.status_code": 6, "mapihttp.aux_buffer_size": len(aux)},
+                               chunked=False, header_code=6, response_code=None)
+    response["failure"] = True
+    script.wait(1)
+    # 0 again: a signal and the Execute that fetches it.
+    parked = session.notification_wait(waits)
+    session.notification_wait_done(waits, parked, True, wait=4)
+    script.wait(0.3)
+    session.execute(main, _new_mail_out(message_id=0x4F00000000000F01))
+    return script
+
+
 # --- EcDoRpcExt2 over DCE/RPC (MS-OXCRPC 3.1.4.2) ---------------------------
 # Built here because newmail_gen/pcap.py has no EcDoRpcExt2 builders yet;
 # MapiSession.call() carries them as opnum 11.
@@ -1074,7 +1232,8 @@ SCENARIOS = [scenario_session, scenario_nw_no_event, scenario_not_fetched, scena
              scenario_xor, scenario_compressed_xor, scenario_chained, scenario_rops_before,
              scenario_unsized, scenario_unicode, scenario_notify_types, scenario_many_segments,
              scenario_nspi, scenario_not_mapi, scenario_bad_size, scenario_bad_size_actual,
-             scenario_bad_bomb, scenario_bad_truncated]
+             scenario_bad_bomb, scenario_bad_truncated, scenario_sessions,
+             scenario_response_code_header]
 
 
 def play(script):

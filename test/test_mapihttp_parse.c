@@ -3,6 +3,7 @@
  * test_mapihttp_parse.c: unit tests for newmail-mapihttp-parse.c, the
  * Wireshark-independent reader of MAPI over HTTP bodies (MS-OXCMAPIHTTP):
  * the X-RequestType and X-ResponseCode tables (2.2.3.3.1, 2.2.3.3.3), the
+ * X-RequestId and X-ResponseCode header values (2.2.3.3.2, 2.2.3.3.3), the
  * response envelope of meta-tags and additional headers (2.2.2.2, 2.2.7,
  * 3.2.5.2) and the EMSMDB request/response bodies (2.2.4.1 to 2.2.4.4).
  *
@@ -552,6 +553,134 @@ test_failure_bodies(void)
     where[0] = 0;
 }
 
+/* ---- header values (2.2.3.3.2, 2.2.3.3.3) -------------------------------------------- */
+
+static void
+test_request_ids(void)
+{
+    /* 2.2.3.3.2's example, and the same GUID in other spellings. */
+    static const uint8_t example[NEWMAIL_MH_GUID_LEN] = {0xE2, 0xEA, 0x6C, 0x1C, 0xE6, 0x1B,
+                                                         0x49, 0xE9, 0x9C, 0xFB, 0x38, 0x18,
+                                                         0x4F, 0x90, 0x75, 0x52};
+    static const struct {
+        const char *value;
+        bool ok;
+        uint64_t counter;
+    } cases[] = {
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:123456", true, 123456},
+        {"{e2ea6c1c-e61b-49e9-9cfb-38184f907552}:1", true, 1},
+        {"E2EA6C1C-E61B-49E9-9CFB-38184F907552:0", true, 0},
+        {" \t{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:18446744073709551615 ", true, UINT64_MAX},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:18446744073709551616", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552:7", false, 0},
+        {"E2EA6C1C-E61B-49E9-9CFB-38184F907552}:7", false, 0},
+        {"{E2EA6C1CE61B-49E9-9CFB-38184F907552}:7", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F90755}:7", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F90755G}:7", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:7x", false, 0},
+        {"{E2EA6C1C-E61B-49E9-9CFB-38184F907552}:-7", false, 0},
+        {"", false, 0},
+    };
+
+    for (size_t i = 0; i < COUNT_OF(cases); i++) {
+        size_t len = strlen(cases[i].value);
+        char *copy = (char *)exact_copy(cases[i].value, len);
+        newmail_mh_request_id_t id;
+
+        memset(&id, 0xAA, sizeof(id));
+        WHERE("X-RequestId %s", cases[i].value);
+        CHECK_EQ(newmail_mh_parse_request_id(copy, len, &id), cases[i].ok);
+        if (cases[i].ok) {
+            CHECK(memcmp(id.guid, example, sizeof(example)) == 0);
+            CHECK_EQ(id.counter, cases[i].counter);
+        } else {
+            CHECK_EQ(id.counter, 0xAAAAAAAAAAAAAAAAull); /* untouched */
+        }
+        free(copy);
+    }
+    WHERE("X-RequestId NULL");
+    {
+        newmail_mh_request_id_t id;
+
+        CHECK(!newmail_mh_parse_request_id(NULL, 0, &id));
+    }
+    where[0] = 0;
+}
+
+static void
+test_response_codes(void)
+{
+    static const struct {
+        const char *value;
+        bool ok;
+        uint32_t code;
+    } cases[] = {
+        {"0", true, 0},           {" 10\t", true, 10}, {"4294967295", true, UINT32_MAX},
+        {"4294967296", false, 0}, {"", false, 0},      {" ", false, 0},
+        {"-1", false, 0},         {"0x6", false, 0},   {"6 7", false, 0},
+    };
+
+    for (size_t i = 0; i < COUNT_OF(cases); i++) {
+        size_t len = strlen(cases[i].value);
+        char *copy = (char *)exact_copy(cases[i].value, len);
+        uint32_t code = 0xAAAAAAAA;
+
+        WHERE("X-ResponseCode '%s'", cases[i].value);
+        CHECK_EQ(newmail_mh_parse_response_code(copy, len, &code), cases[i].ok);
+        CHECK_EQ(code, cases[i].ok ? cases[i].code : 0xAAAAAAAA);
+        free(copy);
+    }
+    where[0] = 0;
+}
+
+/* A body read as the failure layout because X-ResponseCode said so. */
+static void
+test_forced_failure_bodies(void)
+{
+    enum { MFAIL = MF(STATUS_CODE) | MF(AUX_BUFFER_SIZE) | MF(AUX_BUFFER) };
+    static const struct {
+        const char *name;
+        uint8_t bytes[24];
+        size_t len;
+        unsigned problems;
+        uint32_t fields;
+        uint32_t status;
+    } cases[] = {
+        {"StatusCode 10, no aux", {10, 0, 0, 0, 0, 0, 0, 0}, 8, 0, MFAIL, 10},
+        {"StatusCode 6, 4-byte aux", {6, 0, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4}, 12, 0, MFAIL, 6},
+        /* A success layout would read ErrorCode, EventPending, ... here. */
+        {"StatusCode 0", {0, 0, 0, 0, 0, 0, 0, 0}, 8, NEWMAIL_MH_BODY_STATUS_ZERO, MFAIL, 0},
+        {"aux past the end",
+         {1, 0, 0, 0, 9, 0, 0, 0, 1},
+         9,
+         NEWMAIL_MH_BODY_SIZE_PAST_END,
+         MF(STATUS_CODE) | MF(AUX_BUFFER_SIZE),
+         1},
+        {"trailing", {1, 0, 0, 0, 0, 0, 0, 0, 0xee, 0xee}, 10, NEWMAIL_MH_BODY_TRAILING, MFAIL, 1},
+        {"cut StatusCode", {1, 0}, 2, NEWMAIL_MH_BODY_TRUNCATED, 0, 0},
+        {"empty", {0}, 0, NEWMAIL_MH_BODY_EMPTY, 0, 0},
+    };
+
+    for (size_t i = 0; i < COUNT_OF(cases); i++) {
+        uint8_t *copy = exact_copy(cases[i].bytes, cases[i].len);
+        newmail_mh_body_t b;
+
+        WHERE("forced failure: %s", cases[i].name);
+        CHECK_EQ(newmail_mh_parse_failure_body(NEWMAIL_MH_NOTIFICATION_WAIT_RESPONSE, copy,
+                                               cases[i].len, &b),
+                 cases[i].problems);
+        CHECK(b.failure);
+        CHECK_EQ(b.fields_read, cases[i].fields);
+        if (newmail_mh_body_has(&b, NEWMAIL_MHF_STATUS_CODE))
+            CHECK_EQ(b.value[NEWMAIL_MHF_STATUS_CODE], cases[i].status);
+        CHECK(!newmail_mh_body_has(&b, NEWMAIL_MHF_EVENT_PENDING));
+        free(copy);
+    }
+    where[0] = 0;
+}
+
 static void
 test_body_problems(void)
 {
@@ -738,6 +867,8 @@ int
 main(void)
 {
     test_request_types();
+    test_request_ids();
+    test_response_codes();
     test_envelope_example();
     test_envelope_cases();
     test_envelope_many();
@@ -745,6 +876,7 @@ main(void)
     test_next_line();
     test_bodies();
     test_failure_bodies();
+    test_forced_failure_bodies();
     test_body_problems();
     test_body_cuts();
 
