@@ -718,6 +718,25 @@ newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decode
     return copy;
 }
 
+const newmail_rop_request_copy_t *
+newmail_rop_request_copy_add_xor(const uint8_t *buf, size_t len, uint32_t max_decoded)
+{
+    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
+    uint8_t *cleared;
+
+    copy->max_decoded = max_decoded;
+    copy->payload = true;
+    if (buf == NULL || len == 0)
+        return copy;
+    if (len > max_decoded)
+        len = max_decoded;
+    cleared = (uint8_t *)wmem_alloc(wmem_file_scope(), len);
+    newmail_xor_magic(buf, len, cleared);
+    copy->wire = cleared;
+    copy->wire_length = len;
+    return copy;
+}
+
 /* The request's first block decoded, into the packet's scope: false when it
  * holds nothing a response can be laid out by (a cut or refused block, an
  * empty or undecodable payload). */
@@ -732,6 +751,11 @@ request_copy_decode(packet_info *pinfo, const newmail_rop_request_copy_t *reques
 
     if (request->wire == NULL)
         return false;
+    if (request->payload) {
+        *bytes = request->wire;
+        *length = request->wire_length;
+        return true;
+    }
     newmail_rpcx_walk_init(&walk, request->wire, request->wire_length, request->max_decoded);
     if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
         (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_SIZE_PAST_END)))
@@ -1168,6 +1192,39 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (rt.full)
             break;
     }
+}
+
+void
+newmail_dissect_rop_payload_xor(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                proto_tree *tree, bool response, const newmail_fetch_t *fetch,
+                                uint32_t max_decoded, const char *limit_name,
+                                const newmail_rop_request_copy_t *request)
+{
+    response_context_t rc;
+    rop_tree_t rt = { .pinfo = pinfo };
+    proto_tree *buffer_tree;
+    tvbuff_t *payload;
+    uint8_t *cleared;
+
+    if (length <= 0)
+        return;
+    rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
+    buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
+    if ((uint32_t)length > max_decoded) {
+        expert_add_info_format(pinfo, rt.buffer_item, &ei_newmail_rop_buffer_over_budget,
+                               "The buffer holds %d bytes, more than the %u bytes %s allows:"
+                               " not decoded",
+                               length, max_decoded, limit_name);
+        return;
+    }
+    if (response)
+        response_context_init(&rc, pinfo, request);
+    cleared = (uint8_t *)wmem_alloc(pinfo->pool, (size_t)length);
+    newmail_xor_magic(tvb_get_ptr(tvb, offset, length), (size_t)length, cleared);
+    payload = tvb_new_child_real_data(tvb, cleared, (unsigned)length, length);
+    add_new_data_source(pinfo, payload, "Decoded ROP buffer");
+    add_payload(&rt, buffer_tree, payload, response, fetch,
+                response && response_context_usable(&rc) ? &rc : NULL);
 }
 
 /* The hf_register_info of each field name of one direction: its MS-OXCROPS

@@ -179,6 +179,14 @@ unsigned newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_m
 unsigned newmail_rpcx_decode(const uint8_t *buf, size_t len, const newmail_rpcx_block_t *block,
                              uint8_t *out, size_t out_size, size_t *out_len);
 
+/* EcDoRpc (EMSMDB opnum 2, deprecated) carries its ROP buffer with no
+ * RPC_HEADER_EXT, so with no XorMagic flag either: Exchange 2003 and its
+ * clients obfuscated every byte of it with XOR 0xA5 (MS-OXCRPC 3.1.4.1.1.3
+ * names the same transform for XorMagic blocks; stock Wireshark 4.x and
+ * OpenChange clear every EcDoRpc buffer so). Writes len bytes to out, which
+ * may be in itself. */
+void newmail_xor_magic(const uint8_t *in, size_t len, uint8_t *out);
+
 /* ---- the ROP output buffer (MS-OXCROPS 2.2.1) -------------------------------- */
 
 /* A decoded payload: RopSize (uint16 LE: the size of RopSize plus RopsList),
