@@ -683,7 +683,9 @@ add_requests(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *byt
  * (read again here), no table columns from earlier calls (stage 2). */
 typedef struct {
     newmail_rop_context_t ctx;
-    bool have_request; /* the request of the call is in the capture */
+    bool have_request;    /* the request of the call is in the capture */
+    size_t first_request; /* the request the payload's first response answers: 0, or
+                             for a chained payload the call's last (chained_context()) */
 } response_context_t;
 
 static bool
@@ -1050,9 +1052,11 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
     newmail_rop_response_t rop;
     proto_item *item;
 
-    if (rc != NULL)
+    if (rc != NULL) {
         newmail_rop_walk_init_ctx(&walk, bytes, length, &rc->ctx);
-    else
+        /* The requests before it still say what each handle index holds. */
+        walk.next_request = rc->first_request;
+    } else
         newmail_rop_walk_init(&walk, bytes, length);
     while (newmail_rop_next_response(&walk, &rop)) {
         if (!rop_tree_take_entry(rt))
@@ -1116,13 +1120,42 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
                                "The server object handle table is not a whole number of handles");
 }
 
+/* The ROPs whose responses a server may chain (MS-OXCRPC 3.1.4.2.1.2.2). */
+static bool
+rop_chains(uint8_t rop_id)
+{
+    return rop_id == NEWMAIL_ROP_QUERY_ROWS || rop_id == 0x2C /* RopReadStream */ ||
+           rop_id == 0x4E /* RopFastTransferSourceGetBuffer */;
+}
+
+/* A chained response's payloads after the first (MS-OXCRPC 3.1.4.2.1.2.2):
+ * when the call's last request is a RopQueryRows, RopReadStream or
+ * RopFastTransferSourceGetBuffer, the server may add payloads built "as if
+ * the client sent another request with only" that ROP. Sets *chained to
+ * read such a payload with that request; false when the request list does
+ * not end with one (or is not known whole): the payload is then walked
+ * without a request, and stops, by name, at the first ROP that needs one. */
+static bool
+chained_context(const response_context_t *rc, response_context_t *chained)
+{
+    const newmail_rop_context_t *ctx = &rc->ctx;
+
+    if (ctx->requests == NULL || ctx->request_count == 0 || !ctx->requests_complete ||
+        !rop_chains(ctx->requests[ctx->request_count - 1].rop_id))
+        return false;
+    *chained = *rc;
+    chained->first_request = ctx->request_count - 1;
+    return true;
+}
+
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                            proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                            uint32_t max_decoded, const char *limit_name,
                            const newmail_rop_request_copy_t *request)
 {
-    response_context_t rc;
+    response_context_t rc, chained;
+    bool have_chained = false;
     unsigned payloads = 0;
     const uint8_t *bytes;
     newmail_rpcx_walk_t walk;
@@ -1137,8 +1170,10 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
 
     if (length <= 0)
         return;
-    if (response)
+    if (response) {
         response_context_init(&rc, pinfo, request);
+        have_chained = response_context_usable(&rc) && chained_context(&rc, &chained);
+    }
     bytes = tvb_get_ptr(tvb, offset, length);
     rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
     buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
@@ -1181,13 +1216,15 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (payload_cut)
             break;
         payload = decoded_payload(tvb, offset, bytes, (size_t)length, pinfo, block_item, &block);
-        /* The call's requests lay out the responses of the first payload;
-         * the payloads of a chained response that follow are walked as
-         * before (MS-OXCRPC 3.1.4.2.1.1). */
+        /* The call's requests lay out the responses of the first payload,
+         * its last request those of the chained payloads that follow
+         * (chained_context()); without it they are walked as before. */
         if (payload != NULL)
             add_payload(&rt, block_tree, payload, response, fetch,
-                        response && payloads == 0 && response_context_usable(&rc) ? &rc
-                                                                                  : NULL);
+                        !response                                        ? NULL
+                        : payloads == 0 && response_context_usable(&rc) ? &rc
+                        : payloads > 0 && have_chained                   ? &chained
+                                                                         : NULL);
         payloads++;
         if (rt.full)
             break;

@@ -49,8 +49,11 @@ const newmail_rop_request_copy_t *newmail_rop_request_copy_add(const uint8_t *bu
 /* A response's first payload is read with `request` (the copy the first pass
  * kept of its request, NULL when the request is not in the capture): every
  * ROP response is read field by field, and the walk stops, by name, where
- * the request or a table's columns are missing. A request buffer's ROP
- * requests are shown field by field. */
+ * the request or a table's columns are missing. The payloads of a chained
+ * response that follow it are read with the call's last request when that
+ * is a RopQueryRows, RopReadStream or RopFastTransferSourceGetBuffer
+ * (MS-OXCRPC 3.1.4.2.1.2.2), else walked without a request. A request
+ * buffer's ROP requests are shown field by field. */
 void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                                 proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                                 uint32_t max_decoded, const char *limit_name,

@@ -231,6 +231,46 @@ def _length_plus_one(rop_in):
     return stub
 
 
+# Chained responses (MS-OXCRPC 3.1.4.2.1.2.2), EcDoRpcExt2: RopSetColumns and
+# RopQueryRows, answered in three extended buffers; the second and third hold
+# one more RopQueryRows response each, built "as if the client sent another
+# request with only" it, the third then the RopNotify and RopPending.
+CHAINED_MIDS = [0x4F00000000000301, 0x4F00000000000302, 0x4F00000000000303]
+CHAINED_NOTIFY_MID = 0x4F00000000000399
+COLUMNS = [rb.PID_TAG_MID, rb.PID_TAG_MESSAGE_FLAGS]
+
+
+def _row(mid):
+    return rb.standard_row([struct.pack("<Q", mid), struct.pack("<I", 0x20)])
+
+
+def _chained_capture(path, query_rows_last):
+    """query_rows_last: the call's last request is the RopQueryRows (the
+    server may chain); else a RopGetPropertiesSpecific follows it, and the
+    later buffers answer nothing the spec lets them."""
+    requests = [rb.rq_set_columns(1, COLUMNS), rb.rq_query_rows(1, 1)]
+    first = [rb.rop_set_columns(1), rb.rop_query_rows(1, _row(CHAINED_MIDS[0]))]
+    if not query_rows_last:
+        requests.append(rb.rq_get_properties_specific(0, [rb.PID_TAG_MESSAGE_FLAGS]))
+        first.append(rb.rop_get_properties_specific_for(0, [struct.pack("<I", 1)]))
+    handles = (0x00000010, 0x00000011)
+    rgb_out = rb.RopBuffer([
+        rb.Block(rops=first, handles=handles, last=False),
+        rb.Block(rops=[rb.rop_query_rows(1, _row(CHAINED_MIDS[1]))], handles=handles,
+                 last=False, xor=True),
+        rb.Block(rops=[rb.rop_query_rows(1, _row(CHAINED_MIDS[2])),
+                       rb.new_mail(cg.ECDORPC_SUBSCRIPTION, cg.ECDORPC_INBOX,
+                                   CHAINED_NOTIFY_MID),
+                       rb.rop_pending(1)], handles=handles)])
+    with open(path, "wb") as fileobj:
+        cap = cg.Capture(fileobj)
+        session = cap.session()
+        cap.connect_ex(session)
+        cap.wait(0.2)
+        cap.fetch(session, rgb_in=rb.single(requests, handles=handles).data,
+                  rgb_out=rgb_out.data)
+
+
 class Captures:
     directory = None
 
@@ -260,6 +300,10 @@ class Captures:
             _cut_frame(cls.cut_full, cls.cut, int(rows[0][0]), len(logon_in) // 2)
             _one_call(cls.length, logon_in, logon_out,
                       request_stub=_length_plus_one(logon_in))
+            cls.chained = cls._path("chained.pcap")
+            cls.not_chained = cls._path("not-chained.pcap")
+            _chained_capture(cls.chained, True)
+            _chained_capture(cls.not_chained, False)
         return cls
 
     @classmethod
@@ -332,6 +376,42 @@ class LengthMismatch(unittest.TestCase):
         self.assertEqual("1", request[1])
         self.assertEqual([0xFE], _ints(request[2]))
         self.assertEqual("", response[1])
+
+
+class Chained(unittest.TestCase):
+    """A chained EcDoRpcExt2 response: the payloads after the first are read
+    with the call's last request when it is one a server may chain."""
+
+    def test_every_payload_read_with_the_last_request(self):
+        for two_pass in (False, True):
+            rows = tshark.fields(Captures.make().chained,
+                                 ["newmail.rpc_header_ext", "newmail.rop",
+                                  "newmail.rop.response.row_count", "newmail.rop.response.row_data",
+                                  "newmail.notify.message_id"] + STOP_EXPERTS,
+                                 display_filter="newmail.rop", two_pass=two_pass)
+            self.assertEqual(1, len(rows))
+            row = rows[0]
+            self.assertEqual([""] * len(STOP_EXPERTS), row[6:])
+            self.assertEqual([0x12, 0x15, 0x15, 0x15], _ints(row[2]))
+            self.assertEqual([1, 1, 1], _ints(row[3]))
+            self.assertEqual("".join(_row(mid).hex() for mid in CHAINED_MIDS),
+                             row[4].replace(":", "").replace(",", ""))
+            self.assertEqual([CHAINED_NOTIFY_MID], _ints(row[5]))
+
+    def test_not_chained_stops_named(self):
+        for two_pass in (False, True):
+            rows = tshark.fields(Captures.make().not_chained,
+                                 ["newmail.rop", "newmail.rop.response.row_count",
+                                  "newmail.rop_unsized", "newmail.notify"],
+                                 display_filter="newmail.rop", two_pass=two_pass)
+            self.assertEqual(1, len(rows))
+            row = rows[0]
+            # The first payload whole; the second stops at its RopQueryRows,
+            # the third too; no RopNotify shown behind them.
+            self.assertEqual([0x12, 0x15, 0x07, 0x15, 0x15], _ints(row[1]))
+            self.assertEqual([1], _ints(row[2]))
+            self.assertEqual("1,1", row[3])
+            self.assertEqual("", row[4])
 
 
 def tearDownModule():
