@@ -1124,8 +1124,8 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
 static bool
 rop_chains(uint8_t rop_id)
 {
-    return rop_id == NEWMAIL_ROP_QUERY_ROWS || rop_id == 0x2C /* RopReadStream */ ||
-           rop_id == 0x4E /* RopFastTransferSourceGetBuffer */;
+    return rop_id == NEWMAIL_ROP_QUERY_ROWS || rop_id == NEWMAIL_ROP_READ_STREAM ||
+           rop_id == NEWMAIL_ROP_FAST_TRANSFER_SOURCE_GET_BUFFER;
 }
 
 /* A chained response's payloads after the first (MS-OXCRPC 3.1.4.2.1.2.2):

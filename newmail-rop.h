@@ -221,6 +221,8 @@ unsigned newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_bu
 #define NEWMAIL_ROP_RESTRICT 0x14
 #define NEWMAIL_ROP_REGISTER_NOTIFICATION 0x29
 #define NEWMAIL_ROP_NOTIFY 0x2A
+#define NEWMAIL_ROP_READ_STREAM 0x2C /* may chain (MS-OXCRPC 3.1.4.2.1.2.2) */
+#define NEWMAIL_ROP_FAST_TRANSFER_SOURCE_GET_BUFFER 0x4E /* may chain */
 #define NEWMAIL_ROP_PENDING 0x6E
 #define NEWMAIL_ROP_BACKOFF 0xF9
 #define NEWMAIL_ROP_LOGON 0xFE
