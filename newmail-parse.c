@@ -25,6 +25,15 @@
  * (3.3.4.1): request acxh, ulFlagsIn; response pulFlagsOut, return value.
  * EcDoConnect(Ex) responses start with pcxh and end with the return value;
  * nothing between matters here.
+ *
+ * EcDoRpc (opnum 2), deprecated: MS-OXCRPC no longer gives its IDL. It is
+ * read as stock Wireshark's MAPI IDL (mapi_EcDoRpc) and OpenChange lay it
+ * out: request pcxh, Size, Offset (uint32 each), the ROP buffer (a uint32
+ * length, then the bytes, XOR 0xA5), Length (uint16), Max Data (uint16);
+ * response pcxh, Size, Offset, the ROP buffer, Length, return value. Size
+ * and Offset are what NDR's max_count and offset of an [in, out, size_is,
+ * length_is] array would be (EcGetMoreRpc, opnum 3, declares its buffer so),
+ * but as no specification says so they are read, not judged.
  */
 #include <string.h>
 
@@ -59,6 +68,14 @@ static const newmail_field_t rpc_ext2_response_fields[] = {
     NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
     NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
 };
+static const newmail_field_t rpc_request_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,   NEWMAIL_F_ROP_ACTUAL,
+    NEWMAIL_F_ROP,            NEWMAIL_F_RPC_LENGTH, NEWMAIL_F_RPC_MAX_DATA,
+};
+static const newmail_field_t rpc_response_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,   NEWMAIL_F_ROP_ACTUAL,
+    NEWMAIL_F_ROP,            NEWMAIL_F_RPC_LENGTH, NEWMAIL_F_RETURN_VALUE,
+};
 static const newmail_field_t async_connect_response_fields[] = {
     NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE,
 };
@@ -88,6 +105,8 @@ static const field_list_t stub_layouts[] = {
     [NEWMAIL_ASYNC_CONNECT_RESPONSE] = FIELD_LIST(async_connect_response_fields),
     [NEWMAIL_ASYNC_WAIT_REQUEST] = FIELD_LIST(async_wait_request_fields),
     [NEWMAIL_ASYNC_WAIT_RESPONSE] = FIELD_LIST(async_wait_response_fields),
+    [NEWMAIL_RPC_REQUEST] = FIELD_LIST(rpc_request_fields),
+    [NEWMAIL_RPC_RESPONSE] = FIELD_LIST(rpc_response_fields),
 };
 
 static const char *const field_names[NEWMAIL_F_COUNT] = {
@@ -119,6 +138,8 @@ static const char *const field_names[NEWMAIL_F_COUNT] = {
     [NEWMAIL_F_AUX_LENGTH] = "the auxiliary buffer's length",
     [NEWMAIL_F_AUX_MAX_OUT] = "pcbAuxOut",
     [NEWMAIL_F_TRANS_TIME] = "pulTransTime",
+    [NEWMAIL_F_RPC_LENGTH] = "Length",
+    [NEWMAIL_F_RPC_MAX_DATA] = "Max Data",
 };
 
 /* A read position in the stub, and the byte order of its integers. */
@@ -155,12 +176,13 @@ u32_slot(newmail_stub_t *out, newmail_field_t field)
     }
 }
 
-/* The number of bytes a conformant (varying) array holds: a response's
- * arrays are conformant varying and carry actual_count. */
+/* The number of bytes a conformant (varying) array holds: EcDoRpcExt2's
+ * response arrays and EcDoRpc's buffer carry actual_count. */
 static uint32_t
 array_bytes(const newmail_stub_t *out, newmail_field_t field)
 {
-    bool varying = out->kind == NEWMAIL_RPC_EXT2_RESPONSE;
+    bool varying = out->kind == NEWMAIL_RPC_EXT2_RESPONSE || out->kind == NEWMAIL_RPC_REQUEST ||
+                   out->kind == NEWMAIL_RPC_RESPONSE;
 
     if (field == NEWMAIL_F_ROP)
         return varying ? out->rop_actual : out->rop_count;
@@ -194,6 +216,13 @@ read_field(cursor_t *cur, newmail_field_t field, newmail_stub_t *out)
         if (!newmail_cursor_take(&cur->at, 2, 2, span))
             return false;
         *(field == NEWMAIL_F_CONTEXT_LENGTH ? &out->context_length : &out->callback_length) =
+            newmail_u16(cur->at.buf + span->offset, cur->big_endian);
+        return true;
+    case NEWMAIL_F_RPC_LENGTH:
+    case NEWMAIL_F_RPC_MAX_DATA:
+        if (!newmail_cursor_take(&cur->at, 2, 2, span))
+            return false;
+        *(field == NEWMAIL_F_RPC_LENGTH ? &out->rop_length : &out->rop_max_out) =
             newmail_u16(cur->at.buf + span->offset, cur->big_endian);
         return true;
     case NEWMAIL_F_CONTEXT:
@@ -316,10 +345,11 @@ newmail_parse_stub(newmail_stub_kind_t kind, const uint8_t *stub, size_t length,
     if (newmail_stub_has(out, NEWMAIL_F_CALLBACK_LENGTH) &&
         out->callback_length != out->callback_count)
         out->problems |= NEWMAIL_PROBLEM_CALLBACK_LENGTH;
-    if (newmail_stub_has(out, NEWMAIL_F_ROP_LENGTH) &&
+    if ((newmail_stub_has(out, NEWMAIL_F_ROP_LENGTH) ||
+         newmail_stub_has(out, NEWMAIL_F_RPC_LENGTH)) &&
         out->rop_length != array_bytes(out, NEWMAIL_F_ROP))
         out->problems |= NEWMAIL_PROBLEM_ROP_LENGTH;
-    if (newmail_stub_has(out, NEWMAIL_F_ROP_ACTUAL) &&
+    if (kind == NEWMAIL_RPC_EXT2_RESPONSE && newmail_stub_has(out, NEWMAIL_F_ROP_ACTUAL) &&
         (out->rop_offset != 0 || out->rop_actual > out->rop_count))
         out->problems |= NEWMAIL_PROBLEM_ROP_VARYING;
     if (kind == NEWMAIL_CONNECT_RESPONSE && !(out->problems & NEWMAIL_PROBLEM_TRUNCATED))

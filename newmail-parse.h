@@ -44,6 +44,8 @@ typedef enum {
     NEWMAIL_ASYNC_CONNECT_RESPONSE, /* opnum 14: pacxh, return value */
     NEWMAIL_ASYNC_WAIT_REQUEST,   /* AsyncEMSMDB opnum 0 */
     NEWMAIL_ASYNC_WAIT_RESPONSE,
+    NEWMAIL_RPC_REQUEST,          /* opnum 2 (EcDoRpc) */
+    NEWMAIL_RPC_RESPONSE,
     NEWMAIL_STUB_KIND_COUNT
 } newmail_stub_kind_t;
 
@@ -78,6 +80,9 @@ typedef enum {
     NEWMAIL_F_AUX_LENGTH,          /* cbAuxIn, or pcbAuxOut in a response */
     NEWMAIL_F_AUX_MAX_OUT,         /* pcbAuxOut in a request */
     NEWMAIL_F_TRANS_TIME,          /* pulTransTime */
+    NEWMAIL_F_RPC_LENGTH,          /* EcDoRpc: Length (uint16), the ROP buffer's length */
+    NEWMAIL_F_RPC_MAX_DATA,        /* EcDoRpc request: Max Data (uint16), the most its
+                                      response's ROP buffer may hold */
     NEWMAIL_F_COUNT
 } newmail_field_t;
 
@@ -91,9 +96,10 @@ enum {
     NEWMAIL_PROBLEM_SOCKADDR_SHORT = 1u << 4,  /* too short for its family */
     NEWMAIL_PROBLEM_PORT_ZERO = 1u << 5,
     NEWMAIL_PROBLEM_ADVISE_BITS = 1u << 6,     /* not 0xFFFFFFFF, as the spec requires */
-    NEWMAIL_PROBLEM_ROP_LENGTH = 1u << 7,      /* cbIn/pcbOut differ from the array's count */
-    NEWMAIL_PROBLEM_ROP_VARYING = 1u << 8,     /* rgbOut's offset is not 0 or its actual
-                                                  count exceeds its max_count */
+    NEWMAIL_PROBLEM_ROP_LENGTH = 1u << 7,      /* cbIn/pcbOut (EcDoRpc: Length) differ from
+                                                  the array's count */
+    NEWMAIL_PROBLEM_ROP_VARYING = 1u << 8,     /* EcDoRpcExt2: rgbOut's offset is not 0 or
+                                                  its actual count exceeds its max_count */
 };
 #define NEWMAIL_PROBLEMS_MALFORMED (~(unsigned)NEWMAIL_PROBLEM_ADVISE_BITS)
 
@@ -127,7 +133,8 @@ typedef struct {
     uint32_t return_value;
     uint8_t async_handle[NEWMAIL_CONTEXT_HANDLE_LEN];
     uint32_t flags_in, flags_out, rpc_flags;
-    uint32_t rop_count, rop_offset, rop_actual, rop_length, rop_max_out;
+    uint32_t rop_count, rop_offset, rop_actual, rop_length, rop_max_out; /* EcDoRpc: Size,
+                                        Offset, the buffer's length, Length, Max Data */
     const uint8_t *rop; /* points into the stub; span[NEWMAIL_F_ROP].length bytes */
     uint32_t aux_count, aux_offset, aux_actual, aux_length, aux_max_out;
     uint32_t trans_time;

@@ -683,7 +683,9 @@ add_requests(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *byt
  * (read again here), no table columns from earlier calls (stage 2). */
 typedef struct {
     newmail_rop_context_t ctx;
-    bool have_request; /* the request of the call is in the capture */
+    bool have_request;    /* the request of the call is in the capture */
+    size_t first_request; /* the request the payload's first response answers: 0, or
+                             for a chained payload the call's last (chained_context()) */
 } response_context_t;
 
 static bool
@@ -718,6 +720,25 @@ newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decode
     return copy;
 }
 
+const newmail_rop_request_copy_t *
+newmail_rop_request_copy_add_xor(const uint8_t *buf, size_t len, uint32_t max_decoded)
+{
+    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
+    uint8_t *cleared;
+
+    copy->max_decoded = max_decoded;
+    copy->payload = true;
+    if (buf == NULL || len == 0)
+        return copy;
+    if (len > max_decoded)
+        len = max_decoded;
+    cleared = (uint8_t *)wmem_alloc(wmem_file_scope(), len);
+    newmail_xor_magic(buf, len, cleared);
+    copy->wire = cleared;
+    copy->wire_length = len;
+    return copy;
+}
+
 /* The request's first block decoded, into the packet's scope: false when it
  * holds nothing a response can be laid out by (a cut or refused block, an
  * empty or undecodable payload). */
@@ -732,6 +753,11 @@ request_copy_decode(packet_info *pinfo, const newmail_rop_request_copy_t *reques
 
     if (request->wire == NULL)
         return false;
+    if (request->payload) {
+        *bytes = request->wire;
+        *length = request->wire_length;
+        return true;
+    }
     newmail_rpcx_walk_init(&walk, request->wire, request->wire_length, request->max_decoded);
     if (!newmail_rpcx_next(&walk, &block) || !block.header_read ||
         (block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_SIZE_PAST_END)))
@@ -1026,9 +1052,11 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
     newmail_rop_response_t rop;
     proto_item *item;
 
-    if (rc != NULL)
+    if (rc != NULL) {
         newmail_rop_walk_init_ctx(&walk, bytes, length, &rc->ctx);
-    else
+        /* The requests before it still say what each handle index holds. */
+        walk.next_request = rc->first_request;
+    } else
         newmail_rop_walk_init(&walk, bytes, length);
     while (newmail_rop_next_response(&walk, &rop)) {
         if (!rop_tree_take_entry(rt))
@@ -1092,13 +1120,42 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
                                "The server object handle table is not a whole number of handles");
 }
 
+/* The ROPs whose responses a server may chain (MS-OXCRPC 3.1.4.2.1.2.2). */
+static bool
+rop_chains(uint8_t rop_id)
+{
+    return rop_id == NEWMAIL_ROP_QUERY_ROWS || rop_id == NEWMAIL_ROP_READ_STREAM ||
+           rop_id == NEWMAIL_ROP_FAST_TRANSFER_SOURCE_GET_BUFFER;
+}
+
+/* A chained response's payloads after the first (MS-OXCRPC 3.1.4.2.1.2.2):
+ * when the call's last request is a RopQueryRows, RopReadStream or
+ * RopFastTransferSourceGetBuffer, the server may add payloads built "as if
+ * the client sent another request with only" that ROP. Sets *chained to
+ * read such a payload with that request; false when the request list does
+ * not end with one (or is not known whole): the payload is then walked
+ * without a request, and stops, by name, at the first ROP that needs one. */
+static bool
+chained_context(const response_context_t *rc, response_context_t *chained)
+{
+    const newmail_rop_context_t *ctx = &rc->ctx;
+
+    if (ctx->requests == NULL || ctx->request_count == 0 || !ctx->requests_complete ||
+        !rop_chains(ctx->requests[ctx->request_count - 1].rop_id))
+        return false;
+    *chained = *rc;
+    chained->first_request = ctx->request_count - 1;
+    return true;
+}
+
 void
 newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                            proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                            uint32_t max_decoded, const char *limit_name,
                            const newmail_rop_request_copy_t *request)
 {
-    response_context_t rc;
+    response_context_t rc, chained;
+    bool have_chained = false;
     unsigned payloads = 0;
     const uint8_t *bytes;
     newmail_rpcx_walk_t walk;
@@ -1113,8 +1170,10 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
 
     if (length <= 0)
         return;
-    if (response)
+    if (response) {
         response_context_init(&rc, pinfo, request);
+        have_chained = response_context_usable(&rc) && chained_context(&rc, &chained);
+    }
     bytes = tvb_get_ptr(tvb, offset, length);
     rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
     buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
@@ -1157,17 +1216,52 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (payload_cut)
             break;
         payload = decoded_payload(tvb, offset, bytes, (size_t)length, pinfo, block_item, &block);
-        /* The call's requests lay out the responses of the first payload;
-         * the payloads of a chained response that follow are walked as
-         * before (MS-OXCRPC 3.1.4.2.1.1). */
+        /* The call's requests lay out the responses of the first payload,
+         * its last request those of the chained payloads that follow
+         * (chained_context()); without it they are walked as before. */
         if (payload != NULL)
             add_payload(&rt, block_tree, payload, response, fetch,
-                        response && payloads == 0 && response_context_usable(&rc) ? &rc
-                                                                                  : NULL);
+                        !response                                        ? NULL
+                        : payloads == 0 && response_context_usable(&rc) ? &rc
+                        : payloads > 0 && have_chained                   ? &chained
+                                                                         : NULL);
         payloads++;
         if (rt.full)
             break;
     }
+}
+
+void
+newmail_dissect_rop_payload_xor(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                proto_tree *tree, bool response, const newmail_fetch_t *fetch,
+                                uint32_t max_decoded, const char *limit_name,
+                                const newmail_rop_request_copy_t *request)
+{
+    response_context_t rc;
+    rop_tree_t rt = { .pinfo = pinfo };
+    proto_tree *buffer_tree;
+    tvbuff_t *payload;
+    uint8_t *cleared;
+
+    if (length <= 0)
+        return;
+    rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
+    buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
+    if ((uint32_t)length > max_decoded) {
+        expert_add_info_format(pinfo, rt.buffer_item, &ei_newmail_rop_buffer_over_budget,
+                               "The buffer holds %d bytes, more than the %u bytes %s allows:"
+                               " not decoded",
+                               length, max_decoded, limit_name);
+        return;
+    }
+    if (response)
+        response_context_init(&rc, pinfo, request);
+    cleared = (uint8_t *)wmem_alloc(pinfo->pool, (size_t)length);
+    newmail_xor_magic(tvb_get_ptr(tvb, offset, length), (size_t)length, cleared);
+    payload = tvb_new_child_real_data(tvb, cleared, (unsigned)length, length);
+    add_new_data_source(pinfo, payload, "Decoded ROP buffer");
+    add_payload(&rt, buffer_tree, payload, response, fetch,
+                response && response_context_usable(&rc) ? &rc : NULL);
 }
 
 /* The hf_register_info of each field name of one direction: its MS-OXCROPS

@@ -29,6 +29,8 @@ typedef struct {
     const uint8_t *wire; /* NULL: the request was seen but holds no block */
     size_t wire_length;
     uint32_t max_decoded; /* the request buffer's decoding budget */
+    bool payload;         /* EcDoRpc: wire is the whole ROP input buffer, already
+                             cleared of its XOR (no RPC_HEADER_EXT to decode) */
 } newmail_rop_request_copy_t;
 
 /* First pass only: keeps a file-scope copy of the first block of the
@@ -47,12 +49,35 @@ const newmail_rop_request_copy_t *newmail_rop_request_copy_add(const uint8_t *bu
 /* A response's first payload is read with `request` (the copy the first pass
  * kept of its request, NULL when the request is not in the capture): every
  * ROP response is read field by field, and the walk stops, by name, where
- * the request or a table's columns are missing. A request buffer's ROP
- * requests are shown field by field. */
+ * the request or a table's columns are missing. The payloads of a chained
+ * response that follow it are read with the call's last request when that
+ * is a RopQueryRows, RopReadStream or RopFastTransferSourceGetBuffer
+ * (MS-OXCRPC 3.1.4.2.1.2.2), else walked without a request. A request
+ * buffer's ROP requests are shown field by field. */
 void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                                 proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                                 uint32_t max_decoded, const char *limit_name,
                                 const newmail_rop_request_copy_t *request);
+
+/* EcDoRpc (opnum 2): first pass only, as newmail_rop_request_copy_add()
+ * but for a ROP input buffer with no RPC_HEADER_EXT, every byte XOR 0xA5:
+ * keeps it cleared of the XOR, at most max_decoded bytes of it. Creates. */
+const newmail_rop_request_copy_t *newmail_rop_request_copy_add_xor(const uint8_t *buf,
+                                                                 size_t len,
+                                                                 uint32_t max_decoded);
+
+/* EcDoRpc (opnum 2): adds the ROP buffer at tvb[offset, offset + length),
+ * which has no RPC_HEADER_EXT and is obfuscated whole with XOR 0xA5
+ * (newmail_xor_magic()): cleared into a data source of its own, then shown
+ * as newmail_dissect_rop_buffer() shows a decoded payload (RopSize, ROP
+ * requests or responses, the server object handle table). A buffer longer
+ * than max_decoded (limit_name says what set it) is not decoded. The other
+ * arguments are newmail_dissect_rop_buffer()'s. */
+void newmail_dissect_rop_payload_xor(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                     proto_tree *tree, bool response,
+                                     const newmail_fetch_t *fetch, uint32_t max_decoded,
+                                     const char *limit_name,
+                                     const newmail_rop_request_copy_t *request);
 
 void newmail_register_rop_tree(void);
 

@@ -278,6 +278,13 @@ newmail_rpcx_decode(const uint8_t *buf, size_t len, const newmail_rpcx_block_t *
     return problems;
 }
 
+void
+newmail_xor_magic(const uint8_t *in, size_t len, uint8_t *out)
+{
+    for (size_t i = 0; i < len; i++)
+        out[i] = in[i] ^ NEWMAIL_XOR_MAGIC;
+}
+
 /* ---- the ROP buffer ------------------------------------------------------------------ */
 
 unsigned

@@ -179,6 +179,14 @@ unsigned newmail_lz77_decompress(const uint8_t *in, size_t in_len, uint8_t xor_m
 unsigned newmail_rpcx_decode(const uint8_t *buf, size_t len, const newmail_rpcx_block_t *block,
                              uint8_t *out, size_t out_size, size_t *out_len);
 
+/* EcDoRpc (EMSMDB opnum 2, deprecated) carries its ROP buffer with no
+ * RPC_HEADER_EXT, so with no XorMagic flag either: Exchange 2003 and its
+ * clients obfuscated every byte of it with XOR 0xA5 (MS-OXCRPC 3.1.4.1.1.3
+ * names the same transform for XorMagic blocks; stock Wireshark 4.x and
+ * OpenChange clear every EcDoRpc buffer so). Writes len bytes to out, which
+ * may be in itself. */
+void newmail_xor_magic(const uint8_t *in, size_t len, uint8_t *out);
+
 /* ---- the ROP output buffer (MS-OXCROPS 2.2.1) -------------------------------- */
 
 /* A decoded payload: RopSize (uint16 LE: the size of RopSize plus RopsList),
@@ -213,6 +221,8 @@ unsigned newmail_rop_buffer_split(const uint8_t *buf, size_t len, newmail_rop_bu
 #define NEWMAIL_ROP_RESTRICT 0x14
 #define NEWMAIL_ROP_REGISTER_NOTIFICATION 0x29
 #define NEWMAIL_ROP_NOTIFY 0x2A
+#define NEWMAIL_ROP_READ_STREAM 0x2C /* may chain (MS-OXCRPC 3.1.4.2.1.2.2) */
+#define NEWMAIL_ROP_FAST_TRANSFER_SOURCE_GET_BUFFER 0x4E /* may chain */
 #define NEWMAIL_ROP_PENDING 0x6E
 #define NEWMAIL_ROP_BACKOFF 0xF9
 #define NEWMAIL_ROP_LOGON 0xFE

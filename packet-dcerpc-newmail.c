@@ -102,8 +102,9 @@ enum {
  * pcbOut, which bounds its response's ROP buffer. */
 typedef struct {
     newmail_session_t *session;
-    uint32_t rop_max_out; /* EcDoRpcExt2: the request's pcbOut, 0 when not seen */
-    /* EcDoRpcExt2: the request's decoded ROP buffer, which lays out the
+    uint32_t rop_max_out; /* EcDoRpcExt2: the request's pcbOut; EcDoRpc: its Max Data;
+                             0 when not seen */
+    /* EcDoRpc(Ext2): the request's decoded ROP buffer, which lays out the
      * response's ROPs; NULL when not read. */
     const newmail_rop_request_copy_t *rop_request;
 } call_record_t;
@@ -132,9 +133,10 @@ typedef struct {
     newmail_session_t *session;           /* the session the call belongs to, or NULL */
     newmail_registration_t *registration; /* opnums 4 and 5: the registration, or NULL */
     const newmail_fetch_t *fetch;         /* EcDoRpc(Ext2) request: the fetch it is */
-    uint32_t rop_max_decoded;             /* EcDoRpcExt2: the most its ROP buffer may decode to */
+    uint32_t rop_max_decoded;             /* EcDoRpc(Ext2): the most its ROP buffer may decode
+                                             to */
     const char *rop_limit_name;           /* and what set that bound */
-    const newmail_rop_request_copy_t *rop_request; /* EcDoRpcExt2 response: its request's
+    const newmail_rop_request_copy_t *rop_request; /* EcDoRpc(Ext2) response: its request's
                                                       ROP buffer, or NULL */
 } call_analysis_t;
 
@@ -229,19 +231,26 @@ analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, tvbuff
         record->session = analysis->session;
         /* The request's pcbOut bounds the answer (MS-OXCRPC 3.1.4.2;
          * MS-OXCROPS 2.2.15.1: a RopBufferTooSmall's SizeNeeded, the
-         * decoded size, is what pcbOut must reach). */
-        if (opnum == OPNUM_RPC_EXT2 && newmail_stub_has(stub, NEWMAIL_F_ROP_MAX_OUT))
+         * decoded size, is what pcbOut must reach); an EcDoRpc request's
+         * Max Data, the most its response's buffer may hold, bounds its. */
+        if ((opnum == OPNUM_RPC_EXT2 && newmail_stub_has(stub, NEWMAIL_F_ROP_MAX_OUT)) ||
+            (opnum == OPNUM_RPC && newmail_stub_has(stub, NEWMAIL_F_RPC_MAX_DATA)))
             record->rop_max_out = stub->rop_max_out;
         /* The response's ROPs are laid out by the request's: keep its
          * decoded buffer (at most the decoding budget) with the call. */
-        if (opnum == OPNUM_RPC_EXT2) {
+        if (opnum == OPNUM_RPC_EXT2 || opnum == OPNUM_RPC) {
             newmail_span_t rop = stub->span[NEWMAIL_F_ROP];
             bool have = newmail_stub_has(stub, NEWMAIL_F_ROP) && rop.length > 0 &&
                         tvb_bytes_exist(tvb, offset + (int)rop.offset, (int)rop.length);
+            const uint8_t *bytes =
+                have ? tvb_get_ptr(tvb, offset + (int)rop.offset, (int)rop.length) : NULL;
 
-            record->rop_request = newmail_rop_request_copy_add(
-                have ? tvb_get_ptr(tvb, offset + (int)rop.offset, (int)rop.length) : NULL,
-                have ? rop.length : 0, NEWMAIL_ROP_BUFFER_MAX_DECODED);
+            record->rop_request =
+                opnum == OPNUM_RPC
+                    ? newmail_rop_request_copy_add_xor(bytes, have ? rop.length : 0,
+                                                       NEWMAIL_ROP_BUFFER_MAX_DECODED)
+                    : newmail_rop_request_copy_add(bytes, have ? rop.length : 0,
+                                                   NEWMAIL_ROP_BUFFER_MAX_DECODED);
         }
     }
     if (!request && record != NULL)
@@ -253,7 +262,8 @@ analyse_session_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, tvbuff
     if (!request && record != NULL && record->rop_max_out != 0 &&
         record->rop_max_out < NEWMAIL_ROP_BUFFER_MAX_DECODED) {
         analysis->rop_max_decoded = record->rop_max_out;
-        analysis->rop_limit_name = "the request's pcbOut";
+        analysis->rop_limit_name =
+            opnum == OPNUM_RPC ? "the request's Max Data" : "the request's pcbOut";
     }
 
     if (!request && opnum == OPNUM_ASYNC_CONNECT_EX && first_pass && di->call_data != NULL &&
@@ -522,24 +532,36 @@ add_unregister_response(proto_tree *tree, tvbuff_t *tvb, int offset, dcerpc_info
 
 /* ---- The session calls ----------------------------------------------------------- */
 
-/* EcDoRpcExt2's rgbIn or rgbOut. A response's notifications were fetched by
- * its request, which names the signal that announced them. */
+/* EcDoRpcExt2's rgbIn or rgbOut, or EcDoRpc's ROP buffer (no RPC_HEADER_EXT,
+ * XOR 0xA5). A response's notifications were fetched by its request, which
+ * names the signal that announced them. */
 static void
 add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, dcerpc_info *di,
-               const newmail_stub_t *stub, const call_analysis_t *analysis, bool request)
+               uint16_t opnum, const newmail_stub_t *stub, const call_analysis_t *analysis,
+               bool request)
 {
     const newmail_fetch_t *fetch = NULL;
+    int rop_offset = offset + (int)stub->span[NEWMAIL_F_ROP].offset;
+    int rop_length = (int)stub->span[NEWMAIL_F_ROP].length;
 
-    if (stub->problems & (NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_ROP_VARYING))
+    if (opnum == OPNUM_RPC && (stub->problems & NEWMAIL_PROBLEM_ROP_LENGTH))
+        expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length,
+                               "Length %u differs from the ROP buffer's %u bytes",
+                               stub->rop_length, stub->rop_actual);
+    else if (stub->problems & (NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_ROP_VARYING))
         expert_add_info(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length);
     if (!newmail_stub_has(stub, NEWMAIL_F_ROP))
         return;
     if (!request && di->call_data != NULL)
         fetch = newmail_session_fetch_in(analysis->session, di->call_data->req_frame);
-    newmail_dissect_rop_buffer(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
-                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch,
-                               analysis->rop_max_decoded, analysis->rop_limit_name,
-                               request ? NULL : analysis->rop_request);
+    if (opnum == OPNUM_RPC)
+        newmail_dissect_rop_payload_xor(tvb, rop_offset, rop_length, pinfo, tree, !request, fetch,
+                                        analysis->rop_max_decoded, analysis->rop_limit_name,
+                                        request ? NULL : analysis->rop_request);
+    else
+        newmail_dissect_rop_buffer(tvb, rop_offset, rop_length, pinfo, tree, !request, fetch,
+                                   analysis->rop_max_decoded, analysis->rop_limit_name,
+                                   request ? NULL : analysis->rop_request);
 }
 
 static void
@@ -557,8 +579,8 @@ add_session_call(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo
     newmail_stub_add_call_links(tree, tvb, di, request);
     if (request && (opnum == OPNUM_RPC || opnum == OPNUM_RPC_EXT2))
         newmail_add_fetch(tree, tvb, analysis->fetch);
-    if (opnum == OPNUM_RPC_EXT2)
-        add_rop_buffer(tree, tvb, offset, pinfo, di, stub, analysis, request);
+    if (opnum == OPNUM_RPC_EXT2 || opnum == OPNUM_RPC)
+        add_rop_buffer(tree, tvb, offset, pinfo, di, opnum, stub, analysis, request);
 }
 
 /* ---- Stub dispatch ------------------------------------------------------------------ */
@@ -577,7 +599,7 @@ emsmdb_stub_kind(uint16_t opnum, bool request)
     case OPNUM_CONNECT_EX:
         return NEWMAIL_CONNECT_RESPONSE; /* their requests carry no handle */
     default: /* OPNUM_RPC */
-        return request ? NEWMAIL_HANDLE_REQUEST : NEWMAIL_CONNECT_RESPONSE;
+        return request ? NEWMAIL_RPC_REQUEST : NEWMAIL_RPC_RESPONSE;
     }
 }
 
@@ -903,7 +925,8 @@ proto_register_dcerpc_newmail(void)
             EXPFILL } },
         { &ei_newmail_rop_length,
           { "newmail.rop_length_mismatch", PI_MALFORMED, PI_ERROR,
-            "cbIn or pcbOut differs from the ROP buffer's NDR counts", EXPFILL } },
+            "cbIn or pcbOut (EcDoRpc: Length) differs from the ROP buffer's NDR counts",
+            EXPFILL } },
     };
     expert_module_t *expert;
 

@@ -31,10 +31,10 @@ for f in "$NEWMAIL_EXTRA_SEEDS"/*.bin; do
     # newmail_stub_kind_t, in newmail-parse.h's order
     case ${BASH_REMATCH[1]} in
     req4) kind=0 ;; resp4) kind=1 ;; req5) kind=2 ;; resp5) kind=3 ;;
-    req1 | req2 | req14) kind=4 ;;
-    resp0 | resp2 | resp10) kind=5 ;;
+    req1 | req14) kind=4 ;;
+    resp0 | resp10) kind=5 ;;
     resp1) kind=6 ;; req11) kind=7 ;; resp11) kind=8 ;; resp14) kind=9 ;;
-    areq0) kind=10 ;; aresp0) kind=11 ;;
+    areq0) kind=10 ;; aresp0) kind=11 ;; req2) kind=12 ;; resp2) kind=13 ;;
     *) continue ;;
     esac
     sel=$(((kind & 3) | (kind >> 2) << 4))

@@ -626,6 +626,20 @@ class Capture:
                          nm.rpc_request_stub(session.handle, le),
                          nm.rpc_response_stub(session.handle, le))
 
+    def ecdorpc(self, session, rop_in, rop_out, status=0, max_data=0x8000):
+        """EcDoRpc (opnum 2) carrying ROP buffers, as Exchange 2003 and its
+        clients did: ``rop_in`` and ``rop_out`` are whole ROP input and
+        output buffers (RopSize, ROPs, server object handle table; no
+        RPC_HEADER_EXT), which the stubs XOR with 0xA5.  The request's Max
+        Data (``max_data``) is also its Size, as OpenChange sends it."""
+        le = session.little_endian
+        return self.call(session, nm.OPNUM_RPC,
+                         nm.rpc_request_stub(session.handle, le, rop_in,
+                                             flags=max_data,
+                                             max_data=max_data),
+                         nm.rpc_response_stub(session.handle, le, rop_out,
+                                              status=status, flags=max_data))
+
     def async_connect(self, session, name):
         """EcDoAsyncConnectEx on the session; return the ACXH issued (a
         context handle named by ``name``)."""
@@ -1164,6 +1178,73 @@ def session_connect_old(cap):
         cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
         cap.wait(delay)
         cap.fetch_old(session)
+
+
+# EcDoRpc (opnum 2) calls of an Exchange 2003 session (test/test_ecdorpc.py):
+# (request ROPs, response ROPs, request handles, response handles).
+ECDORPC_SUBSCRIPTION = 0x0001A2B3   # the NotificationHandle of its RopNotify
+ECDORPC_INBOX = 0x0001000000000005
+ECDORPC_MESSAGE_ID = 0x4F00000000000201
+ECDORPC_DRAFTS = 0x0001000000000009
+
+
+def ecdorpc_calls():
+    """The ROPs of the ecdorpc_rops scenario's three EcDoRpc calls: a
+    RopLogon; a RopGetPropertiesSpecific and a RopOpenFolder whose response
+    ends with the RopNotify NewMail and RopPending the server queued; and
+    two failure responses (RopGetPropertiesSpecific, whose success layout
+    is long, and RopOpenFolder)."""
+    from newmail_gen import rop as rb
+    tags = [rb.PID_TAG_MESSAGE_FLAGS, rb.PID_TAG_SUBJECT_8]
+    return [
+        ([rb.rq_logon(0)], [rb.rop_logon_private(0)],
+         (0xFFFFFFFF,), (0x00000010,)),
+        ([rb.rq_get_properties_specific(0, tags),
+          rb.rq_open_folder(0, 1, ECDORPC_INBOX)],
+         [rb.rop_get_properties_specific_for(
+             0, [struct.pack("<I", 1), b"Hello\x00"]),
+          rb.rop_open_folder(1),
+          rb.new_mail(ECDORPC_SUBSCRIPTION, ECDORPC_INBOX,
+                      ECDORPC_MESSAGE_ID),
+          rb.rop_pending(1)],
+         (0x00000010, 0xFFFFFFFF), (0x00000010, 0x00000011)),
+        ([rb.rq_get_properties_specific(1, tags),
+          rb.rq_open_folder(0, 2, ECDORPC_DRAFTS)],
+         [rb.rop_failure(rb.ROP_GET_PROPERTIES_SPECIFIC, 1,
+                         rb.EC_ACCESS_DENIED),
+          rb.rop_failure(rb.ROP_OPEN_FOLDER, 2)],
+         (0x00000010, 0x00000011, 0xFFFFFFFF),
+         (0x00000010, 0x00000011, 0xFFFFFFFF)),
+    ]
+
+
+def ecdorpc_buffers(calls=None):
+    """(ROP input buffer, ROP output buffer) of each call of ecdorpc_calls(),
+    as they are before the XOR."""
+    from newmail_gen import rop as rb
+    return [(rb.rop_buffer(rq, rq_handles), rb.rop_buffer(rs, rs_handles))
+            for rq, rs, rq_handles, rs_handles in (calls or ecdorpc_calls())]
+
+
+@scenario
+def ecdorpc_rops(cap):
+    """An Exchange 2003 session over EcDoRpc (opnum 2): EcDoConnect, a
+    registration, a RopLogon call; a NEWMAIL datagram, then a call whose
+    response ends with RopNotify NewMail and RopPending; a call answered
+    with two ROP failure responses.  Every ROP buffer XOR 0xA5, with no
+    RPC_HEADER_EXT."""
+    session = cap.session()
+    cap.connect_old(session)
+    cap.register(session, CONTEXT8, nm.sockaddr_in(CLIENT, CALLBACK_PORT))
+    buffers = ecdorpc_buffers()
+    cap.wait(0.5)
+    cap.ecdorpc(session, *buffers[0])
+    cap.wait(REPEAT_SECONDS)
+    cap.notify(CLIENT, CALLBACK_PORT, CONTEXT8)
+    cap.wait(0.6)
+    cap.ecdorpc(session, *buffers[1])
+    cap.wait(2)
+    cap.ecdorpc(session, *buffers[2])
 
 
 @scenario

@@ -35,6 +35,15 @@ static const newmail_field_t resp11_fields[] = {
     NEWMAIL_F_AUX_OFFSET,     NEWMAIL_F_AUX_ACTUAL, NEWMAIL_F_AUX,        NEWMAIL_F_AUX_LENGTH,
     NEWMAIL_F_TRANS_TIME,     NEWMAIL_F_RETURN_VALUE,
 };
+/* EcDoRpc (opnum 2), deprecated: as stock Wireshark's MAPI IDL has it. */
+static const newmail_field_t req2_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,   NEWMAIL_F_ROP_ACTUAL,
+    NEWMAIL_F_ROP,            NEWMAIL_F_RPC_LENGTH, NEWMAIL_F_RPC_MAX_DATA,
+};
+static const newmail_field_t resp2_fields[] = {
+    NEWMAIL_F_CONTEXT_HANDLE, NEWMAIL_F_ROP_COUNT,  NEWMAIL_F_ROP_OFFSET,   NEWMAIL_F_ROP_ACTUAL,
+    NEWMAIL_F_ROP,            NEWMAIL_F_RPC_LENGTH, NEWMAIL_F_RETURN_VALUE,
+};
 static const newmail_field_t resp14_fields[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_RETURN_VALUE};
 static const newmail_field_t wait_req_fields[] = {NEWMAIL_F_ASYNC_HANDLE, NEWMAIL_F_FLAGS_IN};
 static const newmail_field_t wait_resp_fields[] = {NEWMAIL_F_FLAGS_OUT, NEWMAIL_F_RETURN_VALUE};
@@ -62,6 +71,8 @@ static const stub_layout_t stub_layouts[NEWMAIL_STUB_KIND_COUNT] = {
     [NEWMAIL_ASYNC_CONNECT_RESPONSE] = STUB_LAYOUT("opnum 14 response", resp14_fields),
     [NEWMAIL_ASYNC_WAIT_REQUEST] = STUB_LAYOUT("EcDoAsyncWaitEx request", wait_req_fields),
     [NEWMAIL_ASYNC_WAIT_RESPONSE] = STUB_LAYOUT("EcDoAsyncWaitEx response", wait_resp_fields),
+    [NEWMAIL_RPC_REQUEST] = STUB_LAYOUT("opnum 2 request", req2_fields),
+    [NEWMAIL_RPC_RESPONSE] = STUB_LAYOUT("opnum 2 response", resp2_fields),
 };
 
 #endif /* NEWMAIL_STUB_LAYOUTS_H */

@@ -751,6 +751,8 @@ test_field_names(void)
         {NEWMAIL_F_AUX_LENGTH, "the auxiliary buffer's length"},
         {NEWMAIL_F_AUX_MAX_OUT, "pcbAuxOut"},
         {NEWMAIL_F_TRANS_TIME, "pulTransTime"},
+        {NEWMAIL_F_RPC_LENGTH, "Length"},
+        {NEWMAIL_F_RPC_MAX_DATA, "Max Data"},
         {NEWMAIL_F_COUNT, "end of stub"},
         {(newmail_field_t)99, "end of stub"},
         {(newmail_field_t)-1, "end of stub"}, /* GCC and clang: enum is unsigned */
@@ -881,6 +883,50 @@ test_session_stubs(void)
         w.b[be ? 31 : 28] = 1;
         CHECK_EQ(parse(NEWMAIL_RPC_EXT2_RESPONSE, &w, &s), NEWMAIL_PROBLEM_ROP_VARYING);
         w.b[be ? 31 : 28] = 0;
+
+        /* EcDoRpc request (opnum 2): pcxh, Size, Offset, the buffer's
+         * length and bytes, Length (uint16), Max Data (uint16). */
+        snprintf(where, sizeof(where), "opnum 2 request, %s", be ? "BE" : "LE");
+        w.len = 0;
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_ndr32(&w, 0x8000);                  /* Size */
+        put_ndr32(&w, 0);                       /* Offset */
+        put_ndr32(&w, sizeof(rop_bytes));       /* the buffer's length at 28 */
+        put_bytes(&w, rop_bytes, sizeof(rop_bytes)); /* 32..43, padded to 44 */
+        put_ndr16(&w, sizeof(rop_bytes));       /* Length at 44 */
+        put_ndr16(&w, 0x7FFF);                  /* Max Data at 46 */
+        CHECK_EQ(parse(NEWMAIL_RPC_REQUEST, &w, &s), 0);
+        CHECK_EQ(s.fields_read, layout_mask(NEWMAIL_RPC_REQUEST, COUNT_OF(req2_fields)));
+        CHECK_SPAN(s.span[NEWMAIL_F_ROP], 32, sizeof(rop_bytes));
+        CHECK(s.rop == w.b + 32);
+        CHECK_SPAN(s.span[NEWMAIL_F_RPC_LENGTH], 44, 2);
+        CHECK_EQ(s.rop_length, sizeof(rop_bytes));
+        CHECK_SPAN(s.span[NEWMAIL_F_RPC_MAX_DATA], 46, 2);
+        CHECK_EQ(s.rop_max_out, 0x7FFF);
+        /* Size 0, as stock's test captures and ours write it, is not judged. */
+        w.b[be ? 22 : 21] = 0;
+        CHECK_EQ(parse(NEWMAIL_RPC_REQUEST, &w, &s), 0);
+        /* A Length other than the buffer's is flagged; a cut Max Data named. */
+        w.b[be ? 45 : 44] ^= 1;
+        w.len = 47;
+        CHECK_EQ(parse(NEWMAIL_RPC_REQUEST, &w, &s),
+                 NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_TRUNCATED);
+        CHECK_EQ(newmail_stub_first_missing(&s), NEWMAIL_F_RPC_MAX_DATA);
+
+        /* EcDoRpc response: ..., Length, then the return value aligned to 4. */
+        snprintf(where, sizeof(where), "opnum 2 response, %s", be ? "BE" : "LE");
+        w.len = 0;
+        put_bytes(&w, pcxh, sizeof(pcxh));
+        put_ndr32(&w, 0x8000);
+        put_ndr32(&w, 0);
+        put_ndr32(&w, sizeof(rop_bytes));
+        put_bytes(&w, rop_bytes, sizeof(rop_bytes));
+        put_ndr16(&w, sizeof(rop_bytes));       /* Length at 44 */
+        put_ndr32(&w, 0x000004B6);              /* return value at 48, after 2 pad bytes */
+        CHECK_EQ(parse(NEWMAIL_RPC_RESPONSE, &w, &s), 0);
+        CHECK_EQ(s.fields_read, layout_mask(NEWMAIL_RPC_RESPONSE, COUNT_OF(resp2_fields)));
+        CHECK_SPAN(s.span[NEWMAIL_F_RETURN_VALUE], 48, 4);
+        CHECK_EQ(s.return_value, 0x000004B6);
 
         /* EcDoAsyncConnectEx response: pacxh, return value. */
         snprintf(where, sizeof(where), "opnum 14 response, %s", be ? "BE" : "LE");
