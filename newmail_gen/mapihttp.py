@@ -186,7 +186,7 @@ def register_rop_in():
     """RopRegisterNotification request (MS-OXCROPS 2.2.14.1.1): LogonId 0,
     InputHandleIndex 0, OutputHandleIndex 1, NotificationTypes NewMail |
     ObjectCreated | ObjectModified, Reserved, WantWholeStore 1."""
-    rop = struct.pack("<BBBBHBB", 0x29, 0, 0, 1, 0x0016, 0, 1)
+    rop = rb.rq_register_notification(0, 1, 0x16, want_whole_store=1)
     return rb.RopBuffer([rb.Block(rops=[rop], handles=(0x00000021, 0xFFFFFFFF))])
 
 
