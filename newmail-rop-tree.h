@@ -54,6 +54,27 @@ void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_in
                                 uint32_t max_decoded, const char *limit_name,
                                 const newmail_rop_request_copy_t *request);
 
+/* The call a buffer belongs to: its session (NULL: not known) and the frame
+ * of its request (0: not known). */
+typedef struct {
+    newmail_session_t *session;
+    uint32_t request_frame;
+} newmail_rop_call_t;
+
+/* newmail_dissect_rop_buffer() within the session's objects
+ * (newmail-objects.h): a response's rows and TableModified rows are laid out
+ * by the columns its tables got in earlier calls, a RopNotify is tied to the
+ * RopRegisterNotification that made its subscription. On the first pass,
+ * once the response is read, what the call did to the session's objects is
+ * recorded (newmail_objects_update_call()); the tree itself only reads them.
+ * call may be NULL (no session: as newmail_dissect_rop_buffer()). */
+void newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                     proto_tree *tree, bool response,
+                                     const newmail_fetch_t *fetch, uint32_t max_decoded,
+                                     const char *limit_name,
+                                     const newmail_rop_request_copy_t *request,
+                                     const newmail_rop_call_t *call);
+
 void newmail_register_rop_tree(void);
 
 #endif /* NEWMAIL_ROP_TREE_H */

@@ -529,6 +529,7 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
                const newmail_stub_t *stub, const call_analysis_t *analysis, bool request)
 {
     const newmail_fetch_t *fetch = NULL;
+    newmail_rop_call_t call;
 
     if (stub->problems & (NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_ROP_VARYING))
         expert_add_info(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length);
@@ -536,10 +537,12 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
         return;
     if (!request && di->call_data != NULL)
         fetch = newmail_session_fetch_in(analysis->session, di->call_data->req_frame);
-    newmail_dissect_rop_buffer(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
-                               (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request, fetch,
-                               analysis->rop_max_decoded, analysis->rop_limit_name,
-                               request ? NULL : analysis->rop_request);
+    call.session = analysis->session;
+    call.request_frame = di->call_data != NULL ? di->call_data->req_frame : 0;
+    newmail_dissect_rop_buffer_call(tvb, offset + (int)stub->span[NEWMAIL_F_ROP].offset,
+                                    (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request,
+                                    fetch, analysis->rop_max_decoded, analysis->rop_limit_name,
+                                    request ? NULL : analysis->rop_request, &call);
 }
 
 static void
