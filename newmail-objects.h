@@ -153,6 +153,25 @@ bool newmail_object_columns_at(const newmail_object_t *object, uint32_t frame,
  * because the session held NEWMAIL_OBJECTS_MAX already. */
 uint32_t newmail_objects_dropped_in(const newmail_objects_t *objects, uint32_t frame);
 
+/* What a RopNotify's NotificationHandle named when the response in its frame
+ * was read (the tap's view of it, newmail-stats.c). */
+typedef enum {
+    NEWMAIL_NOTIFIED_UNKNOWN = 0, /* no object in the capture has its handle */
+    NEWMAIL_NOTIFIED_SUBSCRIPTION,
+    NEWMAIL_NOTIFIED_OTHER, /* another object: a table, for TableModified */
+} newmail_notified_tie_t;
+
+typedef struct {
+    uint16_t type; /* NotificationFlags & NEWMAIL_NOTIFY_TYPE_MASK */
+    uint8_t tie;   /* newmail_notified_tie_t */
+    uint32_t subscription_frame; /* SUBSCRIPTION: its RopRegisterNotification request */
+} newmail_notified_t;
+
+/* The RopNotify of the response in `frame`, as the first pass tied them;
+ * NULL (and *count 0) when it held none. */
+const newmail_notified_t *newmail_objects_notified_in(const newmail_objects_t *objects,
+                                                      uint32_t frame, size_t *count);
+
 /* "Table", "Subscription", ..., "Other" for the transfer contexts. */
 const char *newmail_object_kind_name(unsigned kind);
 

@@ -34,6 +34,7 @@
 
 #include "newmail-core.h"
 #include "newmail-links.h"
+#include "newmail-objects.h"
 #include "newmail-parse.h"
 #include "newmail-registration.h"
 #include "newmail-rop-tree.h"
@@ -292,6 +293,20 @@ analyse_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, newmail_stub_k
 
 /* The call's tap event: a registration, an unregister, or a fetch that
  * answered signals. */
+/* The RopNotify of this frame's response, as the first pass tied them to
+ * the session's subscriptions (newmail-objects.h), on the tap. */
+static void
+queue_rop_notify_taps(packet_info *pinfo, const newmail_session_t *session)
+{
+    size_t count;
+    const newmail_notified_t *notified =
+        newmail_objects_notified_in(newmail_objects_of_session(session), pinfo->num, &count);
+
+    for (size_t i = 0; i < count; i++)
+        newmail_tap_rop_notify(pinfo, notified[i].type, notified[i].subscription_frame,
+                               notified[i].tie == NEWMAIL_NOTIFIED_OTHER);
+}
+
 static void
 queue_tap(packet_info *pinfo, newmail_stub_kind_t kind, const newmail_stub_t *stub,
           const call_analysis_t *analysis)
@@ -319,6 +334,7 @@ queue_tap(packet_info *pinfo, newmail_stub_kind_t kind, const newmail_stub_t *st
         tap.registered = registration != NULL;
         break;
     default:
+        queue_rop_notify_taps(pinfo, analysis->session);
         if (analysis->fetch != NULL && analysis->fetch->signal_count > 0) {
             nstime_t delay;
 

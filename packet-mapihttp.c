@@ -34,6 +34,7 @@
 #include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-mapihttp-parse.h"
+#include "newmail-objects.h"
 #include "newmail-rop-tree.h"
 #include "newmail-session.h"
 #include "packet-newmail.h"
@@ -558,6 +559,20 @@ is_signal(bool response, newmail_mh_request_type_t type, const newmail_mh_body_t
            body->value[NEWMAIL_MHF_EVENT_PENDING] == 1;
 }
 
+/* The RopNotify of this frame's response, as the first pass tied them to
+ * the session's subscriptions (newmail-objects.h), on the tap. */
+static void
+queue_rop_notify_taps(packet_info *pinfo, const newmail_session_t *session)
+{
+    size_t count;
+    const newmail_notified_t *notified =
+        newmail_objects_notified_in(newmail_objects_of_session(session), pinfo->num, &count);
+
+    for (size_t i = 0; i < count; i++)
+        newmail_tap_rop_notify(pinfo, notified[i].type, notified[i].subscription_frame,
+                               notified[i].tie == NEWMAIL_NOTIFIED_OTHER);
+}
+
 static int
 dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
@@ -648,6 +663,8 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         newmail_tap_signal(pinfo, NEWMAIL_SIGNAL_HTTP,
                            newmail_session_unanswered(session, message->previous_signal,
                                                       pinfo->num));
+    if (response && newmail_tap_listening())
+        queue_rop_notify_taps(pinfo, request != NULL ? request->session : NULL);
     return tvb_captured_length(tvb);
 }
 

@@ -660,7 +660,9 @@ def _new_mail_out(handle=0x0001A2B3, message_id=0x4F00000000000001, message_clas
 
 
 def _register_out():
-    return rb.single([rb.rop_register_notification(1)])
+    """The RopRegisterNotification response: its subscription's handle, the
+    NotificationHandle of the scenarios' RopNotify, at OutputHandleIndex 1."""
+    return rb.single([rb.rop_register_notification(1)], handles=(0x00000021, 0x0001A2B3))
 
 
 def _connected(script, name="outlook", cookie_lines=1, client=CLIENT):
