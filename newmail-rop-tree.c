@@ -1392,9 +1392,9 @@ newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, packet_in
 
         if (dropped > 0)
             expert_add_info_format(pinfo, rt.buffer_item, &ei_newmail_objects_too_many,
-                                   "The session holds %u objects already: the %u this call made"
-                                   " are not followed (their rows and notifications are not tied"
-                                   " to them)",
+                                   "The session holds the %u objects the plugin follows: %u"
+                                   " objects this call made are not followed (their rows and"
+                                   " notifications are not tied to them)",
                                    NEWMAIL_OBJECTS_MAX, dropped);
     }
 }

@@ -244,6 +244,41 @@ class MapiHttp(SessionObjects, unittest.TestCase):
         return Captures.make().mapihttp
 
 
+class Bound(unittest.TestCase):
+    """At most 65,536 objects per session: 257 calls of 255 RopGetContentsTable
+    each make 65,535 tables; the 258th call's first table is the 65,536th,
+    its 254 others are not followed, and its response says so."""
+
+    CALLS = 258
+    PER_CALL = 255
+
+    @classmethod
+    def setUpClass(cls):
+        Captures.make()
+        cls.path = os.path.join(Captures.directory, "objects-bound.pcap")
+        with open(cls.path, "wb") as fileobj:
+            cap = cg.Capture(fileobj)
+            session = cap.session()
+            cap.connect_ex(session)
+            for call in range(cls.CALLS):
+                rq = [rb.rq_get_contents_table(0, i) for i in range(cls.PER_CALL)]
+                rs = [rb.rop_get_contents_table(i, 1) for i in range(cls.PER_CALL)]
+                handles = tuple(0x01000000 + call * 0x100 + i for i in range(cls.PER_CALL))
+                cap.fetch(session,
+                          rgb_in=_buffer(rq, (LOGON,) + (NONE,) * (cls.PER_CALL - 1)).data,
+                          rgb_out=_buffer(rs, handles).data)
+
+    def test_too_many_on_the_last_call_only(self):
+        for two_pass in (False, True):
+            rows = tshark.fields(self.path, ["newmail.objects.too_many", "_ws.expert.message"],
+                                 display_filter="newmail.objects.too_many", two_pass=two_pass)
+            responses = tshark.fields(self.path, ["newmail.rop_buffer"],
+                                      display_filter="newmail.rop", two_pass=two_pass)
+            self.assertEqual(self.CALLS, len(responses))
+            self.assertEqual([responses[-1][0]], [r[0] for r in rows])
+            self.assertIn("254 objects this call made are not followed", rows[0][2])
+
+
 def tearDownModule():
     if Captures.directory is not None:
         shutil.rmtree(Captures.directory, ignore_errors=True)
