@@ -27,14 +27,7 @@ struct newmail_objects {
     wmem_map_t *by_handle;      /* handle -> handle_history_t */
     uint32_t object_count;      /* objects recorded, live or released */
     wmem_map_t *dropped_frames; /* frame -> objects not recorded there; NULL: none */
-    wmem_map_t *notified;       /* frame -> notified_frame_t; NULL: none yet */
 };
-
-/* The RopNotify of one response. */
-typedef struct {
-    uint32_t count;
-    newmail_notified_t items[];
-} notified_frame_t;
 
 /* Session -> its objects, emptied with each file. Made on first use: the
  * epan scope exists from Wireshark's start. */
@@ -164,21 +157,6 @@ newmail_objects_dropped_in(const newmail_objects_t *objects, uint32_t frame)
     if (objects == NULL || objects->dropped_frames == NULL)
         return 0;
     return GPOINTER_TO_UINT(wmem_map_lookup(objects->dropped_frames, GUINT_TO_POINTER(frame)));
-}
-
-const newmail_notified_t *
-newmail_objects_notified_in(const newmail_objects_t *objects, uint32_t frame, size_t *count)
-{
-    const notified_frame_t *record;
-
-    *count = 0;
-    if (objects == NULL || objects->notified == NULL)
-        return NULL;
-    record = (const notified_frame_t *)wmem_map_lookup(objects->notified, GUINT_TO_POINTER(frame));
-    if (record == NULL)
-        return NULL;
-    *count = record->count;
-    return record->items;
 }
 
 const char *
@@ -359,14 +337,13 @@ slot_get(handle_slots_t *s, uint8_t i)
 void
 newmail_objects_update_call(newmail_objects_t *objects, const newmail_objects_call_t *call)
 {
-    handle_slots_t *slots;
-    notified_frame_t *record;
+    handle_slots_t slots_storage;
+    handle_slots_t *slots = &slots_storage;
 
     if (objects == NULL || call == NULL)
         return;
-    /* 2 KiB of slots: on the heap, as the first pass runs deep in a
-     * dissector's stack. */
-    slots = g_new0(handle_slots_t, 1);
+    /* object[i] is read only once set[] says it was written. */
+    memset(slots->set, 0, sizeof(slots->set));
     slots->objects = objects;
     slots->call = call;
     for (size_t k = 0; k < call->request_count; k++) {
@@ -403,31 +380,12 @@ newmail_objects_update_call(newmail_objects_t *objects, const newmail_objects_ca
         }
         slot_put(slots, rq->output_handle_index, object);
     }
-    g_free(slots);
-    if (call->notification_count == 0)
-        return;
-    /* Bounded by the response's bytes: each RopNotify takes at least 8. */
-    record = (notified_frame_t *)wmem_alloc(
-        wmem_file_scope(),
-        sizeof(*record) + call->notification_count * sizeof(record->items[0]));
-    record->count = (uint32_t)call->notification_count;
     for (size_t n = 0; n < call->notification_count; n++) {
         newmail_object_t *object =
             object_alive(objects, call->notifications[n].handle, call->frame);
-        newmail_notified_t *item = &record->items[n];
 
-        item->type = call->notifications[n].type;
-        item->tie = object == NULL ? NEWMAIL_NOTIFIED_UNKNOWN
-                    : object->subscription != NULL ? NEWMAIL_NOTIFIED_SUBSCRIPTION
-                                                   : NEWMAIL_NOTIFIED_OTHER;
-        item->subscription_frame =
-            object != NULL && object->subscription != NULL ? object->subscription->request_frame
-                                                           : 0;
         if (object != NULL && object->subscription != NULL)
             subscription_notified(object->subscription, call->notifications[n].type,
                                   call->frame);
     }
-    if (objects->notified == NULL)
-        objects->notified = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    wmem_map_insert(objects->notified, GUINT_TO_POINTER(call->frame), record);
 }

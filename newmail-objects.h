@@ -125,7 +125,8 @@ typedef struct {
  * creates. */
 const newmail_objects_t *newmail_objects_of_session(const newmail_session_t *session);
 
-/* First pass: the same, made empty on first use. NULL without a session. */
+/* First pass: the same, made empty on first use (the ROP tree asks only
+ * when a call's requests were read). NULL without a session. */
 newmail_objects_t *newmail_objects_get_or_add(newmail_session_t *session);
 
 /* First pass, once per response: what the call did to the session's objects.
@@ -153,8 +154,8 @@ bool newmail_object_columns_at(const newmail_object_t *object, uint32_t frame,
  * because the session held NEWMAIL_OBJECTS_MAX already. */
 uint32_t newmail_objects_dropped_in(const newmail_objects_t *objects, uint32_t frame);
 
-/* What a RopNotify's NotificationHandle named when the response in its frame
- * was read (the tap's view of it, newmail-stats.c). */
+/* What a RopNotify's NotificationHandle names as of its call (the ROP tree
+ * hands these to its caller, whose tap counts them: newmail-stats.c). */
 typedef enum {
     NEWMAIL_NOTIFIED_UNKNOWN = 0, /* no object in the capture has its handle */
     NEWMAIL_NOTIFIED_SUBSCRIPTION,
@@ -166,11 +167,6 @@ typedef struct {
     uint8_t tie;   /* newmail_notified_tie_t */
     uint32_t subscription_frame; /* SUBSCRIPTION: its RopRegisterNotification request */
 } newmail_notified_t;
-
-/* The RopNotify of the response in `frame`, as the first pass tied them;
- * NULL (and *count 0) when it held none. */
-const newmail_notified_t *newmail_objects_notified_in(const newmail_objects_t *objects,
-                                                      uint32_t frame, size_t *count);
 
 /* "Table", "Subscription", ..., "Other" for the transfer contexts. */
 const char *newmail_object_kind_name(unsigned kind);

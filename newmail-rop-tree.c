@@ -448,6 +448,8 @@ typedef struct {
     size_t response_handle_count;
     newmail_objects_notify_t *notifications;
     size_t notification_count, notification_capacity;
+    /* The caller's record of the RopNotify shown (NULL: none kept). */
+    newmail_rop_call_t *call;
 } rop_tree_t;
 
 /* Counts one more entry; false (and the expert, once) when the buffer has
@@ -944,6 +946,31 @@ static const struct {
  * the capture shows no object with that handle (the subscription was made
  * before the capture began, or in a session the capture does not name).
  * TableModified notifications come on a table's handle: no note for them. */
+/* Tells the caller (for its tap) about a RopNotify shown and what its
+ * handle names. */
+static void
+note_notified(const rop_tree_t *rt, const newmail_notify_t *notify, const newmail_object_t *object)
+{
+    newmail_rop_call_t *call = rt->call;
+    newmail_notified_t *item;
+
+    if (call == NULL)
+        return;
+    if (call->notified_count == call->notified_capacity) {
+        call->notified_capacity = call->notified_capacity == 0 ? 4 : 2 * call->notified_capacity;
+        call->notified = (newmail_notified_t *)wmem_realloc(
+            rt->pinfo->pool, call->notified, call->notified_capacity * sizeof(*call->notified));
+    }
+    item = &call->notified[call->notified_count++];
+    item->type = notify->type;
+    item->tie = object == NULL                   ? NEWMAIL_NOTIFIED_UNKNOWN
+                : object->subscription != NULL ? NEWMAIL_NOTIFIED_SUBSCRIPTION
+                                               : NEWMAIL_NOTIFIED_OTHER;
+    item->subscription_frame = object != NULL && object->subscription != NULL
+                                   ? object->subscription->request_frame
+                                   : 0;
+}
+
 static void
 add_notify_subscription(proto_tree *tree, proto_item *ti, tvbuff_t *tvb, const rop_tree_t *rt,
                         const newmail_notify_t *notify)
@@ -953,6 +980,7 @@ add_notify_subscription(proto_tree *tree, proto_item *ti, tvbuff_t *tvb, const r
     if (!newmail_notify_has(notify, NEWMAIL_NF_HANDLE))
         return;
     object = newmail_object_lookup(rt->objects, notify->handle, rt->pinfo->num);
+    note_notified(rt, notify, object);
     if (object != NULL && object->subscription != NULL) {
         if (object->subscription->request_frame != 0)
             newmail_add_frame_link(tree, hf_newmail_notify_subscription_frame, tvb,
@@ -1271,7 +1299,10 @@ learn_call(const rop_tree_t *rt, const response_context_t *rc, const newmail_rop
 {
     newmail_objects_call_t c;
 
-    if (rc->ctx.request_count == 0 && rt->notification_count == 0)
+    /* A call with no request read makes no object: only a session that
+     * has objects already has subscriptions to notify. */
+    if (rt->outcome_count == 0 &&
+        (rt->notification_count == 0 || newmail_objects_of_session(call->session) == NULL))
         return;
     memset(&c, 0, sizeof(c));
     c.frame = rt->pinfo->num;
@@ -1305,7 +1336,7 @@ newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, packet_in
                                 proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                                 uint32_t max_decoded, const char *limit_name,
                                 const newmail_rop_request_copy_t *request,
-                                const newmail_rop_call_t *call)
+                                newmail_rop_call_t *call)
 {
     response_context_t rc;
     unsigned payloads = 0;
@@ -1323,6 +1354,7 @@ newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, packet_in
     if (length <= 0)
         return;
     rt.objects = call != NULL ? newmail_objects_of_session(call->session) : NULL;
+    rt.call = response ? call : NULL;
     rt.learn = response && call != NULL && call->session != NULL && !PINFO_FD_VISITED(pinfo);
     if (response) {
         response_context_init(&rc, pinfo, request, rt.objects);

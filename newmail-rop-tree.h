@@ -16,7 +16,8 @@
 
 #include <epan/packet.h>
 
-#include "newmail-rop.h" /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
+#include "newmail-objects.h" /* newmail_notified_t */
+#include "newmail-rop.h"     /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
 #include "newmail-session.h"
 
 /* What the response of a call needs from its request: the first
@@ -55,10 +56,15 @@ void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_in
                                 const newmail_rop_request_copy_t *request);
 
 /* The call a buffer belongs to: its session (NULL: not known) and the frame
- * of its request (0: not known). */
+ * of its request (0: not known); and, filled by the dissection of a
+ * response, the RopNotify it showed with what each NotificationHandle names
+ * as of this call (in the packet's scope), for the caller's tap. */
 typedef struct {
     newmail_session_t *session;
     uint32_t request_frame;
+    newmail_notified_t *notified; /* out */
+    size_t notified_count;        /* out */
+    size_t notified_capacity;     /* out */
 } newmail_rop_call_t;
 
 /* newmail_dissect_rop_buffer() within the session's objects
@@ -73,7 +79,7 @@ void newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, pack
                                      const newmail_fetch_t *fetch, uint32_t max_decoded,
                                      const char *limit_name,
                                      const newmail_rop_request_copy_t *request,
-                                     const newmail_rop_call_t *call);
+                                     newmail_rop_call_t *call);
 
 void newmail_register_rop_tree(void);
 

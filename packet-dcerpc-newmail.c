@@ -34,7 +34,6 @@
 
 #include "newmail-core.h"
 #include "newmail-links.h"
-#include "newmail-objects.h"
 #include "newmail-parse.h"
 #include "newmail-registration.h"
 #include "newmail-rop-tree.h"
@@ -293,20 +292,6 @@ analyse_call(packet_info *pinfo, dcerpc_info *di, uint16_t opnum, newmail_stub_k
 
 /* The call's tap event: a registration, an unregister, or a fetch that
  * answered signals. */
-/* The RopNotify of this frame's response, as the first pass tied them to
- * the session's subscriptions (newmail-objects.h), on the tap. */
-static void
-queue_rop_notify_taps(packet_info *pinfo, const newmail_session_t *session)
-{
-    size_t count;
-    const newmail_notified_t *notified =
-        newmail_objects_notified_in(newmail_objects_of_session(session), pinfo->num, &count);
-
-    for (size_t i = 0; i < count; i++)
-        newmail_tap_rop_notify(pinfo, notified[i].type, notified[i].subscription_frame,
-                               notified[i].tie == NEWMAIL_NOTIFIED_OTHER);
-}
-
 static void
 queue_tap(packet_info *pinfo, newmail_stub_kind_t kind, const newmail_stub_t *stub,
           const call_analysis_t *analysis)
@@ -334,7 +319,6 @@ queue_tap(packet_info *pinfo, newmail_stub_kind_t kind, const newmail_stub_t *st
         tap.registered = registration != NULL;
         break;
     default:
-        queue_rop_notify_taps(pinfo, analysis->session);
         if (analysis->fetch != NULL && analysis->fetch->signal_count > 0) {
             nstime_t delay;
 
@@ -545,7 +529,7 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
                const newmail_stub_t *stub, const call_analysis_t *analysis, bool request)
 {
     const newmail_fetch_t *fetch = NULL;
-    newmail_rop_call_t call;
+    newmail_rop_call_t call = {0};
 
     if (stub->problems & (NEWMAIL_PROBLEM_ROP_LENGTH | NEWMAIL_PROBLEM_ROP_VARYING))
         expert_add_info(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length);
@@ -559,6 +543,10 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
                                     (int)stub->span[NEWMAIL_F_ROP].length, pinfo, tree, !request,
                                     fetch, analysis->rop_max_decoded, analysis->rop_limit_name,
                                     request ? NULL : analysis->rop_request, &call);
+    /* Its RopNotify, with what each NotificationHandle names, on the tap. */
+    for (size_t i = 0; i < call.notified_count; i++)
+        newmail_tap_rop_notify(pinfo, call.notified[i].type, call.notified[i].subscription_frame,
+                               call.notified[i].tie == NEWMAIL_NOTIFIED_OTHER);
 }
 
 static void

@@ -34,7 +34,6 @@
 #include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-mapihttp-parse.h"
-#include "newmail-objects.h"
 #include "newmail-rop-tree.h"
 #include "newmail-session.h"
 #include "packet-newmail.h"
@@ -339,8 +338,8 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
         if (body_fields[i].field == NEWMAIL_MHF_ROP_BUFFER_SIZE &&
             newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER)) {
             span = body->span[NEWMAIL_MHF_ROP_BUFFER];
-            newmail_rop_call_t call = { request != NULL ? request->session : NULL,
-                                        request != NULL ? request->frame : 0 };
+            newmail_rop_call_t call = { .session = request != NULL ? request->session : NULL,
+                                        .request_frame = request != NULL ? request->frame : 0 };
 
             newmail_dissect_rop_buffer_call(tvb, offset + (int)span.offset, (int)span.length,
                                             pinfo, body_tree, response, fetch, max_decoded,
@@ -348,6 +347,11 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
                                             response && request != NULL ? request->rop_request
                                                                         : NULL,
                                             &call);
+            /* Its RopNotify, with what each handle names, on the tap. */
+            for (size_t n = 0; n < call.notified_count; n++)
+                newmail_tap_rop_notify(pinfo, call.notified[n].type,
+                                       call.notified[n].subscription_frame,
+                                       call.notified[n].tie == NEWMAIL_NOTIFIED_OTHER);
         }
     }
     if (body->problems & NEWMAIL_MH_BODY_TRAILING)
@@ -559,20 +563,6 @@ is_signal(bool response, newmail_mh_request_type_t type, const newmail_mh_body_t
            body->value[NEWMAIL_MHF_EVENT_PENDING] == 1;
 }
 
-/* The RopNotify of this frame's response, as the first pass tied them to
- * the session's subscriptions (newmail-objects.h), on the tap. */
-static void
-queue_rop_notify_taps(packet_info *pinfo, const newmail_session_t *session)
-{
-    size_t count;
-    const newmail_notified_t *notified =
-        newmail_objects_notified_in(newmail_objects_of_session(session), pinfo->num, &count);
-
-    for (size_t i = 0; i < count; i++)
-        newmail_tap_rop_notify(pinfo, notified[i].type, notified[i].subscription_frame,
-                               notified[i].tie == NEWMAIL_NOTIFIED_OTHER);
-}
-
 static int
 dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
@@ -663,8 +653,6 @@ dissect_mapihttp(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data
         newmail_tap_signal(pinfo, NEWMAIL_SIGNAL_HTTP,
                            newmail_session_unanswered(session, message->previous_signal,
                                                       pinfo->num));
-    if (response && newmail_tap_listening())
-        queue_rop_notify_taps(pinfo, request != NULL ? request->session : NULL);
     return tvb_captured_length(tvb);
 }
 

@@ -115,8 +115,29 @@ class Captures:
         return cls
 
 
-def _mid(row, column):
-    return int(row[column], 0) if row[column] else None
+def _stats_tree(text):
+    """`-z newmail,tree` output as {item: (count, {child: ...})}, items with
+    a count of 0 left out (test_registration.py reads it the same way)."""
+    lines = text.splitlines()
+    start = [i for i, line in enumerate(lines) if line.startswith("Topic / Item")]
+    assert len(start) == 1, text
+    # Item names may end in a number ("Subscription made in frame 12"): the
+    # count is read from its own column, where the header puts "Count".
+    count_column = lines[start[0]].index("Count")
+    root = {}
+    stack = [(-1, root)]
+    for line in lines[start[0] + 2:]:
+        if line.startswith("---") or not line.strip():
+            break
+        name, count = line[:count_column].rstrip(), line[count_column:].split()[0]
+        depth = len(name) - len(name.lstrip(" "))
+        while stack[-1][0] >= depth:
+            stack.pop()
+        children = {}
+        if int(count):
+            stack[-1][1][name.strip()] = (int(count), children)
+        stack.append((depth, children))
+    return root
 
 
 class SessionObjects:
@@ -228,6 +249,26 @@ class SessionObjects:
                              "newmail.subscription.notification_frame"],
                             "newmail.subscription", True)
         self.assertEqual({frames["C"]: ["1", "1", str(frames["D"])]}, got)
+
+
+    def test_statistics(self):
+        """-z newmail,tree: each RopNotify the walk reached (B, D; F and G
+        stop before theirs), by NotificationType and by subscription."""
+        registered = self.request_frame_of_registration(False)
+        for two_pass in (False, True):
+            args = ["-r", tshark.readable(self.capture()), "-q", "-z", "newmail,tree"]
+            if two_pass:
+                args.insert(0, "-2")
+            stdout, _, _ = tshark.run(args)
+            tree = _stats_tree(stdout)
+            self.assertEqual(
+                (3, {"NewMail": (2, {}), "TableModified": (1, {})}),
+                tree["RopNotify by NotificationType"])
+            self.assertEqual(
+                (3, {"Subscription not in the capture": (1, {"NewMail": (1, {})}),
+                     "Subscription made in frame %d" % registered: (1, {"NewMail": (1, {})}),
+                     "On a table or other object": (1, {"TableModified": (1, {})})}),
+                tree["RopNotify by subscription"])
 
 
 class Ext2(SessionObjects, unittest.TestCase):
