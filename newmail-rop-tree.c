@@ -941,11 +941,6 @@ static const struct {
     { NEWMAIL_NF_UNICODE_FLAG, &hf_newmail_notify_unicode, ENC_NA },
 };
 
-/* The subscription a RopNotify answers: the RopRegisterNotification that
- * made the object its NotificationHandle names, as of this call; a note when
- * the capture shows no object with that handle (the subscription was made
- * before the capture began, or in a session the capture does not name).
- * TableModified notifications come on a table's handle: no note for them. */
 /* Tells the caller (for its tap) about a RopNotify shown and what its
  * handle names. */
 static void
@@ -971,6 +966,11 @@ note_notified(const rop_tree_t *rt, const newmail_notify_t *notify, const newmai
                                    : 0;
 }
 
+/* The subscription a RopNotify answers: the RopRegisterNotification that
+ * made the object its NotificationHandle names, as of this call; a note when
+ * the capture shows no object with that handle (the subscription was made
+ * before the capture began, or in a session the capture does not name).
+ * TableModified notifications come on a table's handle: no note for them. */
 static void
 add_notify_subscription(proto_tree *tree, proto_item *ti, tvbuff_t *tvb, const rop_tree_t *rt,
                         const newmail_notify_t *notify)
@@ -1056,8 +1056,6 @@ add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
                  rop->field[NEWMAIL_RF_SESSION_INDEX], ENC_LITTLE_ENDIAN);
 }
 
-/* One ROP response the walk read: its id, its return value when it failed,
- * and with a context every field read. */
 /* A successful RopRegisterNotification: the subscription it made (the object
  * at its OutputHandleIndex of this response's handle table) and the
  * notifications the capture shows for it. On a single pass, only those seen
@@ -1111,6 +1109,8 @@ add_subscription(proto_tree *tree, tvbuff_t *tvb, const rop_tree_t *rt,
                                NEWMAIL_SUBSCRIPTION_MAX_FRAMES);
 }
 
+/* One ROP response the walk read: its id, its return value when it failed,
+ * and with a context every field read. */
 static void
 add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop,
               const rop_tree_t *rt)
