@@ -49,9 +49,8 @@ newmail_objects_get_or_add(newmail_session_t *session)
     if (session == NULL)
         return NULL;
     if (objects_by_session == NULL)
-        objects_by_session =
-            wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(), g_direct_hash,
-                                   g_direct_equal);
+        objects_by_session = wmem_map_new_autoreset(wmem_epan_scope(), wmem_file_scope(),
+                                                    g_direct_hash, g_direct_equal);
     objects = (newmail_objects_t *)wmem_map_lookup(objects_by_session, session);
     if (objects == NULL) {
         objects = wmem_new0(wmem_file_scope(), newmail_objects_t);
@@ -183,8 +182,7 @@ note_dropped(newmail_objects_t *objects, uint32_t frame)
     if (objects->dropped_frames == NULL)
         objects->dropped_frames = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     before = GPOINTER_TO_UINT(wmem_map_lookup(objects->dropped_frames, GUINT_TO_POINTER(frame)));
-    wmem_map_insert(objects->dropped_frames, GUINT_TO_POINTER(frame),
-                    GUINT_TO_POINTER(before + 1));
+    wmem_map_insert(objects->dropped_frames, GUINT_TO_POINTER(frame), GUINT_TO_POINTER(before + 1));
 }
 
 /* A new object with `handle`, made by the response in `frame`; an object
@@ -252,7 +250,7 @@ columns_add(newmail_object_t *table, const uint8_t *buf, size_t len,
         table->columns = (newmail_columns_t *)wmem_realloc(
             wmem_file_scope(), table->columns, table->columns_capacity * sizeof(*table->columns));
     }
-    table->columns[table->columns_count++] = (newmail_columns_t){ frame, (uint32_t)f->value, tags };
+    table->columns[table->columns_count++] = (newmail_columns_t){frame, (uint32_t)f->value, tags};
 }
 
 static void
@@ -290,7 +288,8 @@ subscription_notified(newmail_subscription_t *s, uint16_t type, uint32_t frame)
     if (s->frame_count >= NEWMAIL_SUBSCRIPTION_MAX_FRAMES)
         return;
     /* Capacities 4, 8, ..., 64: powers of two reached as the count grows. */
-    if (s->frame_count == 0 || (s->frame_count >= 4 && (s->frame_count & (s->frame_count - 1)) == 0))
+    if (s->frame_count == 0 ||
+        (s->frame_count >= 4 && (s->frame_count & (s->frame_count - 1)) == 0))
         s->frames = (uint32_t *)wmem_realloc(wmem_file_scope(), s->frames,
                                              (s->frame_count == 0 ? 4 : 2 * s->frame_count) *
                                                  sizeof(*s->frames));
@@ -366,8 +365,7 @@ newmail_objects_update_call(newmail_objects_t *objects, const newmail_objects_ca
             if (object != NULL && object->kind == NEWMAIL_RQ_OBJECT_TABLE)
                 columns_add(object, call->request_buf, call->request_len, rq, call->frame);
         }
-        if (!rq->has_output || kind == NEWMAIL_RQ_OBJECT_NONE ||
-            outcome == NEWMAIL_OUTCOME_FAILURE)
+        if (!rq->has_output || kind == NEWMAIL_RQ_OBJECT_NONE || outcome == NEWMAIL_OUTCOME_FAILURE)
             continue; /* a failed ROP leaves its output index as it was */
         object = NULL;
         if (outcome == NEWMAIL_OUTCOME_SUCCESS &&
@@ -385,7 +383,6 @@ newmail_objects_update_call(newmail_objects_t *objects, const newmail_objects_ca
             object_alive(objects, call->notifications[n].handle, call->frame);
 
         if (object != NULL && object->subscription != NULL)
-            subscription_notified(object->subscription, call->notifications[n].type,
-                                  call->frame);
+            subscription_notified(object->subscription, call->notifications[n].type, call->frame);
     }
 }

@@ -76,8 +76,8 @@ typedef struct {
 
 typedef struct {
     uint32_t handle;
-    uint8_t kind;   /* newmail_rq_object_t */
-    uint8_t rop_id; /* the ROP that made it */
+    uint8_t kind;            /* newmail_rq_object_t */
+    uint8_t rop_id;          /* the ROP that made it */
     uint32_t created_frame;  /* the response that gave its handle */
     uint32_t released_frame; /* the response of the call that released it; 0: alive */
     /* Tables: each RopSetColumns, in frame order. */
@@ -142,8 +142,8 @@ const newmail_object_t *newmail_object_lookup(const newmail_objects_t *objects, 
                                               uint32_t frame);
 
 /* The object the response in `frame` made with `handle`, or NULL. */
-const newmail_object_t *newmail_object_created_in(const newmail_objects_t *objects,
-                                                  uint32_t handle, uint32_t frame);
+const newmail_object_t *newmail_object_created_in(const newmail_objects_t *objects, uint32_t handle,
+                                                  uint32_t frame);
 
 /* The columns of a table object as of the call whose response is `frame`:
  * its last RopSetColumns answered before it. False when none. */
@@ -163,8 +163,8 @@ typedef enum {
 } newmail_notified_tie_t;
 
 typedef struct {
-    uint16_t type; /* NotificationFlags & NEWMAIL_NOTIFY_TYPE_MASK */
-    uint8_t tie;   /* newmail_notified_tie_t */
+    uint16_t type;               /* NotificationFlags & NEWMAIL_NOTIFY_TYPE_MASK */
+    uint8_t tie;                 /* newmail_notified_tie_t */
     uint32_t subscription_frame; /* SUBSCRIPTION: its RopRegisterNotification request */
 } newmail_notified_t;
 
