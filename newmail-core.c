@@ -109,6 +109,19 @@ newmail_tap_fetch(packet_info *pinfo, const nstime_t *delay)
     newmail_tap_queue(pinfo, &tap);
 }
 
+void
+newmail_tap_rop_notify(packet_info *pinfo, uint16_t type, uint32_t subscription_frame,
+                       bool on_object)
+{
+    newmail_tap_info_t tap = {0};
+
+    tap.event = NEWMAIL_TAP_ROP_NOTIFY;
+    tap.notify_type = type;
+    tap.subscription_frame = subscription_frame;
+    tap.on_object = on_object;
+    newmail_tap_queue(pinfo, &tap);
+}
+
 /* ---- Following callbacks ----------------------------------------------------------- */
 
 void

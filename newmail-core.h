@@ -64,6 +64,7 @@ typedef enum {
     NEWMAIL_TAP_FETCH,       /* a fetch request that answered signals */
     NEWMAIL_TAP_NOT_FETCHED, /* a signal repeated with no fetch since the one before */
     NEWMAIL_TAP_REFUSED,     /* an ICMP error quoting a notification */
+    NEWMAIL_TAP_ROP_NOTIFY,  /* a RopNotify in a ROP response buffer */
 } newmail_tap_event_t;
 
 typedef struct {
@@ -79,6 +80,12 @@ typedef struct {
     const char *client;
     newmail_mechanism_t mechanism; /* NEWMAIL_TAP_SIGNAL */
     nstime_t fetch_delay;          /* NEWMAIL_TAP_FETCH: from the first signal it answers */
+    /* NEWMAIL_TAP_ROP_NOTIFY: its NotificationType, and the
+     * RopRegisterNotification request of its subscription (0: none in the
+     * capture; on_object: its handle names another object, a table). */
+    uint16_t notify_type;
+    uint32_t subscription_frame;
+    bool on_object;
 } newmail_tap_info_t;
 
 /* Queues one tap event for this frame; fields not set are zero. */
@@ -96,6 +103,12 @@ void newmail_tap_signal(packet_info *pinfo, newmail_mechanism_t mechanism, bool 
 /* A fetch request from the client at pinfo->src that answers signals, the
  * first of them `delay` before it. */
 void newmail_tap_fetch(packet_info *pinfo, const nstime_t *delay);
+
+/* A RopNotify of NotificationType `type`; `subscription_frame` is the
+ * RopRegisterNotification request of its subscription (0 for none known),
+ * `on_object` that its handle names an object that is no subscription. */
+void newmail_tap_rop_notify(packet_info *pinfo, uint16_t type, uint32_t subscription_frame,
+                            bool on_object);
 
 /* The handle learned callbacks are decoded with: packet-newmail.c sets it
  * when it registers its dissector. */

@@ -24,6 +24,7 @@
 
 #include "newmail-core.h"
 #include "newmail-links.h"
+#include "newmail-objects.h"
 #include "newmail-rop-request.h"
 #include "newmail-rop-response.h"
 #include "newmail-rop-tree.h"
@@ -77,6 +78,12 @@ static int hf_newmail_notify_message_flags = -1;
 static int hf_newmail_notify_unicode = -1;
 static int hf_newmail_notify_message_class = -1;
 static int hf_newmail_notify_signal_frame = -1;
+static int hf_newmail_notify_subscription_frame = -1;
+static int hf_newmail_notify_table_row_data = -1;
+static int hf_newmail_subscription = -1;
+static int hf_newmail_subscription_notification_count = -1;
+static int hf_newmail_subscription_type_count = -1;
+static int hf_newmail_subscription_notification_frame = -1;
 static int hf_newmail_pending_rop = -1;
 static int hf_newmail_pending_rop_session_index = -1;
 
@@ -95,6 +102,7 @@ static int ett_newmail_rpcx_flags = -1;
 static int ett_newmail_rop = -1;
 static int ett_newmail_notify = -1;
 static int ett_newmail_notify_type = -1;
+static int ett_newmail_subscription = -1;
 
 static expert_field ei_newmail_rpcx_problem = EI_INIT;
 static expert_field ei_newmail_rop_decode = EI_INIT;
@@ -107,6 +115,8 @@ static expert_field ei_newmail_rop_buffer_too_many = EI_INIT;
 static expert_field ei_newmail_rop_needs_request = EI_INIT;
 static expert_field ei_newmail_rop_needs_columns = EI_INIT;
 static expert_field ei_newmail_rop_request_unread = EI_INIT;
+static expert_field ei_newmail_notify_subscription_unknown = EI_INIT;
+static expert_field ei_newmail_objects_too_many = EI_INIT;
 
 /* The filter name and type of each field name, by the kinds the readers give
  * it (newmail-rop-request.c, newmail-rop-response.c): integers by their
@@ -423,6 +433,23 @@ typedef struct {
     proto_item *buffer_item; /* the ROP buffer's item: where a bound is reported */
     unsigned entries;        /* blocks, ROP responses and handles added */
     bool full;               /* ROP_TREE_MAX_ENTRIES reached: nothing more is added */
+    /* The session's objects (newmail-objects.h), NULL when none are known;
+     * looked up as of this call (its response's frame). */
+    const newmail_objects_t *objects;
+    /* The handle table of the payload being shown. */
+    const uint8_t *payload_handles;
+    size_t payload_handle_count;
+    /* First pass of a response in a known session: what the walk learns for
+     * newmail_objects_update_call(). Nothing here is read by the tree. */
+    bool learn;
+    uint8_t *outcomes; /* newmail_outcome_t per request of the call */
+    size_t outcome_count;
+    const uint8_t *response_handles; /* the first payload's handle table */
+    size_t response_handle_count;
+    newmail_objects_notify_t *notifications;
+    size_t notification_count, notification_capacity;
+    /* The caller's record of the RopNotify shown (NULL: none kept). */
+    newmail_rop_call_t *call;
 } rop_tree_t;
 
 /* Counts one more entry; false (and the expert, once) when the buffer has
@@ -686,19 +713,41 @@ typedef struct {
     bool have_request;    /* the request of the call is in the capture */
     size_t first_request; /* the request the payload's first response answers: 0, or
                              for a chained payload the call's last (chained_context()) */
+    /* The session's objects as of this call, and the request's handle table
+     * (u32 LE each) that names them by index. */
+    const newmail_objects_t *objects;
+    uint32_t frame;
+    const uint8_t *request_handles;
+    size_t request_handle_count;
 } response_context_t;
 
+/* The columns of the table the request's handle table names at
+ * handle_index, as of this call (newmail-objects.h: the last RopSetColumns
+ * answered in an earlier call). */
 static bool
-no_columns(void *ctx _U_, uint8_t handle_index _U_, const uint32_t **tags _U_, size_t *count _U_)
+session_table_columns(void *ctx, uint8_t handle_index, const uint32_t **tags, size_t *count)
 {
-    return false;
+    const response_context_t *rc = (const response_context_t *)ctx;
+    const newmail_object_t *table;
+
+    if (handle_index >= rc->request_handle_count)
+        return false;
+    table = newmail_object_lookup(rc->objects,
+                                  newmail_le32(rc->request_handles + 4 * (size_t)handle_index),
+                                  rc->frame);
+    return newmail_object_columns_at(table, rc->frame, tags, count);
 }
 
+/* The same for the table a TableModified notification's NotificationHandle
+ * names (MS-OXCNOTIF 3.1.4.2.1: table notifications come on the table's own
+ * handle). */
 static bool
-no_notify_columns(void *ctx _U_, uint32_t handle _U_, const uint32_t **tags _U_,
-                  size_t *count _U_)
+session_notify_columns(void *ctx, uint32_t handle, const uint32_t **tags, size_t *count)
 {
-    return false;
+    const response_context_t *rc = (const response_context_t *)ctx;
+
+    return newmail_object_columns_at(newmail_object_lookup(rc->objects, handle, rc->frame),
+                                     rc->frame, tags, count);
 }
 
 const newmail_rop_request_copy_t *
@@ -779,7 +828,7 @@ request_copy_decode(packet_info *pinfo, const newmail_rop_request_copy_t *reques
 
 static void
 response_context_init(response_context_t *rc, packet_info *pinfo,
-                      const newmail_rop_request_copy_t *request)
+                      const newmail_rop_request_copy_t *request, const newmail_objects_t *objects)
 {
     newmail_rop_request_walk_t walk;
     newmail_rop_request_t *list = NULL;
@@ -787,8 +836,11 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
     const uint8_t *bytes = NULL;
 
     memset(rc, 0, sizeof(*rc));
-    rc->ctx.table_columns = no_columns;
-    rc->ctx.notify_columns = no_notify_columns;
+    rc->ctx.table_columns = session_table_columns;
+    rc->ctx.notify_columns = session_notify_columns;
+    rc->ctx.ctx = rc;
+    rc->objects = objects;
+    rc->frame = pinfo->num;
     if (request == NULL)
         return;
     rc->have_request = true;
@@ -811,6 +863,10 @@ response_context_init(response_context_t *rc, packet_info *pinfo,
     rc->ctx.requests = list;
     rc->ctx.request_count = count;
     rc->ctx.requests_complete = walk.status == NEWMAIL_RQW_COMPLETE;
+    if (walk.buffer.handle_count > 0) {
+        rc->request_handles = bytes + walk.buffer.handle_table.offset;
+        rc->request_handle_count = walk.buffer.handle_count;
+    }
 }
 
 /* A request that holds no ROP (a client collecting its notifications), or
@@ -911,9 +967,61 @@ static const struct {
     { NEWMAIL_NF_UNICODE_FLAG, &hf_newmail_notify_unicode, ENC_NA },
 };
 
+/* Tells the caller (for its tap) about a RopNotify shown and what its
+ * handle names. */
+static void
+note_notified(const rop_tree_t *rt, const newmail_notify_t *notify, const newmail_object_t *object)
+{
+    newmail_rop_call_t *call = rt->call;
+    newmail_notified_t *item;
+
+    if (call == NULL)
+        return;
+    if (call->notified_count == call->notified_capacity) {
+        call->notified_capacity = call->notified_capacity == 0 ? 4 : 2 * call->notified_capacity;
+        call->notified = (newmail_notified_t *)wmem_realloc(
+            rt->pinfo->pool, call->notified, call->notified_capacity * sizeof(*call->notified));
+    }
+    item = &call->notified[call->notified_count++];
+    item->type = notify->type;
+    item->tie = object == NULL                   ? NEWMAIL_NOTIFIED_UNKNOWN
+                : object->subscription != NULL ? NEWMAIL_NOTIFIED_SUBSCRIPTION
+                                               : NEWMAIL_NOTIFIED_OTHER;
+    item->subscription_frame = object != NULL && object->subscription != NULL
+                                   ? object->subscription->request_frame
+                                   : 0;
+}
+
+/* The subscription a RopNotify answers: the RopRegisterNotification that
+ * made the object its NotificationHandle names, as of this call; a note when
+ * the capture shows no object with that handle (the subscription was made
+ * before the capture began, or in a session the capture does not name).
+ * TableModified notifications come on a table's handle: no note for them. */
+static void
+add_notify_subscription(proto_tree *tree, proto_item *ti, tvbuff_t *tvb, const rop_tree_t *rt,
+                        const newmail_notify_t *notify)
+{
+    const newmail_object_t *object;
+
+    if (!newmail_notify_has(notify, NEWMAIL_NF_HANDLE))
+        return;
+    object = newmail_object_lookup(rt->objects, notify->handle, rt->pinfo->num);
+    note_notified(rt, notify, object);
+    if (object != NULL && object->subscription != NULL) {
+        if (object->subscription->request_frame != 0)
+            newmail_add_frame_link(tree, hf_newmail_notify_subscription_frame, tvb,
+                                   object->subscription->request_frame);
+    } else if (object == NULL) {
+        expert_add_info_format(rt->pinfo, ti, &ei_newmail_notify_subscription_unknown,
+                               "No RopRegisterNotification in the capture made the subscription"
+                               " with handle 0x%08x (made before the capture began?)",
+                               notify->handle);
+    }
+}
+
 static void
 add_notify(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const newmail_rop_response_t *rop,
-           const newmail_fetch_t *fetch)
+           const newmail_fetch_t *fetch, const rop_tree_t *rt)
 {
     const newmail_notify_t *notify = &rop->notify;
     const char *type_name = newmail_notify_type_name(notify->type);
@@ -952,9 +1060,13 @@ add_notify(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo, const newmail_ro
         if (rop->problems & NEWMAIL_ROP_PROBLEM_UNTERMINATED)
             expert_add_info(pinfo, item, &ei_newmail_notify_problem);
     }
+    if (newmail_notify_has(notify, NEWMAIL_NF_TABLE_ROW_DATA) && rop->row_data_read)
+        add_span(notify_tree, hf_newmail_notify_table_row_data, tvb,
+                 notify->span[NEWMAIL_NF_TABLE_ROW_DATA], ENC_NA);
     if ((notify->type == NEWMAIL_NOTIFY_NEW_MAIL) && fetch != NULL && fetch->signal_count > 0)
         newmail_add_frame_link(notify_tree, hf_newmail_notify_signal_frame, tvb,
                                fetch->first_signal);
+    add_notify_subscription(notify_tree, ti, tvb, rt, notify);
     if (type_name != NULL)
         col_append_fstr(pinfo->cinfo, COL_INFO, ", %s", type_name);
 }
@@ -970,10 +1082,64 @@ add_pending(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
                  rop->field[NEWMAIL_RF_SESSION_INDEX], ENC_LITTLE_ENDIAN);
 }
 
+/* A successful RopRegisterNotification: the subscription it made (the object
+ * at its OutputHandleIndex of this response's handle table) and the
+ * notifications the capture shows for it. On a single pass, only those seen
+ * so far: none, as they come in later responses. */
+static void
+add_subscription(proto_tree *tree, tvbuff_t *tvb, const rop_tree_t *rt,
+                 const newmail_rop_response_t *rop)
+{
+    const newmail_object_t *object;
+    const newmail_subscription_t *sub;
+    proto_item *ti;
+    proto_tree *sub_tree;
+    uint32_t idx;
+
+    if (rop->rop_id != NEWMAIL_ROP_REGISTER_NOTIFICATION ||
+        !newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE) || rop->value[NEWMAIL_RF_RETURN_VALUE] != 0 ||
+        !newmail_rop_has(rop, NEWMAIL_RF_HANDLE_INDEX))
+        return;
+    idx = rop->value[NEWMAIL_RF_HANDLE_INDEX];
+    if (idx >= rt->payload_handle_count)
+        return;
+    object = newmail_object_created_in(rt->objects, newmail_le32(rt->payload_handles + 4 * idx),
+                                       rt->pinfo->num);
+    if (object == NULL || object->subscription == NULL)
+        return;
+    sub = object->subscription;
+    ti = proto_tree_add_item(tree, hf_newmail_subscription, tvb, (int)rop->span.offset,
+                             (int)rop->span.length, ENC_NA);
+    proto_item_append_text(ti, ": handle 0x%08x", object->handle);
+    proto_item_set_generated(ti);
+    sub_tree = proto_item_add_subtree(ti, ett_newmail_subscription);
+    ti = proto_tree_add_uint(sub_tree, hf_newmail_subscription_notification_count, tvb, 0, 0,
+                             sub->notification_count);
+    proto_item_set_generated(ti);
+    for (unsigned bit = 0; bit < NEWMAIL_NOTIFY_TYPE_BITS; bit++) {
+        const char *name = newmail_notify_type_name((uint16_t)(1u << bit));
+
+        if (sub->type_counts[bit] == 0)
+            continue;
+        ti = proto_tree_add_uint_format_value(sub_tree, hf_newmail_subscription_type_count, tvb, 0,
+                                              0, sub->type_counts[bit], "%s: %u",
+                                              name != NULL ? name : "Other",
+                                              sub->type_counts[bit]);
+        proto_item_set_generated(ti);
+    }
+    for (uint32_t i = 0; i < sub->frame_count; i++)
+        newmail_add_frame_link(sub_tree, hf_newmail_subscription_notification_frame, tvb,
+                               sub->frames[i]);
+    if (sub->notification_count > 0 && sub->frame_count == NEWMAIL_SUBSCRIPTION_MAX_FRAMES)
+        proto_item_append_text(proto_tree_get_parent(sub_tree), " (the first %u frames shown)",
+                               NEWMAIL_SUBSCRIPTION_MAX_FRAMES);
+}
+
 /* One ROP response the walk read: its id, its return value when it failed,
  * and with a context every field read. */
 static void
-add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop)
+add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop,
+              const rop_tree_t *rt)
 {
     proto_item *ti;
     proto_tree *rop_tree;
@@ -986,6 +1152,33 @@ add_other_rop(proto_tree *tree, tvbuff_t *tvb, const newmail_rop_response_t *rop
         add_span(rop_tree, hf_newmail_rop_return_value, tvb, rop->field[NEWMAIL_RF_RETURN_VALUE],
                  ENC_LITTLE_ENDIAN);
     add_response_fields(rop_tree, tvb, rop);
+    add_subscription(rop_tree, tvb, rt, rop);
+}
+
+/* First pass: what one response says for the session's objects. */
+static void
+learn_response(rop_tree_t *rt, const newmail_rop_response_t *rop)
+{
+    if (!rt->learn || rop->status != NEWMAIL_ROP_SIZED)
+        return;
+    if (rop->rop_id == NEWMAIL_ROP_NOTIFY && newmail_notify_has(&rop->notify, NEWMAIL_NF_HANDLE)) {
+        if (rt->notification_count == rt->notification_capacity) {
+            rt->notification_capacity =
+                rt->notification_capacity == 0 ? 8 : 2 * rt->notification_capacity;
+            rt->notifications = (newmail_objects_notify_t *)wmem_realloc(
+                rt->pinfo->pool, rt->notifications,
+                rt->notification_capacity * sizeof(*rt->notifications));
+        }
+        rt->notifications[rt->notification_count++] =
+            (newmail_objects_notify_t){ rop->notify.handle, rop->notify.type };
+        return;
+    }
+    if (rop->request_index < rt->outcome_count)
+        rt->outcomes[rop->request_index] =
+            (uint8_t)(newmail_rop_has(rop, NEWMAIL_RF_RETURN_VALUE) &&
+                              rop->value[NEWMAIL_RF_RETURN_VALUE] != 0
+                          ? NEWMAIL_OUTCOME_FAILURE
+                          : NEWMAIL_OUTCOME_SUCCESS);
 }
 
 /* A response the walk stopped at: what it read of it, and why it stopped. */
@@ -1061,12 +1254,13 @@ add_responses(rop_tree_t *rt, proto_tree *tree, tvbuff_t *tvb, const uint8_t *by
     while (newmail_rop_next_response(&walk, &rop)) {
         if (!rop_tree_take_entry(rt))
             return;
+        learn_response(rt, &rop);
         if (rop.status == NEWMAIL_ROP_SIZED && rop.rop_id == NEWMAIL_ROP_NOTIFY) {
-            add_notify(tree, tvb, pinfo, &rop, fetch);
+            add_notify(tree, tvb, pinfo, &rop, fetch, rt);
         } else if (rop.status == NEWMAIL_ROP_SIZED && rop.rop_id == NEWMAIL_ROP_PENDING) {
             add_pending(tree, tvb, &rop);
         } else if (rop.status == NEWMAIL_ROP_SIZED) {
-            add_other_rop(tree, tvb, &rop);
+            add_other_rop(tree, tvb, &rop, rt);
         } else if (rop.status == NEWMAIL_ROP_TRUNCATED) {
             item = add_rop_id(tree, tvb, (int)rop.span.offset, (int)rop.span.length, rop.rop_id);
             if (rop.nfields > 0)
@@ -1104,6 +1298,12 @@ add_payload(rop_tree_t *rt, proto_tree *tree, tvbuff_t *payload, bool response,
                                buffer.rop_size, length);
     if (buffer.rops.length > 0)
         rops_item = add_span(tree, hf_newmail_rops, payload, buffer.rops, ENC_NA);
+    rt->payload_handles = bytes != NULL ? bytes + buffer.handle_table.offset : NULL;
+    rt->payload_handle_count = bytes != NULL ? buffer.handle_count : 0;
+    if (response && rc != NULL && rt->response_handles == NULL) {
+        rt->response_handles = rt->payload_handles;
+        rt->response_handle_count = rt->payload_handle_count;
+    }
     if (response && buffer.rops.length > 0)
         add_responses(rt, tree, payload, bytes, length, rops_item, fetch, rc);
     else if (!response && buffer.rops.length > 0)
@@ -1144,8 +1344,38 @@ chained_context(const response_context_t *rc, response_context_t *chained)
         !rop_chains(ctx->requests[ctx->request_count - 1].rop_id))
         return false;
     *chained = *rc;
+    chained->ctx.ctx = chained;
     chained->first_request = ctx->request_count - 1;
     return true;
+}
+
+/* First pass, once the response is read: what the call did to the
+ * session's objects. */
+static void
+learn_call(const rop_tree_t *rt, const response_context_t *rc, const newmail_rop_call_t *call)
+{
+    newmail_objects_call_t c;
+
+    /* A call with no request read makes no object: only a session that
+     * has objects already has subscriptions to notify. */
+    if (rt->outcome_count == 0 &&
+        (rt->notification_count == 0 || newmail_objects_of_session(call->session) == NULL))
+        return;
+    memset(&c, 0, sizeof(c));
+    c.frame = rt->pinfo->num;
+    c.request_frame = call->request_frame;
+    c.request_buf = rc->ctx.request_buf;
+    c.request_len = rc->ctx.request_len;
+    c.requests = rc->ctx.requests;
+    c.request_count = rt->outcome_count; /* 0 when the walk did not use them */
+    c.request_handles = rc->request_handles;
+    c.request_handle_count = rc->request_handle_count;
+    c.response_handles = rt->response_handles;
+    c.response_handle_count = rt->response_handle_count;
+    c.outcomes = rt->outcomes;
+    c.notifications = rt->notifications;
+    c.notification_count = rt->notification_count;
+    newmail_objects_update_call(newmail_objects_get_or_add(call->session), &c);
 }
 
 void
@@ -1153,6 +1383,58 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
                            proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                            uint32_t max_decoded, const char *limit_name,
                            const newmail_rop_request_copy_t *request)
+{
+    newmail_dissect_rop_buffer_call(tvb, offset, length, pinfo, tree, response, fetch, max_decoded,
+                                    limit_name, request, NULL);
+}
+
+/* What a buffer of a call needs before its payloads are shown: the session's
+ * objects, and for a response its request list (and, on the first pass
+ * within a session, room for what each request's response said). */
+static void
+call_begin(rop_tree_t *rt, response_context_t *rc, packet_info *pinfo, bool response,
+           const newmail_rop_request_copy_t *request, newmail_rop_call_t *call)
+{
+    rt->objects = call != NULL ? newmail_objects_of_session(call->session) : NULL;
+    rt->call = response ? call : NULL;
+    rt->learn = response && call != NULL && call->session != NULL && !PINFO_FD_VISITED(pinfo);
+    if (!response)
+        return;
+    response_context_init(rc, pinfo, request, rt->objects);
+    if (rt->learn && response_context_usable(rc) && rc->ctx.request_count > 0) {
+        rt->outcome_count = rc->ctx.request_count;
+        rt->outcomes = (uint8_t *)wmem_alloc0(pinfo->pool, rt->outcome_count);
+    }
+}
+
+/* Once a response's payloads are shown: on the first pass, what the call
+ * did to the session's objects; on every pass, whether the session could
+ * follow all of them. */
+static void
+call_end(rop_tree_t *rt, const response_context_t *rc, packet_info *pinfo, bool response,
+         const newmail_rop_call_t *call)
+{
+    uint32_t dropped;
+
+    if (rt->learn)
+        learn_call(rt, rc, call);
+    if (!response || call == NULL)
+        return;
+    dropped = newmail_objects_dropped_in(newmail_objects_of_session(call->session), pinfo->num);
+    if (dropped > 0)
+        expert_add_info_format(pinfo, rt->buffer_item, &ei_newmail_objects_too_many,
+                               "The session holds the %u objects the plugin follows: %u"
+                               " objects this call made are not followed (their rows and"
+                               " notifications are not tied to them)",
+                               NEWMAIL_OBJECTS_MAX, dropped);
+}
+
+void
+newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                proto_tree *tree, bool response, const newmail_fetch_t *fetch,
+                                uint32_t max_decoded, const char *limit_name,
+                                const newmail_rop_request_copy_t *request,
+                                newmail_rop_call_t *call)
 {
     response_context_t rc, chained;
     bool have_chained = false;
@@ -1170,10 +1452,9 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
 
     if (length <= 0)
         return;
-    if (response) {
-        response_context_init(&rc, pinfo, request);
+    call_begin(&rt, &rc, pinfo, response, request, call);
+    if (response)
         have_chained = response_context_usable(&rc) && chained_context(&rc, &chained);
-    }
     bytes = tvb_get_ptr(tvb, offset, length);
     rt.buffer_item = proto_tree_add_item(tree, hf_newmail_rop_buffer, tvb, offset, length, ENC_NA);
     buffer_tree = proto_item_add_subtree(rt.buffer_item, ett_newmail_rop_buffer);
@@ -1229,13 +1510,15 @@ newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_info *p
         if (rt.full)
             break;
     }
+    call_end(&rt, &rc, pinfo, response, call);
 }
 
 void
 newmail_dissect_rop_payload_xor(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                                 proto_tree *tree, bool response, const newmail_fetch_t *fetch,
                                 uint32_t max_decoded, const char *limit_name,
-                                const newmail_rop_request_copy_t *request)
+                                const newmail_rop_request_copy_t *request,
+                                newmail_rop_call_t *call)
 {
     response_context_t rc;
     rop_tree_t rt = { .pinfo = pinfo };
@@ -1254,14 +1537,14 @@ newmail_dissect_rop_payload_xor(tvbuff_t *tvb, int offset, int length, packet_in
                                length, max_decoded, limit_name);
         return;
     }
-    if (response)
-        response_context_init(&rc, pinfo, request);
+    call_begin(&rt, &rc, pinfo, response, request, call);
     cleared = (uint8_t *)wmem_alloc(pinfo->pool, (size_t)length);
     newmail_xor_magic(tvb_get_ptr(tvb, offset, length), (size_t)length, cleared);
     payload = tvb_new_child_real_data(tvb, cleared, (unsigned)length, length);
     add_new_data_source(pinfo, payload, "Decoded ROP buffer");
     add_payload(&rt, buffer_tree, payload, response, fetch,
                 response && response_context_usable(&rc) ? &rc : NULL);
+    call_end(&rt, &rc, pinfo, response, call);
 }
 
 /* The hf_register_info of each field name of one direction: its MS-OXCROPS
@@ -1469,6 +1752,31 @@ newmail_register_rop_tree(void)
             BASE_NONE, NULL, 0x0,
             "The signal that told the client about this new mail: the first one the fetch"
             " answers", HFILL } },
+        { &hf_newmail_notify_subscription_frame,
+          { "Subscription made in", "newmail.notify.subscription_frame", FT_FRAMENUM,
+            BASE_NONE, NULL, 0x0,
+            "The RopRegisterNotification request that made the subscription this notification"
+            " answers (the object its NotificationHandle names)", HFILL } },
+        { &hf_newmail_notify_table_row_data,
+          { "TableRowData", "newmail.notify.table_row_data", FT_BYTES, BASE_NONE, NULL, 0x0,
+            "The row a TableModified notification carries, read in the columns of the table's"
+            " last RopSetColumns", HFILL } },
+        { &hf_newmail_subscription,
+          { "Subscription", "newmail.subscription", FT_NONE, BASE_NONE, NULL, 0x0,
+            "The subscription a RopRegisterNotification made, and the notifications the capture"
+            " shows for it", HFILL } },
+        { &hf_newmail_subscription_notification_count,
+          { "Notifications", "newmail.subscription.notification_count", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "How many RopNotify the capture shows for this subscription", HFILL } },
+        { &hf_newmail_subscription_type_count,
+          { "Notifications of a type", "newmail.subscription.type_count", FT_UINT32, BASE_DEC,
+            NULL, 0x0, "How many RopNotify of one NotificationType this subscription received",
+            HFILL } },
+        { &hf_newmail_subscription_notification_frame,
+          { "Notification in", "newmail.subscription.notification_frame", FT_FRAMENUM,
+            BASE_NONE, NULL, 0x0,
+            "A response carrying a RopNotify for this subscription (the first 64 frames)",
+            HFILL } },
         { &hf_newmail_pending_rop,
           { "RopPending", "newmail.pending_rop", FT_NONE, BASE_NONE, NULL, 0x0,
             "More notifications are queued for a session (MS-OXCROPS 2.2.14.3)", HFILL } },
@@ -1480,6 +1788,7 @@ newmail_register_rop_tree(void)
         &ett_newmail_rop_request,
         &ett_newmail_rop_buffer, &ett_newmail_rpcx,   &ett_newmail_rpcx_flags,
         &ett_newmail_rop,        &ett_newmail_notify, &ett_newmail_notify_type,
+        &ett_newmail_subscription,
     };
     static ei_register_info ei[] = {
         { &ei_newmail_rpcx_problem,
@@ -1516,6 +1825,14 @@ newmail_register_rop_tree(void)
           { "newmail.rop_needs_columns", PI_UNDECODED, PI_NOTE,
             "These rows are laid out by their table's columns, which are not known: the rest of"
             " the buffer is not decoded", EXPFILL } },
+        { &ei_newmail_notify_subscription_unknown,
+          { "newmail.notify.subscription_unknown", PI_SEQUENCE, PI_NOTE,
+            "The capture shows no RopRegisterNotification for this notification's handle",
+            EXPFILL } },
+        { &ei_newmail_objects_too_many,
+          { "newmail.objects.too_many", PI_UNDECODED, PI_WARN,
+            "The session holds the most objects the plugin follows: this call's are not"
+            " followed", EXPFILL } },
         { &ei_newmail_rop_request_unread,
           { "newmail.rop_request_unread", PI_UNDECODED, PI_NOTE,
             "This ROP request cannot be read whole: the rest of the buffer is not decoded",

@@ -16,7 +16,8 @@
 
 #include <epan/packet.h>
 
-#include "newmail-rop.h" /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
+#include "newmail-objects.h" /* newmail_notified_t */
+#include "newmail-rop.h"     /* NEWMAIL_ROP_BUFFER_MAX_DECODED */
 #include "newmail-session.h"
 
 /* What the response of a call needs from its request: the first
@@ -59,6 +60,32 @@ void newmail_dissect_rop_buffer(tvbuff_t *tvb, int offset, int length, packet_in
                                 uint32_t max_decoded, const char *limit_name,
                                 const newmail_rop_request_copy_t *request);
 
+/* The call a buffer belongs to: its session (NULL: not known) and the frame
+ * of its request (0: not known); and, filled by the dissection of a
+ * response, the RopNotify it showed with what each NotificationHandle names
+ * as of this call (in the packet's scope), for the caller's tap. */
+typedef struct {
+    newmail_session_t *session;
+    uint32_t request_frame;
+    newmail_notified_t *notified; /* out */
+    size_t notified_count;        /* out */
+    size_t notified_capacity;     /* out */
+} newmail_rop_call_t;
+
+/* newmail_dissect_rop_buffer() within the session's objects
+ * (newmail-objects.h): a response's rows and TableModified rows are laid out
+ * by the columns its tables got in earlier calls, a RopNotify is tied to the
+ * RopRegisterNotification that made its subscription. On the first pass,
+ * once the response is read, what the call did to the session's objects is
+ * recorded (newmail_objects_update_call()); the tree itself only reads them.
+ * call may be NULL (no session: as newmail_dissect_rop_buffer()). */
+void newmail_dissect_rop_buffer_call(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
+                                     proto_tree *tree, bool response,
+                                     const newmail_fetch_t *fetch, uint32_t max_decoded,
+                                     const char *limit_name,
+                                     const newmail_rop_request_copy_t *request,
+                                     newmail_rop_call_t *call);
+
 /* EcDoRpc (opnum 2): first pass only, as newmail_rop_request_copy_add()
  * but for a ROP input buffer with no RPC_HEADER_EXT, every byte XOR 0xA5:
  * keeps it cleared of the XOR, at most max_decoded bytes of it. Creates. */
@@ -72,12 +99,13 @@ const newmail_rop_request_copy_t *newmail_rop_request_copy_add_xor(const uint8_t
  * as newmail_dissect_rop_buffer() shows a decoded payload (RopSize, ROP
  * requests or responses, the server object handle table). A buffer longer
  * than max_decoded (limit_name says what set it) is not decoded. The other
- * arguments are newmail_dissect_rop_buffer()'s. */
+ * arguments are newmail_dissect_rop_buffer_call()'s. */
 void newmail_dissect_rop_payload_xor(tvbuff_t *tvb, int offset, int length, packet_info *pinfo,
                                      proto_tree *tree, bool response,
                                      const newmail_fetch_t *fetch, uint32_t max_decoded,
                                      const char *limit_name,
-                                     const newmail_rop_request_copy_t *request);
+                                     const newmail_rop_request_copy_t *request,
+                                     newmail_rop_call_t *call);
 
 void newmail_register_rop_tree(void);
 

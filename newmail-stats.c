@@ -7,12 +7,16 @@
  * mismatches, notifications with no known registration and unregisters;
  * and per client address, the signals of each mechanism, the fetches that
  * answered them (with the delay from the first signal each answered), the
- * signals repeated with no fetch between, and the notifications refused.
+ * signals repeated with no fetch between, and the notifications refused;
+ * and the RopNotify of ROP responses per NotificationType and per
+ * subscription (the RopRegisterNotification request that made it, as the
+ * first pass tied them, newmail-objects.h).
  */
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
 
 #include "newmail-core.h"
+#include "newmail-rop.h"
 #include "packet-newmail.h"
 
 static const char *const node_totals = "Totals";
@@ -29,9 +33,16 @@ static const char *const node_not_fetched = "Not fetched";
 static const char *const node_refused = "Refused";
 static const char *const node_fetch_delay = "Fetch delay (ms)";
 
+static const char *const node_rop_notify_types = "RopNotify by NotificationType";
+static const char *const node_rop_notify_subscriptions = "RopNotify by subscription";
+static const char *const node_subscription_unknown = "Subscription not in the capture";
+static const char *const node_subscription_other = "On a table or other object";
+
 static int st_node_totals = -1;
 static int st_node_callbacks = -1;
 static int st_node_clients = -1;
+static int st_node_rop_notify_types = -1;
+static int st_node_rop_notify_subscriptions = -1;
 
 static void
 newmail_stats_init(stats_tree *st)
@@ -39,6 +50,33 @@ newmail_stats_init(stats_tree *st)
     st_node_totals = stats_tree_create_node(st, node_totals, 0, STAT_DT_INT, true);
     st_node_callbacks = stats_tree_create_node(st, node_callbacks, 0, STAT_DT_INT, true);
     st_node_clients = stats_tree_create_node(st, node_clients, 0, STAT_DT_INT, true);
+    st_node_rop_notify_types =
+        stats_tree_create_node(st, node_rop_notify_types, 0, STAT_DT_INT, true);
+    st_node_rop_notify_subscriptions =
+        stats_tree_create_node(st, node_rop_notify_subscriptions, 0, STAT_DT_INT, true);
+}
+
+/* A RopNotify: under its NotificationType, and under its subscription by
+ * type. */
+static void
+tick_rop_notify(stats_tree *st, packet_info *pinfo, const newmail_tap_info_t *info)
+{
+    const char *type = newmail_notify_type_name(info->notify_type);
+    const char *subscription;
+    int node;
+
+    if (type == NULL)
+        type = "Unknown type";
+    tick_stat_node(st, node_rop_notify_types, 0, true);
+    tick_stat_node(st, type, st_node_rop_notify_types, false);
+    if (info->subscription_frame != 0)
+        subscription = wmem_strdup_printf(pinfo->pool, "Subscription made in frame %u",
+                                          info->subscription_frame);
+    else
+        subscription = info->on_object ? node_subscription_other : node_subscription_unknown;
+    tick_stat_node(st, node_rop_notify_subscriptions, 0, true);
+    node = tick_stat_node(st, subscription, st_node_rop_notify_subscriptions, true);
+    tick_stat_node(st, type, node, false);
 }
 
 /* Ticks the counters a registration event moves under one parent node. */
@@ -92,7 +130,7 @@ tick_client_event(stats_tree *st, const newmail_tap_info_t *info)
 }
 
 static tap_packet_status
-newmail_stats_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt _U_,
+newmail_stats_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_,
                      const void *data, tap_flags_t flags _U_)
 {
     const newmail_tap_info_t *info = (const newmail_tap_info_t *)data;
@@ -109,6 +147,9 @@ newmail_stats_packet(stats_tree *st, packet_info *pinfo _U_, epan_dissect_t *edt
             endpoint_node = tick_stat_node(st, info->callback, st_node_callbacks, true);
             tick_registration_event(st, endpoint_node, info);
         }
+        break;
+    case NEWMAIL_TAP_ROP_NOTIFY:
+        tick_rop_notify(st, pinfo, info);
         break;
     default:
         if (info->client != NULL)

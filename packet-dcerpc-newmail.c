@@ -543,6 +543,7 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
     const newmail_fetch_t *fetch = NULL;
     int rop_offset = offset + (int)stub->span[NEWMAIL_F_ROP].offset;
     int rop_length = (int)stub->span[NEWMAIL_F_ROP].length;
+    newmail_rop_call_t call = {0};
 
     if (opnum == OPNUM_RPC && (stub->problems & NEWMAIL_PROBLEM_ROP_LENGTH))
         expert_add_info_format(pinfo, proto_tree_get_parent(tree), &ei_newmail_rop_length,
@@ -554,14 +555,20 @@ add_rop_buffer(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo, 
         return;
     if (!request && di->call_data != NULL)
         fetch = newmail_session_fetch_in(analysis->session, di->call_data->req_frame);
+    call.session = analysis->session;
+    call.request_frame = di->call_data != NULL ? di->call_data->req_frame : 0;
     if (opnum == OPNUM_RPC)
         newmail_dissect_rop_payload_xor(tvb, rop_offset, rop_length, pinfo, tree, !request, fetch,
                                         analysis->rop_max_decoded, analysis->rop_limit_name,
-                                        request ? NULL : analysis->rop_request);
+                                        request ? NULL : analysis->rop_request, &call);
     else
-        newmail_dissect_rop_buffer(tvb, rop_offset, rop_length, pinfo, tree, !request, fetch,
-                                   analysis->rop_max_decoded, analysis->rop_limit_name,
-                                   request ? NULL : analysis->rop_request);
+        newmail_dissect_rop_buffer_call(tvb, rop_offset, rop_length, pinfo, tree, !request, fetch,
+                                        analysis->rop_max_decoded, analysis->rop_limit_name,
+                                        request ? NULL : analysis->rop_request, &call);
+    /* Its RopNotify, with what each NotificationHandle names, on the tap. */
+    for (size_t i = 0; i < call.notified_count; i++)
+        newmail_tap_rop_notify(pinfo, call.notified[i].type, call.notified[i].subscription_frame,
+                               call.notified[i].tie == NEWMAIL_NOTIFIED_OTHER);
 }
 
 static void

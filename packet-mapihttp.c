@@ -410,10 +410,20 @@ add_body(proto_tree *tree, tvbuff_t *tvb, int offset, packet_info *pinfo,
         if (body_fields[i].field == NEWMAIL_MHF_ROP_BUFFER_SIZE &&
             newmail_mh_body_has(body, NEWMAIL_MHF_ROP_BUFFER)) {
             span = body->span[NEWMAIL_MHF_ROP_BUFFER];
-            newmail_dissect_rop_buffer(tvb, offset + (int)span.offset, (int)span.length, pinfo,
-                                       body_tree, response, fetch, max_decoded, limit_name,
-                                       response && request != NULL ? request->rop_request
-                                                                   : NULL);
+            newmail_rop_call_t call = { .session = request != NULL ? request->session : NULL,
+                                        .request_frame = request != NULL ? request->frame : 0 };
+
+            newmail_dissect_rop_buffer_call(tvb, offset + (int)span.offset, (int)span.length,
+                                            pinfo, body_tree, response, fetch, max_decoded,
+                                            limit_name,
+                                            response && request != NULL ? request->rop_request
+                                                                        : NULL,
+                                            &call);
+            /* Its RopNotify, with what each handle names, on the tap. */
+            for (size_t n = 0; n < call.notified_count; n++)
+                newmail_tap_rop_notify(pinfo, call.notified[n].type,
+                                       call.notified[n].subscription_frame,
+                                       call.notified[n].tie == NEWMAIL_NOTIFIED_OTHER);
         }
     }
     if (body->problems & NEWMAIL_MH_BODY_TRAILING)

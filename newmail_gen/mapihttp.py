@@ -186,7 +186,7 @@ def register_rop_in():
     """RopRegisterNotification request (MS-OXCROPS 2.2.14.1.1): LogonId 0,
     InputHandleIndex 0, OutputHandleIndex 1, NotificationTypes NewMail |
     ObjectCreated | ObjectModified, Reserved, WantWholeStore 1."""
-    rop = struct.pack("<BBBBHBB", 0x29, 0, 0, 1, 0x0016, 0, 1)
+    rop = rb.rq_register_notification(0, 1, 0x16, want_whole_store=1)
     return rb.RopBuffer([rb.Block(rops=[rop], handles=(0x00000021, 0xFFFFFFFF))])
 
 
@@ -669,7 +669,9 @@ def _new_mail_out(handle=0x0001A2B3, message_id=0x4F00000000000001, message_clas
 
 
 def _register_out():
-    return rb.single([rb.rop_register_notification(1)])
+    """The RopRegisterNotification response: its subscription's handle, the
+    NotificationHandle of the scenarios' RopNotify, at OutputHandleIndex 1."""
+    return rb.single([rb.rop_register_notification(1)], handles=(0x00000021, 0x0001A2B3))
 
 
 def _connected(script, name="outlook", cookie_lines=1, client=CLIENT):

@@ -550,6 +550,40 @@ def rq_release(input_handle_index, logon_id=0):
     return struct.pack("<BBB", ROP_RELEASE, logon_id, input_handle_index)
 
 
+def rq_get_contents_table(input_handle_index, output_handle_index, table_flags=0, logon_id=0):
+    """RopGetContentsTable request (2.2.4.14.1): TableFlags."""
+    return struct.pack("<BBBBB", ROP_GET_CONTENTS_TABLE, logon_id, input_handle_index,
+                       output_handle_index, table_flags)
+
+
+def rq_register_notification(input_handle_index, output_handle_index, notification_types,
+                             want_whole_store=1, folder_id=0, message_id=0, logon_id=0):
+    """RopRegisterNotification request (MS-OXCROPS 2.2.14.1.1): RopId, LogonId,
+    InputHandleIndex, OutputHandleIndex, NotificationTypes u8, Reserved u8 (0),
+    WantWholeStore u8, then FolderId u64 and MessageId u64 only when
+    WantWholeStore is 0. The one encoder of this request in the generators."""
+    data = struct.pack("<BBBBBBB", ROP_REGISTER_NOTIFICATION, logon_id, input_handle_index,
+                       output_handle_index, notification_types, 0, want_whole_store)
+    if not want_whole_store:
+        data += struct.pack("<QQ", folder_id, message_id)
+    return data
+
+
+TABLE_ROW_ADDED = 0x0003
+
+
+def table_row_added(handle, folder_id, insert_after_folder_id, row, logon_id=0):
+    """A TableModified RopNotify with TableEventType TableRowAdded on a
+    hierarchy-style row (no M flag; MS-OXCNOTIF 2.2.1.4.1.2): TableRowFolderID,
+    InsertAfterTableRowFolderID, TableRowDataSize, TableRowData (a
+    PropertyRow in the table's columns, e.g. standard_row())."""
+    data = struct.pack("<BIBHHQQH", ROP_NOTIFY, handle, logon_id, NT_TABLE_MODIFIED,
+                       TABLE_ROW_ADDED, folder_id, insert_after_folder_id, len(row)) + row
+    model = {"handle": handle, "logon_id": logon_id, "type": NT_TABLE_MODIFIED,
+             "table_event_type": TABLE_ROW_ADDED, "row": row}
+    return Rop(ROP_NOTIFY, data, True, notify=model)
+
+
 # --------------------------------------------------------------------------
 # ROP buffers and extended buffers
 # --------------------------------------------------------------------------
