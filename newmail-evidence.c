@@ -34,6 +34,7 @@ typedef struct {
 typedef struct {
     connection_key_t key;
     uint32_t first_frame;
+    uint32_t bind_frame; /* a bind or alter_context on it, or 0 */
 } connection_t;
 
 /* Two addresses (canonical order) and the connections between them. A pair
@@ -289,7 +290,7 @@ rpc_endpoint_get_or_add(const newmail_endpoint_t *endpoint)
  * which interfaces it serves. */
 static void
 add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *src,
-           const newmail_endpoint_t *dst, bool emsmdb)
+           const newmail_endpoint_t *dst, connection_t *connection, bool emsmdb)
 {
     unsigned offset, length;
     bool big_endian;
@@ -316,6 +317,8 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
     if (server->rpc_frame == 0)
         server->rpc_frame = pinfo->num;
     if (type == CO_BIND || type == CO_ALTER_CONTEXT) {
+        if (connection->bind_frame == 0)
+            connection->bind_frame = pinfo->num;
         if (bind_proposes_emsmdb(tvb, offset, length, big_endian))
             emsmdb = true;
         else if (server->other_bind_frame == 0)
@@ -325,7 +328,7 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
         server->emsmdb_frame = pinfo->num;
 }
 
-static void
+static connection_t *
 add_connection(const packet_info *pinfo, const newmail_endpoint_t *src,
                const newmail_endpoint_t *dst)
 {
@@ -337,9 +340,10 @@ add_connection(const packet_info *pinfo, const newmail_endpoint_t *src,
 
     key.a = swap ? *dst : *src;
     key.b = swap ? *src : *dst;
-    if (wmem_map_lookup(connections, &key) != NULL)
-        return;
-    connection = wmem_new(wmem_file_scope(), connection_t);
+    connection = (connection_t *)wmem_map_lookup(connections, &key);
+    if (connection != NULL)
+        return connection;
+    connection = wmem_new0(wmem_file_scope(), connection_t);
     connection->key = key;
     connection->first_frame = pinfo->num;
     wmem_map_insert(connections, &connection->key, connection);
@@ -352,13 +356,14 @@ add_connection(const packet_info *pinfo, const newmail_endpoint_t *src,
         wmem_map_insert(pairs, &pair->key, pair);
     }
     if (pair->count == PAIR_MAX_CONNECTIONS)
-        return;
+        return connection;
     if (pair->count == pair->capacity) {
         pair->capacity = pair->capacity ? 2 * pair->capacity : 2;
         pair->connections = (connection_t **)wmem_realloc(
             wmem_file_scope(), pair->connections, pair->capacity * sizeof(connection_t *));
     }
     pair->connections[pair->count++] = connection;
+    return connection;
 }
 
 static heuristic_session_t *
@@ -377,13 +382,14 @@ newmail_evidence_add_tcp_frame(tvbuff_t *frame_tvb, packet_info *pinfo, bool dce
                                bool payload)
 {
     newmail_endpoint_t src, dst;
+    connection_t *connection;
 
     if (!endpoint_of(&pinfo->src, pinfo->srcport, &src) ||
         !endpoint_of(&pinfo->dst, pinfo->destport, &dst) || src.family != dst.family)
         return;
-    add_connection(pinfo, &src, &dst);
+    connection = add_connection(pinfo, &src, &dst);
     if (dcerpc)
-        add_dcerpc(frame_tvb, pinfo, &src, &dst, emsmdb);
+        add_dcerpc(frame_tvb, pinfo, &src, &dst, connection, emsmdb);
     if (payload && wmem_map_size(sessions) != 0) {
         /* A segment from a client to the endpoint of a claimed session is
          * its next request: the fetch, however Wireshark decodes it. */
@@ -427,6 +433,12 @@ newmail_evidence_lookup(const packet_info *pinfo, newmail_heuristic_claim_t *cla
         if (memcmp(server->address, sender.address, sizeof(sender.address)) != 0)
             server = &connection->key.b;
         if (memcmp(server->address, sender.address, sizeof(sender.address)) != 0)
+            continue;
+        /* A connection whose bind is in the capture holds the whole
+         * session: had the client registered on it, the capture would show
+         * it. The datagrams the heuristic is for belong to sessions that
+         * began before the capture. */
+        if (connection->bind_frame != 0)
             continue;
         record = (const rpc_endpoint_t *)wmem_map_lookup(rpc_endpoints, server);
         if (record == NULL)

@@ -189,17 +189,32 @@ end_registration(newmail_registration_t *registration, uint32_t frame)
     }
 }
 
-/* The client's address, whatever port it registered: the heuristic leaves
+/* A client's address, whatever port it registered: the heuristic leaves
  * such a client's other ports alone. */
 static void
-add_registered_client(const newmail_registration_t *registration)
+add_client_address(const newmail_endpoint_t *endpoint, uint32_t frame)
 {
-    newmail_endpoint_t key = registration->callback;
+    newmail_endpoint_t key = *endpoint;
 
     key.port = 0;
     if (wmem_map_lookup(registered_clients, &key) == NULL)
         wmem_map_insert(registered_clients, wmem_memdup(wmem_file_scope(), &key, sizeof(key)),
-                        GUINT_TO_POINTER(registration->request_frame));
+                        GUINT_TO_POINTER(frame));
+}
+
+static void
+add_registered_client(const newmail_registration_t *registration)
+{
+    add_client_address(&registration->callback, registration->request_frame);
+}
+
+void
+newmail_registration_add_client(const packet_info *pinfo)
+{
+    newmail_endpoint_t endpoint;
+
+    if (endpoint_from_address(&pinfo->src, 0, &endpoint))
+        add_client_address(&endpoint, pinfo->num);
 }
 
 bool

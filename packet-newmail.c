@@ -380,20 +380,17 @@ could_be_notification(tvbuff_t *tvb, const packet_info *pinfo)
     return true;
 }
 
-/* The first pass decides with the evidence of the frames before and keeps
- * a claim on the frame, so every later pass shows it the same way. A later
- * pass also claims a datagram the first pass could not, with evidence from
- * anywhere in the capture (two-pass reading), as long as no registration of
- * the client is in the capture. */
+/* The first pass decides with the evidence of the frames before it, and
+ * records a claim's signal (its session, the signal before it) on the
+ * frame. A later pass decides with the whole capture's evidence, as a
+ * two-pass read should: it also claims a datagram whose evidence came
+ * after it, and gives up one whose client's registration came after it.
+ * Either way every later pass decides alike. */
 static const newmail_heuristic_claim_t *
 heuristic_claim(packet_info *pinfo)
 {
     newmail_heuristic_claim_t found, *claim;
 
-    claim = (newmail_heuristic_claim_t *)p_get_proto_data(wmem_file_scope(), pinfo,
-                                                          proto_newmail, HEURISTIC_CLAIM_KEY);
-    if (claim != NULL)
-        return claim;
     if (!newmail_evidence_any_tcp() || newmail_registration_client_known(pinfo) ||
         !newmail_evidence_lookup(pinfo, &found))
         return NULL;
@@ -405,7 +402,17 @@ heuristic_claim(packet_info *pinfo)
         return claim;
     }
     claim = (newmail_heuristic_claim_t *)wmem_memdup(pinfo->pool, &found, sizeof(found));
-    claim->session = newmail_evidence_session_lookup(pinfo, claim->server_port);
+    {
+        const newmail_heuristic_claim_t *first = (const newmail_heuristic_claim_t *)
+            p_get_proto_data(wmem_file_scope(), pinfo, proto_newmail, HEURISTIC_CLAIM_KEY);
+
+        if (first != NULL && first->server_port == claim->server_port) {
+            claim->session = first->session;
+            claim->previous_signal = first->previous_signal;
+        } else {
+            claim->session = newmail_evidence_session_lookup(pinfo, claim->server_port);
+        }
+    }
     return claim;
 }
 

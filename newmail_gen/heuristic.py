@@ -248,9 +248,9 @@ def late_evidence(sc):
     datagram = sc.net.udp(SERVER, NOTIFY_SOURCE, CLIENT, CALLBACK, CONTEXT)
     sc.net.clock.advance(0.004)
     tcp = _mid_stream(sc, 1047, 1100)
-    tcp.send(True, _request(5))
-    response = tcp.send(False, _response(5))[0]
-    sc.expect["two_pass_only"] = {str(datagram): {"evidence": response,
+    request = tcp.send(True, _request(5))[0]
+    tcp.send(False, _response(5))
+    sc.expect["two_pass_only"] = {str(datagram): {"evidence": request,
                                                   "server_port": 1100}}
 
 
