@@ -400,6 +400,19 @@ newmail_evidence_add_tcp_frame(tvbuff_t *frame_tvb, packet_info *pinfo, bool dce
     }
 }
 
+const newmail_fetch_t *
+newmail_evidence_fetch_in(const packet_info *pinfo)
+{
+    newmail_endpoint_t src, dst;
+    heuristic_session_t *record;
+
+    if (wmem_map_size(sessions) == 0 || !endpoint_of(&pinfo->src, pinfo->srcport, &src) ||
+        !endpoint_of(&pinfo->dst, pinfo->destport, &dst))
+        return NULL;
+    record = session_record(&dst, &src);
+    return record != NULL ? newmail_session_fetch_in(record->session, pinfo->num) : NULL;
+}
+
 bool
 newmail_evidence_any_tcp(void)
 {

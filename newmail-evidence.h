@@ -56,6 +56,11 @@ void newmail_evidence_register(void);
 void newmail_evidence_add_tcp_frame(tvbuff_t *frame_tvb, packet_info *pinfo, bool dcerpc,
                                     bool emsmdb, bool payload);
 
+/* The fetch of a claimed datagram's session this TCP segment (from a
+ * client to a server endpoint) is, on any pass once the first has been
+ * there; NULL when it is none. Never creates. */
+const newmail_fetch_t *newmail_evidence_fetch_in(const packet_info *pinfo);
+
 /* Whether the model knows any TCP connection at all: a capture without
  * one costs the heuristic nothing more than this test. */
 bool newmail_evidence_any_tcp(void);

@@ -433,17 +433,40 @@ dissect_newmail_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     return true;
 }
 
-/* The post-dissector: on the first pass, each TCP frame tells the
+/* A client's TCP segment that fetches what claimed datagrams announced:
+ * the signals it answers, and the tap's fetch event. */
+static void
+add_heuristic_fetch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    const newmail_fetch_t *fetch = newmail_evidence_fetch_in(pinfo);
+    proto_item *ti;
+
+    if (fetch == NULL || fetch->signal_count == 0)
+        return;
+    ti = proto_tree_add_item(tree, proto_newmail, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", fetch of the events a datagram announced");
+    proto_item_set_generated(ti);
+    newmail_add_fetch(proto_item_add_subtree(ti, ett_newmail), tvb, fetch);
+    if (newmail_tap_listening()) {
+        nstime_t delay;
+
+        nstime_delta(&delay, &fetch->request_time, &fetch->first_signal_time);
+        newmail_tap_fetch(pinfo, &delay);
+    }
+}
+
+/* The post-dissector. On the first pass each TCP frame tells the
  * heuristic's model which connections exist, which endpoints serve DCE/RPC
- * (and EMSMDB), and which requests fetch what a claimed datagram announced.
- * Whether DCE/RPC, stock's EMSMDB and anything above TCP dissected part of
- * the frame is read from the frame's protocol layers. */
+ * (and EMSMDB), and which requests fetch what a claimed datagram announced;
+ * on every pass such a fetch shows the signals it answers. Whether
+ * DCE/RPC, stock's EMSMDB and anything above TCP dissected part of the
+ * frame is read from the frame's protocol layers. */
 static int
-dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree _U_, void *data _U_)
+dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     bool tcp = false, payload = false, dcerpc = false, emsmdb = false;
 
-    if (pinfo->ptype != PT_TCP || PINFO_FD_VISITED(pinfo) || pinfo->layers == NULL)
+    if (pinfo->ptype != PT_TCP || pinfo->layers == NULL)
         return 0;
     for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
          layer = wmem_list_frame_next(layer)) {
@@ -460,8 +483,12 @@ dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree _U_, vo
                 emsmdb = true;
         }
     }
-    if (tcp)
+    if (!tcp)
+        return 0;
+    if (!PINFO_FD_VISITED(pinfo))
         newmail_evidence_add_tcp_frame(tvb, pinfo, dcerpc, emsmdb, payload);
+    if (payload)
+        add_heuristic_fetch(tvb, pinfo, tree);
     return 0;
 }
 

@@ -265,6 +265,65 @@ def no_rpc(sc):
     sc.stray(SERVER, NOTIFY_SOURCE, CLIENT, CALLBACK, CONTEXT)
 
 
+# --------------------------------------------------------------------------
+# Do no harm: ordinary UDP of networks without Exchange
+# --------------------------------------------------------------------------
+
+HARMLESS = {}
+
+
+def harmless(function):
+    HARMLESS[function.__name__] = function
+    return function
+
+
+@harmless
+def office_udp(net):
+    """A network's everyday UDP: DNS, NTP, DHCP, SNMP, syslog, mDNS, SSDP,
+    NetBIOS, RTP and RTCP, between hosts that also talk HTTP over TCP."""
+    web = nm.TcpStream(net, "10.2.0.10", 49500, "10.2.0.80", 80)
+    web.handshake()
+    web.send(True, b"GET / HTTP/1.1\r\nHost: intranet\r\n\r\n")
+    web.send(False, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    for i in range(40):
+        host = "10.2.0.%d" % (10 + i % 5)
+        net.udp(host, 50000 + i, "10.2.0.53", 53, _dns_response(i)[:12] + bytes(5))
+        net.udp("10.2.0.53", 53, host, 50000 + i, _dns_response(i))
+        net.udp("10.2.0.123", 123, host, 123, _ntp_response())
+        net.udp(host, 161 if i % 2 else 50161, "10.2.0.80", 161 if i % 2 else 50161,
+                bytes.fromhex("302602010104067075626c6963a01902") + bytes(8))
+        net.udp("10.2.0.80", 514, "10.2.0.99", 514, _syslog())
+        net.udp(host, 5353, "224.0.0.251", 5353, bytes(12))
+        net.udp(host, 1900, "239.255.255.250", 1900,
+                b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n\r\n")
+        net.udp(host, 137, "10.2.0.255", 137, _netbios_ns())
+        net.udp("10.2.0.80", 16384, host, 16386, _rtp(i))
+        net.udp("10.2.0.80", 16385, host, 16387, _rtcp())
+        # short datagrams between high ports: games, keep-alives, WireGuard
+        # handshakes' cousins, from the web server the host talks TCP with
+        net.udp("10.2.0.80", 40000 + i, host, 41000 + i, struct.pack(">Q", i))
+        net.udp(host, 51820, "10.2.0.80", 51820, bytes([4, 0, 0, 0]) + bytes(12))
+
+
+@harmless
+def plain_udp(net):
+    """The benchmark's mix, small: DNS, NTP and RTP without Exchange."""
+    _plain_udp(net, 3000)
+
+
+def _plain_udp(net, count):
+    for i in range(count):
+        kind = i % 3
+        host = "10.1.%d.%d" % (i // 250 % 250, i % 250 + 1)
+        if kind == 0:
+            net.udp(host, 40000 + i % 20000, "10.0.0.53", 53,
+                    _dns_response(i & 0xffff))
+        elif kind == 1:
+            net.udp("10.0.0.123", 123, host, 123, _ntp_response())
+        else:
+            net.udp("10.0.0.7", 16384, host, 16386, _rtp(i & 0xffff))
+
+
 def write_all(out):
     os.makedirs(out, exist_ok=True)
     manifest = {}
@@ -275,6 +334,11 @@ def write_all(out):
             function(sc)
             sc.expect["frames"] = sc.net.frames
         manifest[filename] = sc.expect
+    for name, function in HARMLESS.items():
+        filename = "harmless_%s.pcap" % name
+        with open(os.path.join(out, filename), "wb") as fileobj:
+            function(nm.Network(fileobj, nm.Clock(step_us=200)))
+        manifest[filename] = {"harmless": True}
     with open(os.path.join(out, "heuristic.json"), "w") as fileobj:
         json.dump(manifest, fileobj, indent=1, sort_keys=True)
 
@@ -282,17 +346,7 @@ def write_all(out):
 def write_plain_udp(count, path):
     """DNS, NTP and RTP among hosts that run no Exchange."""
     with open(path, "wb") as fileobj:
-        net = nm.Network(fileobj, nm.Clock(step_us=200))
-        for i in range(count):
-            kind = i % 3
-            host = "10.1.%d.%d" % (i // 250 % 250, i % 250 + 1)
-            if kind == 0:
-                net.udp(host, 40000 + i % 20000, "10.0.0.53", 53,
-                        _dns_response(i & 0xffff))
-            elif kind == 1:
-                net.udp("10.0.0.123", 123, host, 123, _ntp_response())
-            else:
-                net.udp("10.0.0.7", 16384, host, 16386, _rtp(i & 0xffff))
+        _plain_udp(nm.Network(fileobj, nm.Clock(step_us=200)), count)
 
 
 def main(argv=None):
