@@ -308,7 +308,7 @@ def office_udp(net):
 @harmless
 def plain_udp(net):
     """The benchmark's mix, small: DNS, NTP and RTP without Exchange."""
-    _plain_udp(net, 3000)
+    _plain_udp(net, 1000)
 
 
 def _plain_udp(net, count):
