@@ -167,10 +167,10 @@ pair_key_of(const newmail_endpoint_t *x, const newmail_endpoint_t *y, pair_key_t
 
 /* EMSMDB's interface UUID, a4f1db00-ca47-1067-b31f-00dd010662da, as NDR
  * puts it on the wire with little-endian and with big-endian integers. */
-static const uint8_t emsmdb_uuid_le[16] = { 0x00, 0xdb, 0xf1, 0xa4, 0x47, 0xca, 0x67, 0x10,
-                                            0xb3, 0x1f, 0x00, 0xdd, 0x01, 0x06, 0x62, 0xda };
-static const uint8_t emsmdb_uuid_be[16] = { 0xa4, 0xf1, 0xdb, 0x00, 0xca, 0x47, 0x10, 0x67,
-                                            0xb3, 0x1f, 0x00, 0xdd, 0x01, 0x06, 0x62, 0xda };
+static const uint8_t emsmdb_uuid_le[16] = {0x00, 0xdb, 0xf1, 0xa4, 0x47, 0xca, 0x67, 0x10,
+                                           0xb3, 0x1f, 0x00, 0xdd, 0x01, 0x06, 0x62, 0xda};
+static const uint8_t emsmdb_uuid_be[16] = {0xa4, 0xf1, 0xdb, 0x00, 0xca, 0x47, 0x10, 0x67,
+                                           0xb3, 0x1f, 0x00, 0xdd, 0x01, 0x06, 0x62, 0xda};
 
 /* Connection-oriented DCE/RPC (C706 12.6): the packet types. */
 enum {
@@ -280,8 +280,8 @@ rpc_endpoint_get_or_add(const newmail_endpoint_t *endpoint)
 
     if (record == NULL) {
         record = wmem_new0(wmem_file_scope(), rpc_endpoint_t);
-        wmem_map_insert(rpc_endpoints,
-                        wmem_memdup(wmem_file_scope(), endpoint, sizeof(*endpoint)), record);
+        wmem_map_insert(rpc_endpoints, wmem_memdup(wmem_file_scope(), endpoint, sizeof(*endpoint)),
+                        record);
     }
     return record;
 }
@@ -359,8 +359,8 @@ add_connection(const packet_info *pinfo, const newmail_endpoint_t *src,
         return connection;
     if (pair->count == pair->capacity) {
         pair->capacity = pair->capacity ? 2 * pair->capacity : 2;
-        pair->connections = (connection_t **)wmem_realloc(
-            wmem_file_scope(), pair->connections, pair->capacity * sizeof(connection_t *));
+        pair->connections = (connection_t **)wmem_realloc(wmem_file_scope(), pair->connections,
+                                                          pair->capacity * sizeof(connection_t *));
     }
     pair->connections[pair->count++] = connection;
     return connection;

@@ -37,12 +37,12 @@
 
 /* Why a datagram was taken as NEWMAIL without its registration. */
 typedef struct {
-    uint32_t evidence_frame;   /* the frame that shows the sender's endpoint serves DCE/RPC */
-    uint32_t connection_frame; /* the first TCP frame between the client and that endpoint */
-    uint16_t server_port;      /* the sender's TCP port that serves DCE/RPC */
-    bool emsmdb;               /* a bind to (or a call of) EMSMDB on it is in the capture */
+    uint32_t evidence_frame;    /* the frame that shows the sender's endpoint serves DCE/RPC */
+    uint32_t connection_frame;  /* the first TCP frame between the client and that endpoint */
+    uint16_t server_port;       /* the sender's TCP port that serves DCE/RPC */
+    bool emsmdb;                /* a bind to (or a call of) EMSMDB on it is in the capture */
     newmail_session_t *session; /* the (endpoint, client) session its fetches go to */
-    uint32_t previous_signal;  /* first pass: the session's datagram before, or 0 */
+    uint32_t previous_signal;   /* first pass: the session's datagram before, or 0 */
 } newmail_heuristic_claim_t;
 
 /* Registers the init routine that empties the model for each file. */
@@ -79,7 +79,6 @@ void newmail_evidence_add_signal(packet_info *pinfo, newmail_heuristic_claim_t *
 
 /* The session of a server endpoint (pinfo->src, `server_port`) and client
  * (pinfo->dst), or NULL. Never creates. */
-newmail_session_t *newmail_evidence_session_lookup(const packet_info *pinfo,
-                                                   uint16_t server_port);
+newmail_session_t *newmail_evidence_session_lookup(const packet_info *pinfo, uint16_t server_port);
 
 #endif /* NEWMAIL_EVIDENCE_H */

@@ -389,6 +389,7 @@ could_be_notification(tvbuff_t *tvb, const packet_info *pinfo)
 static const newmail_heuristic_claim_t *
 heuristic_claim(packet_info *pinfo)
 {
+    const newmail_heuristic_claim_t *first;
     newmail_heuristic_claim_t found, *claim;
 
     if (!newmail_evidence_any_tcp() || newmail_registration_client_known(pinfo) ||
@@ -401,17 +402,16 @@ heuristic_claim(packet_info *pinfo)
         p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, HEURISTIC_CLAIM_KEY, claim);
         return claim;
     }
+    /* The first pass's record keeps the signal before this one; a claim
+     * only a later pass makes finds the session, if any, and no repeat. */
+    first = (const newmail_heuristic_claim_t *)p_get_proto_data(
+        wmem_file_scope(), pinfo, proto_newmail, HEURISTIC_CLAIM_KEY);
     claim = (newmail_heuristic_claim_t *)wmem_memdup(pinfo->pool, &found, sizeof(found));
-    {
-        const newmail_heuristic_claim_t *first = (const newmail_heuristic_claim_t *)
-            p_get_proto_data(wmem_file_scope(), pinfo, proto_newmail, HEURISTIC_CLAIM_KEY);
-
-        if (first != NULL && first->server_port == claim->server_port) {
-            claim->session = first->session;
-            claim->previous_signal = first->previous_signal;
-        } else {
-            claim->session = newmail_evidence_session_lookup(pinfo, claim->server_port);
-        }
+    if (first != NULL && first->server_port == claim->server_port) {
+        claim->session = first->session;
+        claim->previous_signal = first->previous_signal;
+    } else {
+        claim->session = newmail_evidence_session_lookup(pinfo, claim->server_port);
     }
     return claim;
 }
