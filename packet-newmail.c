@@ -71,6 +71,8 @@ static dissector_handle_t postdissector_handle;
 static int proto_tcp = -1;
 static int proto_dcerpc = -1;
 static int proto_emsmdb = -1; /* stock's EMSMDB ("mapi") */
+static int proto_icmp = -1;
+static int proto_icmpv6 = -1;
 /* A frame's heuristic claim, in p_add_proto_data: apart from the records
  * newmail-registration.c keeps under the layer number. */
 #define HEURISTIC_CLAIM_KEY 0x48455552u
@@ -472,6 +474,9 @@ dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
          layer = wmem_list_frame_next(layer)) {
         int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
 
+        /* A TCP header quoted in an ICMP error is no segment of its own. */
+        if (id == proto_icmp || id == proto_icmpv6)
+            return 0;
         if (id == proto_tcp) {
             tcp = true;
             payload = false;
@@ -617,6 +622,8 @@ proto_reg_handoff_newmail(void)
     proto_tcp = proto_get_id_by_filter_name("tcp");
     proto_dcerpc = proto_get_id_by_filter_name("dcerpc");
     proto_emsmdb = proto_get_id_by_filter_name("mapi");
+    proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
     heur_dissector_add("udp", dissect_newmail_heur,
                        "NEWMAIL over UDP (no registration in the capture)", "newmail_udp",
                        proto_newmail, HEURISTIC_ENABLE);
