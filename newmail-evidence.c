@@ -16,6 +16,7 @@
 #include <epan/packet.h>
 #include <epan/wmem_scopes.h>
 
+#include "newmail-bytes.h"
 #include "newmail-evidence.h"
 #include "newmail-registration.h"
 
@@ -199,17 +200,17 @@ enum {
 static unsigned
 pdu_length_at(tvbuff_t *tvb, unsigned offset, bool *big_endian)
 {
-    uint8_t drep;
+    uint8_t header[10]; /* rpc_vers .. frag_length */
     unsigned length;
 
-    if (tvb_get_guint8(tvb, offset) != 5 || tvb_get_guint8(tvb, offset + 1) > 1 ||
-        tvb_get_guint8(tvb, offset + 2) > CO_ORPHANED)
+    tvb_memcpy(tvb, header, offset, sizeof(header));
+    if (header[0] != 5 || header[1] > 1 || header[2] > CO_ORPHANED)
         return 0;
-    drep = tvb_get_guint8(tvb, offset + 4);
-    if ((drep & 0xe0) != 0 || (drep & 0x0f) != 0) /* integer order, ASCII characters */
+    /* drep[0]: integer order in the high nibble, ASCII characters (0) in the low */
+    if ((header[4] & 0xe0) != 0 || (header[4] & 0x0f) != 0)
         return 0;
-    *big_endian = (drep & 0x10) == 0;
-    length = *big_endian ? tvb_get_ntohs(tvb, offset + 8) : tvb_get_letohs(tvb, offset + 8);
+    *big_endian = (header[4] & 0x10) == 0;
+    length = newmail_u16(header + 8, *big_endian);
     return length >= PDU_HEADER_LEN ? length : 0;
 }
 
@@ -254,18 +255,18 @@ bind_proposes_emsmdb(tvbuff_t *tvb, unsigned offset, unsigned pdu_length, bool b
 {
     unsigned end = offset + pdu_length;
     unsigned at = offset + PDU_HEADER_LEN + 8; /* max_xmit, max_recv, assoc_group */
-    unsigned count;
+    uint8_t count;
 
     if (at + 4 > end)
         return false;
-    count = tvb_get_guint8(tvb, at);
+    tvb_memcpy(tvb, &count, at, 1);
     at += 4;
     for (unsigned i = 0; i < count; i++) {
-        unsigned transfer_count;
+        uint8_t transfer_count;
 
         if (at + 4 + 20 > end)
             return false;
-        transfer_count = tvb_get_guint8(tvb, at + 2);
+        tvb_memcpy(tvb, &transfer_count, at + 2, 1);
         if (tvb_memeql(tvb, at + 4, big_endian ? emsmdb_uuid_be : emsmdb_uuid_le, 16) == 0)
             return true;
         at += 4 + 20 + 20 * transfer_count;
@@ -300,7 +301,7 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
     if (!find_pdu(tvb, &offset, &big_endian))
         return;
     length = pdu_length_at(tvb, offset, &big_endian);
-    type = tvb_get_guint8(tvb, offset + 2);
+    tvb_memcpy(tvb, &type, offset + 2, 1);
     switch (type) {
     case CO_RESPONSE:
     case CO_FAULT:

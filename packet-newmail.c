@@ -370,6 +370,7 @@ static bool
 could_be_notification(tvbuff_t *tvb, const packet_info *pinfo)
 {
     unsigned length = tvb_reported_length(tvb);
+    uint8_t first;
 
     if (pinfo->srcport < 1024 || pinfo->destport < 1024 || length == 0 ||
         length > NEWMAIL_HEURISTIC_MAX_CONTEXT || pinfo->flags.in_error_pkt)
@@ -377,8 +378,11 @@ could_be_notification(tvbuff_t *tvb, const packet_info *pinfo)
     /* RTP and RTCP (version 2) between the same hosts: an Exchange server
      * that is also the office's PBX. Their shortest packet is 12 bytes
      * (RFC 3550 5.1); Outlook's context is 8. */
-    if (length >= 12 && tvb_captured_length(tvb) >= 1 && (tvb_get_guint8(tvb, 0) & 0xc0) == 0x80)
-        return false;
+    if (length >= 12 && tvb_captured_length(tvb) >= 1) {
+        tvb_memcpy(tvb, &first, 0, 1);
+        if ((first & 0xc0) == 0x80)
+            return false;
+    }
     return true;
 }
 
