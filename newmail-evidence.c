@@ -36,6 +36,11 @@ typedef struct {
     connection_key_t key;
     uint32_t first_frame;
     uint32_t bind_frame; /* a bind or alter_context on it, or 0 */
+    /* A call's PDU (request, response, fault) was read: the connection's
+     * server is known and its binds, if captured, came before. Its later
+     * frames are not read again, unless stock's EMSMDB names one. */
+    bool calls_seen;
+    bool emsmdb_seen;
 } connection_t;
 
 /* Two addresses (canonical order) and the connections between them. A pair
@@ -217,19 +222,27 @@ pdu_length_at(tvbuff_t *tvb, unsigned offset, bool *big_endian)
 /* Where the frame's first DCE/RPC PDU starts: the offset from which whole
  * PDUs reach the end of the captured frame exactly. The frame is one TCP
  * segment of a connection DCE/RPC decodes, so its data is one or a few
- * PDUs; a segment that ends inside a PDU is not read (false). */
+ * PDUs; a segment that ends inside a PDU is not read (false). The search
+ * looks only at offsets that hold a version 5 byte. */
 static bool
 find_pdu(tvbuff_t *tvb, unsigned *start, bool *big_endian)
 {
+    uint8_t prefix[PDU_SEARCH_LIMIT + 2];
     unsigned captured = tvb_captured_length(tvb);
-    unsigned limit;
+    unsigned limit, copied;
+    const uint8_t *at_five;
 
     if (captured < PDU_HEADER_LEN || captured != tvb_reported_length(tvb))
         return false;
-    limit = MIN(captured - PDU_HEADER_LEN, PDU_SEARCH_LIMIT);
-    for (unsigned offset = 0; offset <= limit; offset++) {
-        unsigned at = offset, pdus = 0;
+    limit = MIN(captured - PDU_HEADER_LEN, PDU_SEARCH_LIMIT); /* last offset tried */
+    copied = limit + 2;
+    tvb_memcpy(tvb, prefix, 0, copied);
+    for (at_five = memchr(prefix, 5, limit + 1); at_five != NULL;
+         at_five = memchr(at_five + 1, 5, (size_t)(prefix + limit - at_five))) {
+        unsigned offset = (unsigned)(at_five - prefix), at = offset, pdus = 0;
 
+        if (at_five[1] > 1)
+            continue;
         while (pdus < PDU_CHAIN_LIMIT && at + PDU_HEADER_LEN <= captured) {
             bool order;
             unsigned length = pdu_length_at(tvb, at, &order);
@@ -298,6 +311,8 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
     rpc_endpoint_t *server;
     uint8_t type;
 
+    if (connection->calls_seen && (!emsmdb || connection->emsmdb_seen))
+        return;
     if (!find_pdu(tvb, &offset, &big_endian))
         return;
     length = pdu_length_at(tvb, offset, &big_endian);
@@ -327,6 +342,10 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
     }
     if (emsmdb && server->emsmdb_frame == 0)
         server->emsmdb_frame = pinfo->num;
+    if (emsmdb)
+        connection->emsmdb_seen = true;
+    if (type == CO_REQUEST || type == CO_RESPONSE || type == CO_FAULT)
+        connection->calls_seen = true;
 }
 
 static connection_t *
