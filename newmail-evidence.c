@@ -90,10 +90,21 @@ endpoint_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, sizeof(newmail_endpoint_t)) == 0;
 }
 
+/* Every TCP frame between two high ports looks its connection up: an IPv4
+ * key is hashed on the 12 bytes it uses, not the 40 it has. */
 static unsigned
 connection_hash(gconstpointer key)
 {
-    return wmem_strong_hash((const uint8_t *)key, sizeof(connection_key_t));
+    const connection_key_t *connection = (const connection_key_t *)key;
+    uint8_t packed[12];
+
+    if (connection->a.family != NEWMAIL_AF_INET)
+        return wmem_strong_hash((const uint8_t *)key, sizeof(connection_key_t));
+    memcpy(packed, connection->a.address, 4);
+    memcpy(packed + 4, &connection->a.port, 2);
+    memcpy(packed + 6, connection->b.address, 4);
+    memcpy(packed + 10, &connection->b.port, 2);
+    return wmem_strong_hash(packed, sizeof(packed));
 }
 
 static gboolean

@@ -7,7 +7,8 @@
  * client it serves over EMSMDB, MS-OXCRPC 3.1.4.5).
  *
  * The model holds three things, learned on the first pass by the NEWMAIL
- * post-dissector (packet-newmail.c) from every TCP frame:
+ * post-dissector (packet-newmail.c) from every TCP frame between two ports
+ * above 1023 (Exchange's RPC endpoints and Outlook's ports are dynamic):
  *   - DCE/RPC endpoints: an address and TCP port that answered or received
  *     DCE/RPC PDUs, whether a bind to EMSMDB was made on it, whether binds
  *     to other interfaces only were;

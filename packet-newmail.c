@@ -472,7 +472,11 @@ dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
 {
     bool tcp = false, payload = false, dcerpc = false, emsmdb = false;
 
-    if (pinfo->ptype != PT_TCP || pinfo->layers == NULL)
+    /* Exchange's RPC endpoints and its clients' ports are dynamic, above
+     * 1023; HTTP, SMB, LDAP and the other well-known services cost nothing
+     * more than this test. */
+    if (pinfo->ptype != PT_TCP || pinfo->srcport < 1024 || pinfo->destport < 1024 ||
+        pinfo->layers == NULL)
         return 0;
     for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
          layer = wmem_list_frame_next(layer)) {
