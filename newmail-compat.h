@@ -24,4 +24,11 @@ typedef http_message_info_t newmail_media_info_t;
 #define NEWMAIL_MEDIA_HTTP_RESPONSE HTTP_RESPONSE
 #endif
 
+/* What a heuristic dissector returns: bool from 4.4, gboolean before. */
+#ifdef NEWMAIL_HAVE_BOOL_HEURISTICS
+typedef bool newmail_heur_result_t;
+#else
+typedef gboolean newmail_heur_result_t;
+#endif
+
 #endif /* NEWMAIL_COMPAT_H */

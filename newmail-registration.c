@@ -27,6 +27,7 @@ static wmem_map_t *registrations_by_call;   /* dcerpc_call_value * -> registrati
 static wmem_map_t *untied_by_endpoint;      /* newmail_endpoint_t -> last untied datagram */
 static wmem_map_t *refusals;                /* notification frame -> ICMP error frame */
 static wmem_map_t *gaps_kept_apart;         /* notification frame -> nstime_t since previous */
+static wmem_map_t *registered_clients;      /* callback address (port 0) -> first request frame */
 
 /* Keys come from the capture, so they are hashed with wmem_strong_hash():
  * with a plain hash a crafted capture could put every registration in one
@@ -82,6 +83,7 @@ newmail_registration_init(void)
     untied_by_endpoint = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
     refusals = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     gaps_kept_apart = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
+    registered_clients = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
 }
 
 void
@@ -187,6 +189,44 @@ end_registration(newmail_registration_t *registration, uint32_t frame)
     }
 }
 
+/* A client's address, whatever port it registered: the heuristic leaves
+ * such a client's other ports alone. */
+static void
+add_client_address(const newmail_endpoint_t *endpoint, uint32_t frame)
+{
+    newmail_endpoint_t key = *endpoint;
+
+    key.port = 0;
+    if (wmem_map_lookup(registered_clients, &key) == NULL)
+        wmem_map_insert(registered_clients, wmem_memdup(wmem_file_scope(), &key, sizeof(key)),
+                        GUINT_TO_POINTER(frame));
+}
+
+static void
+add_registered_client(const newmail_registration_t *registration)
+{
+    add_client_address(&registration->callback, registration->request_frame);
+}
+
+void
+newmail_registration_add_client(const packet_info *pinfo)
+{
+    newmail_endpoint_t endpoint;
+
+    if (endpoint_from_address(&pinfo->src, 0, &endpoint))
+        add_client_address(&endpoint, pinfo->num);
+}
+
+bool
+newmail_registration_client_known(const packet_info *pinfo)
+{
+    newmail_endpoint_t key;
+
+    if (wmem_map_size(registered_clients) == 0 || !endpoint_from_address(&pinfo->dst, 0, &key))
+        return false;
+    return wmem_map_lookup(registered_clients, &key) != NULL;
+}
+
 newmail_registration_t *
 newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newmail_stub_t *stub,
                          newmail_session_t *session)
@@ -218,6 +258,7 @@ newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newm
         replaced->end_frame = pinfo->num;
     if (call != NULL)
         wmem_map_insert(registrations_by_call, call, registration);
+    add_registered_client(registration);
     return registration;
 }
 

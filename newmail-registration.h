@@ -119,6 +119,15 @@ newmail_registration_t *newmail_registration_unregister(const packet_info *pinfo
                                                         newmail_session_t *session,
                                                         uint32_t handle);
 
+/* First pass, at any opnum 4 request, valid or not: its sender is a
+ * client that registers (the callback a valid one names is added by
+ * newmail_registration_add()). */
+void newmail_registration_add_client(const packet_info *pinfo);
+
+/* Whether the capture (so far, on the first pass) holds a registration of
+ * the datagram's receiver (pinfo->dst), for any port. Never creates. */
+bool newmail_registration_client_known(const packet_info *pinfo);
+
 /* The registration an opnum 4 or 5 call was about, on any pass. */
 newmail_registration_t *newmail_registration_of_call(const dcerpc_call_value *call);
 

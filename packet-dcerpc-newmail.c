@@ -169,6 +169,10 @@ analyse_register_request(packet_info *pinfo, dcerpc_info *di, const newmail_stub
 {
     if (newmail_stub_has(stub, NEWMAIL_F_CONTEXT_HANDLE))
         analysis->session = session_of_handle(pinfo, stub->context_handle);
+    /* Even a registration the server must refuse says that this client
+     * registers: the NEWMAIL heuristic leaves its datagrams alone. */
+    if (!PINFO_FD_VISITED(pinfo))
+        newmail_registration_add_client(pinfo);
     if (!newmail_stub_is_valid_registration(stub))
         return;
     if (PINFO_FD_VISITED(pinfo)) {

@@ -26,8 +26,11 @@
  */
 #include <epan/expert.h>
 #include <epan/packet.h>
+#include <epan/proto_data.h>
 
+#include "newmail-compat.h"
 #include "newmail-core.h"
+#include "newmail-evidence.h"
 #include "newmail-links.h"
 #include "newmail-registration.h"
 #include "newmail-rop-tree.h"
@@ -43,6 +46,10 @@ static int hf_newmail_time_since_registration = -1;
 static int hf_newmail_time_since_previous = -1;
 static int hf_newmail_refused_frame = -1;
 static int hf_newmail_refused_notification_frame = -1;
+static int hf_newmail_heuristic_evidence_frame = -1;
+static int hf_newmail_heuristic_connection_frame = -1;
+static int hf_newmail_heuristic_server_port = -1;
+static int hf_newmail_heuristic_emsmdb = -1;
 
 static int ett_newmail = -1;
 
@@ -51,12 +58,24 @@ static expert_field ei_newmail_context_mismatch = EI_INIT;
 static expert_field ei_newmail_no_registration = EI_INIT;
 static expert_field ei_newmail_registration_ended = EI_INIT;
 static expert_field ei_newmail_notification_refused = EI_INIT;
+static expert_field ei_newmail_heuristic = EI_INIT;
 
 /* The one handle of ours: conversations of learned callbacks and the
  * "udp.port" entries users give NEWMAIL point at it. It is in no Decode As
  * list (stock's handle is), so Wireshark 4.6, which refuses two handles with
  * one description in a table's list, has nothing to refuse. */
 static dissector_handle_t newmail_handle;
+/* The heuristic on UDP (newmail_udp) and the post-dissector that feeds its
+ * model from TCP frames. */
+static dissector_handle_t postdissector_handle;
+static int proto_tcp = -1;
+static int proto_dcerpc = -1;
+static int proto_emsmdb = -1; /* stock's EMSMDB ("mapi") */
+static int proto_icmp = -1;
+static int proto_icmpv6 = -1;
+/* A frame's heuristic claim, in p_add_proto_data: apart from the records
+ * newmail-registration.c keeps under the layer number. */
+#define HEURISTIC_CLAIM_KEY 0x48455552u
 /* Stock's handle, where Decode As and the port preference put NEWMAIL. */
 static dissector_handle_t stock_handle;
 static dissector_table_t udp_port_table;
@@ -166,21 +185,34 @@ add_notification_links(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
 }
 
 static const newmail_session_t *
-notification_session(const newmail_notification_t *notification)
+notification_session(const newmail_notification_t *notification,
+                     const newmail_heuristic_claim_t *claim)
 {
+    if (claim != NULL)
+        return claim->session;
     return notification->registration != NULL ? notification->registration->session : NULL;
 }
 
-/* A notification is a signal: the client should now fetch its events. */
+static uint32_t
+previous_signal(const newmail_notification_t *notification,
+                const newmail_heuristic_claim_t *claim)
+{
+    return claim != NULL ? claim->previous_signal : notification->previous_frame;
+}
+
+/* A notification is a signal: the client should now fetch its events. A
+ * datagram the heuristic claimed has no Exchange session the capture
+ * names; its fetches are the client's requests to the server's endpoint. */
 static void
 add_signal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
-           const newmail_notification_t *notification)
+           const newmail_notification_t *notification, const newmail_heuristic_claim_t *claim)
 {
-    const newmail_session_t *session = notification_session(notification);
+    const newmail_session_t *session = notification_session(notification, claim);
 
-    newmail_add_session_link(tree, tvb, session);
+    if (claim == NULL)
+        newmail_add_session_link(tree, tvb, session);
     newmail_add_signal(tree, tvb, pinfo, NEWMAIL_SIGNAL_UDP, session,
-                       notification->previous_frame);
+                       previous_signal(notification, claim));
     if (PINFO_FD_VISITED(pinfo))
         newmail_add_frame_link(tree, hf_newmail_refused_frame, tvb,
                                newmail_notification_refused_in(pinfo->num));
@@ -207,7 +239,8 @@ add_refusal(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
 /* The tap events of a datagram: a refusal for a quoted copy; otherwise the
  * signal, a not-fetched repeat, and the notification. */
 static void
-queue_tap(packet_info *pinfo, const newmail_notification_t *notification)
+queue_tap(packet_info *pinfo, const newmail_notification_t *notification,
+          const newmail_heuristic_claim_t *claim)
 {
     const newmail_registration_t *registration = notification->registration;
     newmail_tap_info_t tap = {0};
@@ -224,8 +257,9 @@ queue_tap(packet_info *pinfo, const newmail_notification_t *notification)
         return;
     }
     newmail_tap_signal(pinfo, NEWMAIL_SIGNAL_UDP,
-                       newmail_session_unanswered(notification_session(notification),
-                                                  notification->previous_frame, pinfo->num));
+                       newmail_session_unanswered(notification_session(notification, claim),
+                                                  previous_signal(notification, claim),
+                                                  pinfo->num));
     tap.event = NEWMAIL_TAP_NOTIFICATION;
     if (registration != NULL)
         tap.callback = newmail_registration_callback_text(pinfo->pool, registration);
@@ -237,9 +271,36 @@ queue_tap(packet_info *pinfo, const newmail_notification_t *notification)
     newmail_tap_queue(pinfo, &tap);
 }
 
+/* Why the heuristic took this datagram: the frame that shows its sender
+ * serves DCE/RPC (EMSMDB where the capture tells) on a TCP endpoint that
+ * talks with its receiver. */
+static void
+add_heuristic(proto_tree *tree, tvbuff_t *tvb, packet_info *pinfo,
+              const newmail_heuristic_claim_t *claim, proto_item *payload_item)
+{
+    proto_item *item;
+
+    item = newmail_add_frame_link(tree, hf_newmail_heuristic_evidence_frame, tvb,
+                                  claim->evidence_frame);
+    expert_add_info_format(pinfo, payload_item != NULL ? payload_item : item,
+                           &ei_newmail_heuristic,
+                           "No registration of this client in the capture; taken as NEWMAIL"
+                           " because the sender serves %s on TCP port %u (frame %u) and talks"
+                           " TCP with the client on it (frame %u)",
+                           claim->emsmdb ? "EMSMDB" : "DCE/RPC", claim->server_port,
+                           claim->evidence_frame, claim->connection_frame);
+    newmail_add_frame_link(tree, hf_newmail_heuristic_connection_frame, tvb,
+                           claim->connection_frame);
+    proto_item_set_generated(proto_tree_add_uint(tree, hf_newmail_heuristic_server_port, tvb, 0,
+                                                 0, claim->server_port));
+    proto_item_set_generated(
+        proto_tree_add_boolean(tree, hf_newmail_heuristic_emsmdb, tvb, 0, 0, claim->emsmdb));
+}
+
 static int
 dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
-                     const newmail_notification_t *notification)
+                     const newmail_notification_t *notification,
+                     const newmail_heuristic_claim_t *claim)
 {
     bool quoted = pinfo->flags.in_error_pkt;
     unsigned length = tvb_reported_length(tvb);
@@ -268,11 +329,14 @@ dissect_notification(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     if (quoted) {
         proto_item_append_text(ti, " (quoted in an ICMP error)");
         add_refusal(newmail_tree, tvb, pinfo, notification);
+    } else if (claim != NULL) {
+        add_heuristic(newmail_tree, tvb, pinfo, claim, item);
+        add_signal(newmail_tree, tvb, pinfo, notification, claim);
     } else {
         add_notification_links(newmail_tree, tvb, pinfo, notification, item);
-        add_signal(newmail_tree, tvb, pinfo, notification);
+        add_signal(newmail_tree, tvb, pinfo, notification, NULL);
     }
-    queue_tap(pinfo, notification);
+    queue_tap(pinfo, notification, claim);
     return tvb_captured_length(tvb);
 }
 
@@ -295,7 +359,150 @@ dissect_newmail(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
 
     if (notification == NULL)
         return 0;
-    return dissect_notification(tvb, pinfo, tree, notification);
+    return dissect_notification(tvb, pinfo, tree, notification, NULL);
+}
+
+/* ---- The heuristic ------------------------------------------------------------------ */
+
+/* A datagram that could be a context blob between two registered-range
+ * ports. Most UDP a capture holds fails here, before any lookup. */
+static bool
+could_be_notification(tvbuff_t *tvb, const packet_info *pinfo)
+{
+    unsigned length = tvb_reported_length(tvb);
+    uint8_t first;
+
+    if (pinfo->srcport < 1024 || pinfo->destport < 1024 || length == 0 ||
+        length > NEWMAIL_HEURISTIC_MAX_CONTEXT || pinfo->flags.in_error_pkt)
+        return false;
+    /* RTP and RTCP (version 2) between the same hosts: an Exchange server
+     * that is also the office's PBX. Their shortest packet is 12 bytes
+     * (RFC 3550 5.1); Outlook's context is 8. */
+    if (length >= 12 && tvb_captured_length(tvb) >= 1) {
+        tvb_memcpy(tvb, &first, 0, 1);
+        if ((first & 0xc0) == 0x80)
+            return false;
+    }
+    return true;
+}
+
+/* The first pass decides with the evidence of the frames before it, and
+ * records a claim's signal (its session, the signal before it) on the
+ * frame. A later pass decides with the whole capture's evidence, as a
+ * two-pass read should: it also claims a datagram whose evidence came
+ * after it, and gives up one whose client's registration came after it.
+ * Either way every later pass decides alike. */
+static const newmail_heuristic_claim_t *
+heuristic_claim(packet_info *pinfo)
+{
+    const newmail_heuristic_claim_t *first;
+    newmail_heuristic_claim_t found, *claim;
+
+    if (!newmail_evidence_any_tcp() || newmail_registration_client_known(pinfo) ||
+        !newmail_evidence_lookup(pinfo, &found))
+        return NULL;
+    if (!PINFO_FD_VISITED(pinfo)) {
+        claim = (newmail_heuristic_claim_t *)wmem_memdup(wmem_file_scope(), &found,
+                                                         sizeof(found));
+        newmail_evidence_add_signal(pinfo, claim);
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, HEURISTIC_CLAIM_KEY, claim);
+        return claim;
+    }
+    /* The first pass's record keeps the signal before this one; a claim
+     * only a later pass makes finds the session, if any, and no repeat. */
+    first = (const newmail_heuristic_claim_t *)p_get_proto_data(
+        wmem_file_scope(), pinfo, proto_newmail, HEURISTIC_CLAIM_KEY);
+    claim = (newmail_heuristic_claim_t *)wmem_memdup(pinfo->pool, &found, sizeof(found));
+    if (first != NULL && first->server_port == claim->server_port) {
+        claim->session = first->session;
+        claim->previous_signal = first->previous_signal;
+    } else {
+        claim->session = newmail_evidence_session_lookup(pinfo, claim->server_port);
+    }
+    return claim;
+}
+
+static newmail_heur_result_t
+dissect_newmail_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    const newmail_heuristic_claim_t *claim;
+    newmail_notification_t notification;
+
+    if (!could_be_notification(tvb, pinfo))
+        return false;
+    claim = heuristic_claim(pinfo);
+    if (claim == NULL)
+        return false;
+    memset(&notification, 0, sizeof(notification));
+    nstime_set_unset(&notification.since_previous);
+    dissect_notification(tvb, pinfo, tree, &notification, claim);
+    return true;
+}
+
+/* A client's TCP segment that fetches what claimed datagrams announced:
+ * the signals it answers, and the tap's fetch event. */
+static void
+add_heuristic_fetch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+{
+    const newmail_fetch_t *fetch = newmail_evidence_fetch_in(pinfo);
+    proto_item *ti;
+
+    if (fetch == NULL || fetch->signal_count == 0)
+        return;
+    ti = proto_tree_add_item(tree, proto_newmail, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ", fetch of the events a datagram announced");
+    proto_item_set_generated(ti);
+    newmail_add_fetch(proto_item_add_subtree(ti, ett_newmail), tvb, fetch);
+    if (newmail_tap_listening()) {
+        nstime_t delay;
+
+        nstime_delta(&delay, &fetch->request_time, &fetch->first_signal_time);
+        newmail_tap_fetch(pinfo, &delay);
+    }
+}
+
+/* The post-dissector. On the first pass each TCP frame tells the
+ * heuristic's model which connections exist, which endpoints serve DCE/RPC
+ * (and EMSMDB), and which requests fetch what a claimed datagram announced;
+ * on every pass such a fetch shows the signals it answers. Whether
+ * DCE/RPC, stock's EMSMDB and anything above TCP dissected part of the
+ * frame is read from the frame's protocol layers. */
+static int
+dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    bool tcp = false, payload = false, dcerpc = false, emsmdb = false;
+
+    /* Exchange's RPC endpoints and its clients' ports are dynamic, above
+     * 1023; HTTP, SMB, LDAP and the other well-known services cost nothing
+     * more than this test. */
+    if (pinfo->ptype != PT_TCP || pinfo->srcport < 1024 || pinfo->destport < 1024 ||
+        pinfo->layers == NULL)
+        return 0;
+    for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
+         layer = wmem_list_frame_next(layer)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(layer));
+
+        /* A TCP header quoted in an ICMP error is no segment of its own. */
+        if (id == proto_icmp || id == proto_icmpv6)
+            return 0;
+        if (id == proto_tcp) {
+            tcp = true;
+            payload = false;
+        } else if (tcp) {
+            payload = true;
+            if (id == proto_dcerpc)
+                dcerpc = true;
+            else if (id == proto_emsmdb)
+                emsmdb = true;
+        }
+    }
+    if (!tcp)
+        return 0;
+    if (!PINFO_FD_VISITED(pinfo))
+        newmail_evidence_add_tcp_frame(tvb, pinfo, dcerpc, emsmdb, payload);
+    if (payload)
+        add_heuristic_fetch(tvb, pinfo, tree);
+    return 0;
 }
 
 /* ---- Registration ------------------------------------------------------------------- */
@@ -340,6 +547,26 @@ proto_register_newmail(void)
           { "Refused notification in", "newmail.refused_notification_frame",
             FT_FRAMENUM, BASE_NONE, NULL, 0x0,
             "The notification this ICMP error quotes: the client's host refused it", HFILL } },
+        { &hf_newmail_heuristic_evidence_frame,
+          { "Server evidence in", "newmail.heuristic.evidence_frame", FT_FRAMENUM, BASE_NONE,
+            NULL, 0x0,
+            "No registration of this client is in the capture: the frame that shows the sender"
+            " serves DCE/RPC on a TCP endpoint (a bind to EMSMDB or an EMSMDB call there, else"
+            " a DCE/RPC PDU it answered or was sent)", HFILL } },
+        { &hf_newmail_heuristic_connection_frame,
+          { "Client connection in", "newmail.heuristic.connection_frame", FT_FRAMENUM,
+            BASE_NONE, NULL, 0x0,
+            "The first frame of the client's TCP connection to the sender's DCE/RPC endpoint",
+            HFILL } },
+        { &hf_newmail_heuristic_server_port,
+          { "Server RPC port", "newmail.heuristic.server_port", FT_UINT16, BASE_DEC, NULL, 0x0,
+            "The sender's TCP port that serves DCE/RPC to the client; the client's next"
+            " request to it fetches the events", HFILL } },
+        { &hf_newmail_heuristic_emsmdb,
+          { "Server endpoint serves EMSMDB", "newmail.heuristic.emsmdb", FT_BOOLEAN, BASE_NONE,
+            NULL, 0x0,
+            "Whether a bind to EMSMDB (or an EMSMDB call) on the sender's endpoint is in the"
+            " capture; otherwise the capture does not say which interface it serves", HFILL } },
     };
     static int *ett[] = {
         &ett_newmail,
@@ -360,6 +587,10 @@ proto_register_newmail(void)
         { &ei_newmail_notification_refused,
           { "newmail.notification_refused", PI_RESPONSE_CODE, PI_WARN,
             "The client's host refused a notification: it was lost", EXPFILL } },
+        { &ei_newmail_heuristic,
+          { "newmail.heuristic", PI_SEQUENCE, PI_NOTE,
+            "Taken as NEWMAIL without its registration: the sender serves DCE/RPC to the"
+            " client", EXPFILL } },
     };
     expert_module_t *expert;
 
@@ -384,6 +615,9 @@ proto_register_newmail(void)
     newmail_register_rop_tree();
     newmail_session_register();
     newmail_registration_register();
+    newmail_evidence_register();
+    postdissector_handle = create_dissector_handle(dissect_newmail_post, proto_newmail);
+    register_postdissector(postdissector_handle);
     register_init_routine(newmail_init);
     register_cleanup_routine(newmail_cleanup);
     register_shutdown_routine(newmail_shutdown);
@@ -393,6 +627,14 @@ void
 proto_reg_handoff_newmail(void)
 {
     udp_port_table = find_dissector_table("udp.port");
+    proto_tcp = proto_get_id_by_filter_name("tcp");
+    proto_dcerpc = proto_get_id_by_filter_name("dcerpc");
+    proto_emsmdb = proto_get_id_by_filter_name("mapi");
+    proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+    heur_dissector_add("udp", dissect_newmail_heur,
+                       "NEWMAIL over UDP (no registration in the capture)", "newmail_udp",
+                       proto_newmail, HEURISTIC_ENABLE);
     if (newmail_core_adopted())
         stock_handle = find_dissector(NEWMAIL_FILTER_NAME);
     else
