@@ -443,8 +443,9 @@ def _cache_key(argv, plugin):
     else:
         plugin_id = "stock"
     canonical = []
+    files = _longest_first(argv)  # once: a fields run has hundreds of arguments
     for arg in argv[1:]:
-        for index, path in _longest_first(argv):
+        for index, path in files:
             arg = arg.replace(path, f"@{index}:{_file_digest(path)}@")
         canonical.append(arg)
     material = _json.dumps([_CACHE_FORMAT, tshark, info.st_size, info.st_mtime_ns, plugin_id, ws_version(),
