@@ -318,7 +318,7 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
            const newmail_endpoint_t *dst, connection_t *connection, bool emsmdb)
 {
     unsigned offset, length;
-    bool big_endian;
+    bool big_endian = false; /* set by find_pdu(); gcc -O2 cannot tell */
     rpc_endpoint_t *server;
     uint8_t type;
 

@@ -39,8 +39,8 @@ MODES = (("one pass", False), ("two passes", True))
 # Links one pass cannot know yet: they point forward (a subscription's
 # notifications come in later responses).
 FORWARD = {"mapihttp.response_frame", "newmail.fetch_frame", "newmail.fetch_delay",
-           "newmail.subscription.notification_count", "newmail.subscription.notification_frame",
-           "newmail.subscription.type_count"}
+           "newmail.subscription", "newmail.subscription.notification_count",
+           "newmail.subscription.notification_frame", "newmail.subscription.type_count"}
 
 
 def guid_of(request_id):
