@@ -78,17 +78,6 @@ static wmem_map_t *sessions;      /* session_key_t -> heuristic_session_t */
 
 /* Keys come from the capture: wmem_strong_hash, as newmail-registration.c
  * explains. Every key type here has no padding, and is zeroed before use. */
-static unsigned
-endpoint_hash(gconstpointer key)
-{
-    return wmem_strong_hash((const uint8_t *)key, sizeof(newmail_endpoint_t));
-}
-
-static gboolean
-endpoint_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, sizeof(newmail_endpoint_t)) == 0;
-}
 
 /* Every TCP frame between two high ports looks its connection up: an IPv4
  * key is hashed on the 12 bytes it uses, not the 40 it has. */
@@ -140,7 +129,7 @@ session_equal(gconstpointer a, gconstpointer b)
 static void
 newmail_evidence_init(void)
 {
-    rpc_endpoints = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
+    rpc_endpoints = wmem_map_new(wmem_file_scope(), newmail_endpoint_hash, newmail_endpoint_equal);
     connections = wmem_map_new(wmem_file_scope(), connection_hash, connection_equal);
     pairs = wmem_map_new(wmem_file_scope(), pair_hash, pair_equal);
     sessions = wmem_map_new(wmem_file_scope(), session_hash, session_equal);

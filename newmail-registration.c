@@ -31,17 +31,16 @@ static wmem_map_t *registered_clients;      /* callback address (port 0) -> firs
 
 /* Keys come from the capture, so they are hashed with wmem_strong_hash():
  * with a plain hash a crafted capture could put every registration in one
- * chain and make each datagram's lookup walk all of them. It costs about 300
- * instructions a notification (callgrind), 0.2% of tshark's work on the
- * benchmark's capture. */
-static unsigned
-endpoint_hash(gconstpointer key)
+ * chain and make each datagram's lookup walk all of them (BENCHMARKS.md has
+ * what it costs). */
+unsigned
+newmail_endpoint_hash(gconstpointer key)
 {
     return wmem_strong_hash((const uint8_t *)key, sizeof(newmail_endpoint_t));
 }
 
-static gboolean
-endpoint_equal(gconstpointer a, gconstpointer b)
+gboolean
+newmail_endpoint_equal(gconstpointer a, gconstpointer b)
 {
     return memcmp(a, b, sizeof(newmail_endpoint_t)) == 0;
 }
@@ -75,15 +74,19 @@ registration_handle_equal(gconstpointer a, gconstpointer b)
 static void
 newmail_registration_init(void)
 {
-    active_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
-    ended_registrations = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
-    registrations_by_handle = wmem_map_new(wmem_file_scope(), registration_handle_hash,
-                                           registration_handle_equal);
+    active_registrations =
+        wmem_map_new(wmem_file_scope(), newmail_endpoint_hash, newmail_endpoint_equal);
+    ended_registrations =
+        wmem_map_new(wmem_file_scope(), newmail_endpoint_hash, newmail_endpoint_equal);
+    registrations_by_handle =
+        wmem_map_new(wmem_file_scope(), registration_handle_hash, registration_handle_equal);
     registrations_by_call = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    untied_by_endpoint = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
+    untied_by_endpoint =
+        wmem_map_new(wmem_file_scope(), newmail_endpoint_hash, newmail_endpoint_equal);
     refusals = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     gaps_kept_apart = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
-    registered_clients = wmem_map_new(wmem_file_scope(), endpoint_hash, endpoint_equal);
+    registered_clients =
+        wmem_map_new(wmem_file_scope(), newmail_endpoint_hash, newmail_endpoint_equal);
 }
 
 void
@@ -135,19 +138,18 @@ newmail_registration_callback_text(wmem_allocator_t *scope,
 {
     static const uint8_t unspecified[16];
 
-    return newmail_endpoint_to_str(scope, registration->advertised_family,
-                                   registration->advertised_unspecified
-                                       ? unspecified
-                                       : registration->callback.address,
-                                   registration->callback.port);
+    return newmail_endpoint_to_str(
+        scope, registration->advertised_family,
+        registration->advertised_unspecified ? unspecified : registration->callback.address,
+        registration->callback.port);
 }
 
 /* The callback key: the SOCKADDR's address, or, when it gave none (0.0.0.0
  * or ::), the address the registration came from: a server cannot send to
  * an unspecified address, so it answers the host that called. */
 static bool
-callback_key(const packet_info *pinfo, const newmail_sockaddr_t *sockaddr,
-             newmail_endpoint_t *key, bool *unspecified)
+callback_key(const packet_info *pinfo, const newmail_sockaddr_t *sockaddr, newmail_endpoint_t *key,
+             bool *unspecified)
 {
     static const uint8_t zeroes[16];
     size_t length = sockaddr->family == NEWMAIL_AF_INET ? 4 : 16;
@@ -244,8 +246,8 @@ newmail_registration_add(packet_info *pinfo, dcerpc_call_value *call, const newm
     registration->callback = key;
     registration->advertised_family = stub->sockaddr.family;
     registration->advertised_unspecified = unspecified;
-    registration->context = (const uint8_t *)wmem_memdup(wmem_file_scope(), stub->context,
-                                                        stub->context_count);
+    registration->context =
+        (const uint8_t *)wmem_memdup(wmem_file_scope(), stub->context, stub->context_count);
     registration->context_length = (uint16_t)stub->context_count;
     registration->session = session;
 
@@ -375,8 +377,8 @@ notification_from_record(tvbuff_t *tvb, packet_info *pinfo, newmail_registration
             notification->since_previous.secs = (time_t)(record->gap_us / 1000000);
             notification->since_previous.nsecs = (int)(record->gap_us % 1000000) * 1000;
         } else {
-            const nstime_t *gap = (const nstime_t *)wmem_map_lookup(
-                gaps_kept_apart, GUINT_TO_POINTER(record->frame));
+            const nstime_t *gap =
+                (const nstime_t *)wmem_map_lookup(gaps_kept_apart, GUINT_TO_POINTER(record->frame));
 
             if (gap != NULL)
                 notification->since_previous = *gap;
@@ -446,8 +448,7 @@ quoted_notification(const newmail_endpoint_t *endpoint, const packet_info *pinfo
  * notification it quotes. It is neither counted nor tied to a registration;
  * the first pass keeps what it quotes on the frame. */
 static newmail_notification_t *
-quoted_copy(packet_info *pinfo, const newmail_endpoint_t *endpoint, bool have_endpoint,
-            bool forced)
+quoted_copy(packet_info *pinfo, const newmail_endpoint_t *endpoint, bool have_endpoint, bool forced)
 {
     newmail_notification_t *notification = (newmail_notification_t *)p_get_proto_data(
         wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num);
@@ -525,8 +526,7 @@ newmail_notification_for_frame(tvbuff_t *tvb, packet_info *pinfo, bool forced)
         else
             wmem_map_insert(untied_by_endpoint, &endpoint, GUINT_TO_POINTER(pinfo->num));
     }
-    p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num,
-                     notification);
+    p_add_proto_data(wmem_file_scope(), pinfo, proto_newmail, pinfo->curr_layer_num, notification);
     return notification;
 }
 

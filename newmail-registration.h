@@ -32,6 +32,11 @@ typedef struct {
     uint16_t family; /* NEWMAIL_AF_INET or NEWMAIL_AF_INET6 */
 } newmail_endpoint_t;
 
+/* wmem_map hash and equality of zeroed newmail_endpoint_t keys; the hash is
+ * wmem_strong_hash(), as the keys come from the capture. */
+unsigned newmail_endpoint_hash(gconstpointer key);
+gboolean newmail_endpoint_equal(gconstpointer a, gconstpointer b);
+
 /* One notification of a registration, as the first pass saw it: its frame
  * and the time since the registration's notification before it, in
  * microseconds, the resolution of pcap and of most pcapng files. A gap

@@ -19,4 +19,6 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo ${NEWMAIL_CMAKE_ARGS:
 cmake --build build-test --parallel "$(nproc)"
 # One test per core: each runs its own tshark processes in its own sandbox,
 # and the longest (test_sessions, memcheck) no longer wait for the rest.
-exec ctest --test-dir build-test --output-on-failure --parallel "$(nproc)"
+# The smoke tests (label smoke) are a part of the modules' own tests, for
+# ctest -L quick: the whole run has them already (docs/testing.md, "Labels").
+exec ctest --test-dir build-test --output-on-failure --parallel "$(nproc)" --label-exclude '^smoke$'
