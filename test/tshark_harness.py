@@ -541,9 +541,10 @@ def fields(capture, fields, display_filter=None, extra_args=(), plugin=True, two
     tshark prints all of those and the columns asked for are picked out: the
     tests' many views of one capture, option set and filter are one tshark
     run (a field's value does not depend on which other fields are printed).
+    Stock runs do the same with _STOCK_COMMON.
     """
     fields = list(fields)
-    common = common_fields() if plugin else []
+    common = common_fields() if plugin else _STOCK_COMMON
     printed = common if fields and set(fields) <= set(common) else fields
     key = _fields_run(capture, printed, display_filter, extra_args, plugin, two_pass)
     columns = [0] + [1 + printed.index(name) for name in fields]
@@ -608,6 +609,12 @@ _COMMON_EXTRA = ["frame.protocols", "frame.time_epoch", "_ws.col.No.", "_ws.col.
                  "_ws.col.Source", "_ws.col.Destination", "_ws.col.Protocol",
                  "_ws.col.Length", "_ws.col.Info"]
 _PLUGIN_PROTOCOLS = ("newmail", "asyncemsmdb", "mapihttp")
+# What fields() prints at once for stock tshark: the same frame and column
+# fields, and the stock fields the tests compare with.
+_STOCK_COMMON = _COMMON_EXTRA + [
+    "dcerpc.auth_level", "dcerpc.auth_type", "dcerpc.cn_bind_if_ver",
+    "dcerpc.cn_bind_if_ver_minor", "dcerpc.cn_bind_to_uuid", "dcerpc.opnum", "http.cookie",
+    "http.set_cookie"]
 
 
 def common_fields():
