@@ -605,8 +605,8 @@ def stats_tree(capture, extra_args=(), two_pass=False):
 
 # Besides every field of the plugin's protocols: the frame and column fields
 # the tests print with them.
-_COMMON_EXTRA = ["frame.protocols", "frame.time_epoch", "_ws.col.No.", "_ws.col.Time",
-                 "_ws.col.Source", "_ws.col.Destination", "_ws.col.Protocol",
+_COMMON_EXTRA = ["frame.protocols", "frame.time_epoch", "_ws.expert.message", "_ws.col.No.",
+                 "_ws.col.Time", "_ws.col.Source", "_ws.col.Destination", "_ws.col.Protocol",
                  "_ws.col.Length", "_ws.col.Info"]
 _PLUGIN_PROTOCOLS = ("newmail", "asyncemsmdb", "mapihttp")
 # What fields() prints at once for stock tshark: the same frame and column
