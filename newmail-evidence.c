@@ -143,21 +143,6 @@ newmail_evidence_register(void)
 
 /* ---- Keys ------------------------------------------------------------------- */
 
-static bool
-endpoint_of(const address *addr, uint32_t port, newmail_endpoint_t *endpoint)
-{
-    memset(endpoint, 0, sizeof(*endpoint));
-    if (addr->type == AT_IPv4 && addr->len == 4)
-        endpoint->family = NEWMAIL_AF_INET;
-    else if (addr->type == AT_IPv6 && addr->len == 16)
-        endpoint->family = NEWMAIL_AF_INET6;
-    else
-        return false;
-    memcpy(endpoint->address, addr->data, addr->len);
-    endpoint->port = (uint16_t)port;
-    return true;
-}
-
 static void
 pair_key_of(const newmail_endpoint_t *x, const newmail_endpoint_t *y, pair_key_t *key)
 {
@@ -404,8 +389,9 @@ newmail_evidence_add_tcp_frame(tvbuff_t *frame_tvb, packet_info *pinfo, bool dce
     newmail_endpoint_t src, dst;
     connection_t *connection;
 
-    if (!endpoint_of(&pinfo->src, pinfo->srcport, &src) ||
-        !endpoint_of(&pinfo->dst, pinfo->destport, &dst) || src.family != dst.family)
+    if (!newmail_endpoint_from_address(&pinfo->src, (uint16_t)pinfo->srcport, &src) ||
+        !newmail_endpoint_from_address(&pinfo->dst, (uint16_t)pinfo->destport, &dst) ||
+        src.family != dst.family)
         return;
     connection = add_connection(pinfo, &src, &dst);
     if (dcerpc)
@@ -426,8 +412,9 @@ newmail_evidence_fetch_in(const packet_info *pinfo)
     newmail_endpoint_t src, dst;
     heuristic_session_t *record;
 
-    if (wmem_map_size(sessions) == 0 || !endpoint_of(&pinfo->src, pinfo->srcport, &src) ||
-        !endpoint_of(&pinfo->dst, pinfo->destport, &dst))
+    if (wmem_map_size(sessions) == 0 ||
+        !newmail_endpoint_from_address(&pinfo->src, (uint16_t)pinfo->srcport, &src) ||
+        !newmail_endpoint_from_address(&pinfo->dst, (uint16_t)pinfo->destport, &dst))
         return NULL;
     record = session_record(&dst, &src);
     return record != NULL ? newmail_session_fetch_in(record->session, pinfo->num) : NULL;
@@ -449,7 +436,8 @@ newmail_evidence_lookup(const packet_info *pinfo, newmail_heuristic_claim_t *cla
     pair_key_t pkey;
     bool found = false;
 
-    if (!endpoint_of(&pinfo->src, 0, &sender) || !endpoint_of(&pinfo->dst, 0, &receiver) ||
+    if (!newmail_endpoint_from_address(&pinfo->src, 0, &sender) ||
+        !newmail_endpoint_from_address(&pinfo->dst, 0, &receiver) ||
         sender.family != receiver.family)
         return false;
     pair_key_of(&sender, &receiver, &pkey);
@@ -502,8 +490,8 @@ newmail_evidence_add_signal(packet_info *pinfo, newmail_heuristic_claim_t *claim
     newmail_endpoint_t server, client;
     heuristic_session_t *record;
 
-    if (!endpoint_of(&pinfo->src, claim->server_port, &server) ||
-        !endpoint_of(&pinfo->dst, 0, &client))
+    if (!newmail_endpoint_from_address(&pinfo->src, claim->server_port, &server) ||
+        !newmail_endpoint_from_address(&pinfo->dst, 0, &client))
         return;
     record = session_record(&server, &client);
     if (record == NULL) {
@@ -525,7 +513,8 @@ newmail_evidence_session_lookup(const packet_info *pinfo, uint16_t server_port)
     newmail_endpoint_t server, client;
     heuristic_session_t *record;
 
-    if (!endpoint_of(&pinfo->src, server_port, &server) || !endpoint_of(&pinfo->dst, 0, &client))
+    if (!newmail_endpoint_from_address(&pinfo->src, server_port, &server) ||
+        !newmail_endpoint_from_address(&pinfo->dst, 0, &client))
         return NULL;
     record = session_record(&server, &client);
     return record != NULL ? record->session : NULL;

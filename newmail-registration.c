@@ -97,8 +97,8 @@ newmail_registration_register(void)
 
 /* ---- Endpoints ------------------------------------------------------------- */
 
-static bool
-endpoint_from_address(const address *addr, uint16_t port, newmail_endpoint_t *endpoint)
+bool
+newmail_endpoint_from_address(const address *addr, uint16_t port, newmail_endpoint_t *endpoint)
 {
     memset(endpoint, 0, sizeof(*endpoint));
     endpoint->port = port;
@@ -115,7 +115,7 @@ endpoint_from_address(const address *addr, uint16_t port, newmail_endpoint_t *en
 bool
 newmail_endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint)
 {
-    return endpoint_from_address(&pinfo->dst, (uint16_t)pinfo->destport, endpoint);
+    return newmail_endpoint_from_address(&pinfo->dst, (uint16_t)pinfo->destport, endpoint);
 }
 
 const char *
@@ -156,7 +156,7 @@ callback_key(const packet_info *pinfo, const newmail_sockaddr_t *sockaddr, newma
 
     *unspecified = memcmp(sockaddr->address, zeroes, length) == 0;
     if (*unspecified)
-        return endpoint_from_address(&pinfo->src, sockaddr->port, key);
+        return newmail_endpoint_from_address(&pinfo->src, sockaddr->port, key);
     memset(key, 0, sizeof(*key));
     key->family = sockaddr->family;
     key->port = sockaddr->port;
@@ -215,7 +215,7 @@ newmail_registration_add_client(const packet_info *pinfo)
 {
     newmail_endpoint_t endpoint;
 
-    if (endpoint_from_address(&pinfo->src, 0, &endpoint))
+    if (newmail_endpoint_from_address(&pinfo->src, 0, &endpoint))
         add_client_address(&endpoint, pinfo->num);
 }
 
@@ -224,7 +224,8 @@ newmail_registration_client_known(const packet_info *pinfo)
 {
     newmail_endpoint_t key;
 
-    if (wmem_map_size(registered_clients) == 0 || !endpoint_from_address(&pinfo->dst, 0, &key))
+    if (wmem_map_size(registered_clients) == 0 ||
+        !newmail_endpoint_from_address(&pinfo->dst, 0, &key))
         return false;
     return wmem_map_lookup(registered_clients, &key) != NULL;
 }

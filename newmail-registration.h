@@ -37,6 +37,11 @@ typedef struct {
 unsigned newmail_endpoint_hash(gconstpointer key);
 gboolean newmail_endpoint_equal(gconstpointer a, gconstpointer b);
 
+/* Fills a zeroed endpoint from an IPv4 or IPv6 address and a port; false
+ * for any other address type. */
+bool newmail_endpoint_from_address(const address *addr, uint16_t port,
+                                   newmail_endpoint_t *endpoint);
+
 /* One notification of a registration, as the first pass saw it: its frame
  * and the time since the registration's notification before it, in
  * microseconds, the resolution of pcap and of most pcapng files. A gap
@@ -87,7 +92,7 @@ typedef struct {
     uint32_t previous_frame;              /* the registration's notification before, or 0 */
     nstime_t since_previous;              /* unset when there is none */
     bool context_match;
-    uint32_t quotes;                      /* in an ICMP error: the notification it quotes */
+    uint32_t quotes; /* in an ICMP error: the notification it quotes */
 } newmail_notification_t;
 
 /* Registers the init routine that empties the model for each file. */
@@ -97,13 +102,13 @@ void newmail_registration_register(void);
 bool newmail_endpoint_from_destination(const packet_info *pinfo, newmail_endpoint_t *endpoint);
 
 /* "address:port", or "[address]:port" for IPv6. */
-const char *newmail_endpoint_to_str(wmem_allocator_t *scope, uint16_t family,
-                                     const uint8_t *bytes, uint16_t port);
+const char *newmail_endpoint_to_str(wmem_allocator_t *scope, uint16_t family, const uint8_t *bytes,
+                                    uint16_t port);
 
 /* "address:port" as the registration advertised it (0.0.0.0 or :: when it
  * gave no address). */
 const char *newmail_registration_callback_text(wmem_allocator_t *scope,
-                                                const newmail_registration_t *registration);
+                                               const newmail_registration_t *registration);
 
 /* First pass, at a valid opnum 4 request: records the registration, ends the
  * one it replaces for the same callback, and remembers the call. */
