@@ -57,9 +57,11 @@ def _by_frame(rows):
 class Session(unittest.TestCase):
     """The ecdorpc_rops capture, field by field, one pass and two."""
 
-    def rows(self, fields, display_filter="newmail.rop_buffer", two_pass=False):
-        return _by_frame(tshark.fields(tshark.capture(SCENARIO), fields,
-                                       display_filter=display_filter, two_pass=two_pass))
+    def rows(self, fields, present="newmail.rop_buffer", two_pass=False):
+        """The rows of the frames that hold `present`, from the capture's
+        shared run of every common field."""
+        return _by_frame(tshark.fields_where(tshark.capture(SCENARIO), fields, present,
+                                             two_pass=two_pass))
 
     def test_every_call_has_its_buffer(self):
         calls = _ecdorpc_calls()
@@ -67,6 +69,9 @@ class Session(unittest.TestCase):
         frames = set(self.rows(["newmail.rop_buffer"]))
         self.assertEqual({f for c in calls for f in (c["request_frame"], c["response_frame"])},
                          frames)
+        # The filter typed as a user types it shows the same frames.
+        typed = tshark.fields(tshark.capture(SCENARIO), [], display_filter="newmail.rop_buffer")
+        self.assertEqual(frames, {int(row[0]) for row in typed})
 
     def test_decoded_rop_size_and_handles(self):
         # RopSize and the handle table are read from the buffer cleared of its
@@ -292,8 +297,8 @@ class Captures:
                 calls[0][1] + [rb.new_mail(cg.ECDORPC_SUBSCRIPTION, cg.ECDORPC_INBOX,
                                            cg.ECDORPC_MESSAGE_ID)], calls[0][3])
             _one_call(cls.cut_full, logon_in, logon_notify)
-            rows = tshark.fields(cls.cut_full, ["newmail.rop.request.logon_flags"],
-                                 display_filter="newmail.rop.request.logon_flags")
+            rows = tshark.fields_where(cls.cut_full, ["newmail.rop.request.logon_flags"],
+                                       "newmail.rop.request.logon_flags")
             assert len(rows) == 1, rows
             # Keep the request's headers and the start of its stub: the
             # capture ends inside its ROP buffer.
@@ -345,9 +350,10 @@ class RequestCut(unittest.TestCase):
     names a response's request type by itself: test_rops.MissingRequest.)"""
 
     def test_full_capture_reads_logon_and_notify(self):
-        rows = tshark.fields(Captures.make().cut_full,
-                             ["newmail.rop.response.logon_flags", "newmail.notify.message_id"],
-                             display_filter="newmail.rop.response.logon_flags")
+        rows = tshark.fields_where(Captures.make().cut_full,
+                                   ["newmail.rop.response.logon_flags",
+                                    "newmail.notify.message_id"],
+                                   "newmail.rop.response.logon_flags")
         self.assertEqual([[[1], [cg.ECDORPC_MESSAGE_ID]]],
                          [[_ints(r[1]), _ints(r[2])] for r in rows])
 
@@ -359,8 +365,8 @@ class RequestCut(unittest.TestCase):
                                                   display_filter="dcerpc.pkt_type == 2",
                                                   two_pass=two_pass)))
             for field in ("newmail.rop_buffer", "newmail.notify", "newmail.rop"):
-                self.assertEqual([], tshark.fields(capture, [field], display_filter=field,
-                                                   two_pass=two_pass))
+                self.assertEqual([], tshark.fields_where(capture, [field], field,
+                                                         two_pass=two_pass))
 
 
 class LengthMismatch(unittest.TestCase):

@@ -101,8 +101,15 @@ class Registration(unittest.TestCase):
         self.assertIn(["udp", "newmail", "T"], [line[:3] for line in lines])
 
     def test_disabled_claims_nothing(self):
+        # Every capture in one pass; in two passes the one with the most
+        # claims when enabled (whether a heuristic is called is Wireshark's
+        # choice, made the same way in each pass; heur_registered's second
+        # pass comes with the test below).
+        most = max(scenarios().items(), key=lambda item: len(item[1]["claimed"]))[0]
         for name in sorted(scenarios()):
             for mode, two_pass in MODES:
+                if two_pass and name != most:
+                    continue
                 with self.subTest(capture=name, mode=mode):
                     self.assertEqual(claimed(name, two_pass, DISABLE), {})
 
@@ -203,6 +210,11 @@ class Fetches(unittest.TestCase):
                     self.assertNotEqual(got[int(frame)]["newmail.fetch_delay"], "")
 
     def test_fetch_shows_the_signal_it_answers(self):
+        # The filter is typed as a user types it on the capture with the most
+        # fetches (and on one with none), the rows of the others are read
+        # from their shared runs.
+        typed = {max(scenarios().items(), key=lambda item: len(item[1]["fetch"]))[0],
+                 min(scenarios().items(), key=lambda item: len(item[1]["fetch"]))[0]}
         for name, entry in sorted(scenarios().items()):
             answered = {}
             for frame, fetch in sorted(entry["fetch"].items(), key=lambda i: int(i[0])):
@@ -213,7 +225,7 @@ class Fetches(unittest.TestCase):
                        if row["newmail.signal_frame"]}
                 with self.subTest(capture=name, mode=mode):
                     self.assertEqual(sorted(got), sorted(answered))
-                    if two_pass:
+                    if two_pass and name in typed:
                         # The filter as a user types it finds the same frames.
                         self.assertEqual(sorted(rows(name, columns, two_pass,
                                                      display_filter="newmail.signal_frame")),

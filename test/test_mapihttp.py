@@ -149,24 +149,36 @@ def pdml(path, two_pass=False, plugin=True, keylog=None):
 
 
 def data_sources(path, frame, keylog=None):
-    """`tshark -x` of one frame: {source name: [bytes, ...]}."""
+    """The data sources `tshark -x` shows for one frame: {source name: [bytes, ...]}
+    (none for a frame that has only its own bytes)."""
+    return _data_sources(path, keylog).get(frame, {})
+
+
+def _data_sources(path, keylog):
+    """`tshark -P -x` of a whole capture, one run: {frame: {source name:
+    [bytes, ...]}}. Each frame's summary line starts its part; tshark heads
+    each source with "Name (N bytes):" when a frame has more than one."""
     def make():
-        args = ["-r", tshark.readable(path), "-x", "-Y", f"frame.number=={frame}"]
+        args = ["-r", tshark.readable(path), "-P", "-x"]
         if keylog:
             args += ["-o", "tls.keylog_file:" + tshark.readable(keylog)]
         stdout, _, _ = tshark.run(args)
-        sources, current = {}, None
+        frames, sources, current = {}, None, None
         for line in stdout.splitlines():
+            summary = re.match(r"^\s+(\d+)\s", line)
             heading = re.match(r"^(\S.*) \((\d+) bytes\):$", line)
-            if heading:
+            if summary:
+                sources, current = frames.setdefault(int(summary.group(1)), {}), None
+            elif heading and sources is not None:
                 current = bytearray()
                 sources.setdefault(heading.group(1), []).append(current)
             else:
                 row = re.match(r"^[0-9a-f]{4,}  ((?:[0-9a-f]{2} )*[0-9a-f]{2})", line)
                 if row and current is not None:
                     current += bytes.fromhex(row.group(1).replace(" ", ""))
-        return {name: [bytes(b) for b in blobs] for name, blobs in sources.items()}
-    return tshark.cached(("x", path, frame, keylog), make)
+        return {number: {name: [bytes(b) for b in blobs] for name, blobs in found.items()}
+                for number, found in frames.items()}
+    return tshark.cached(("x", path, keylog), make)
 
 
 def stats_tree(path, two_pass=False):

@@ -145,14 +145,15 @@ class SessionObjects:
 
     capture = None
 
-    def rows(self, fields, display_filter, two_pass):
-        return tshark.fields(self.capture(), fields, display_filter=display_filter,
-                             two_pass=two_pass)
+    def rows(self, fields, present, two_pass):
+        """The rows of the frames that hold a field of `present`, from the
+        capture's shared run of every common field."""
+        return tshark.fields_where(self.capture(), fields, present, two_pass=two_pass)
 
     def response_frames(self, two_pass):
         """The frame of each call's response, in call order: the frames whose
         ROP buffer holds ROP responses (newmail.rop) or a RopNotify."""
-        rows = self.rows(["newmail.rop_buffer"], "newmail.rop || newmail.notify", two_pass)
+        rows = self.rows(["newmail.rop_buffer"], ("newmail.rop", "newmail.notify"), two_pass)
         frames = [int(r[0]) for r in rows]
         self.assertEqual(len(CALLS), len(frames), frames)
         return dict(zip([c[0] for c in CALLS], frames))
@@ -164,8 +165,8 @@ class SessionObjects:
         self.assertEqual(0x02, int(rows[0][1], 0))
         return int(rows[0][0])
 
-    def by_frame(self, fields, display_filter, two_pass):
-        return {int(r[0]): r[1:] for r in self.rows(fields, display_filter, two_pass)}
+    def by_frame(self, fields, present, two_pass):
+        return {int(r[0]): r[1:] for r in self.rows(fields, present, two_pass)}
 
     def check_rows_with_earlier_columns(self, two_pass):
         frames = self.response_frames(two_pass)
@@ -180,7 +181,7 @@ class SessionObjects:
         frames = self.response_frames(two_pass)
         got = self.by_frame(["newmail.rop", "newmail.rop.response.row_data",
                              "newmail.rop_needs_columns", "newmail.notify"],
-                            "newmail.rop || newmail.notify", two_pass)
+                            ("newmail.rop", "newmail.notify"), two_pass)
         # F: the handle was reused after RopRelease; G: columns never seen.
         for call in ("F", "G"):
             rop, row_data, needs, notify = got[frames[call]]
@@ -209,9 +210,11 @@ class SessionObjects:
         self.assertEqual(sorted([frames["B"], frames["D"]]), sorted(got))
 
     def check_table_modified_row(self, two_pass):
+        # The module's one display filter typed as a user types it.
         frames = self.response_frames(two_pass)
-        got = self.by_frame(["newmail.notify.table_event", "newmail.notify.table_row_data"],
-                            "newmail.notify.type.table_modified == 1", two_pass)
+        got = {int(r[0]): r[1:] for r in tshark.fields(
+            self.capture(), ["newmail.notify.table_event", "newmail.notify.table_row_data"],
+            display_filter="newmail.notify.type.table_modified == 1", two_pass=two_pass)}
         self.assertEqual([frames["D"]], list(got))
         self.assertEqual([str(rb.TABLE_ROW_ADDED), TABLE_ROW.hex()],
                          [str(int(got[frames["D"]][0], 0)), got[frames["D"]][1]])
@@ -256,11 +259,7 @@ class SessionObjects:
         stop before theirs), by NotificationType and by subscription."""
         registered = self.request_frame_of_registration(False)
         for two_pass in (False, True):
-            args = ["-r", tshark.readable(self.capture()), "-q", "-z", "newmail,tree"]
-            if two_pass:
-                args.insert(0, "-2")
-            stdout, _, _ = tshark.run(args)
-            tree = _stats_tree(stdout)
+            tree = _stats_tree(tshark.stats_tree(self.capture(), two_pass=two_pass))
             self.assertEqual(
                 (3, {"NewMail": (2, {}), "TableModified": (1, {})}),
                 tree["RopNotify by NotificationType"])
@@ -311,10 +310,11 @@ class Bound(unittest.TestCase):
 
     def test_too_many_on_the_last_call_only(self):
         for two_pass in (False, True):
-            rows = tshark.fields(self.path, ["newmail.objects.too_many", "_ws.expert.message"],
-                                 display_filter="newmail.objects.too_many", two_pass=two_pass)
-            responses = tshark.fields(self.path, ["newmail.rop_buffer"],
-                                      display_filter="newmail.rop", two_pass=two_pass)
+            rows = tshark.fields_where(self.path,
+                                       ["newmail.objects.too_many", "_ws.expert.message"],
+                                       "newmail.objects.too_many", two_pass=two_pass)
+            responses = tshark.fields_where(self.path, ["newmail.rop_buffer"], "newmail.rop",
+                                            two_pass=two_pass)
             self.assertEqual(self.CALLS, len(responses))
             self.assertEqual([responses[-1][0]], [r[0] for r in rows])
             self.assertIn("254 objects this call made are not followed", rows[0][2])

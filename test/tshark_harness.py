@@ -40,6 +40,9 @@ API:
     run_program(argv, plugin=True, check=True)  same, any program in the sandbox
     fields(capture, fields, display_filter=None, extra_args=(), plugin=True,
            two_pass=False)                      -> [[frame.number, field1, ...], ...]
+    fields_where(capture, fields, present, extra_args=(), two_pass=False)
+                                                -> the same rows, of the frames in which
+                                                   a field of `present` occurs
     stats_tree(capture, extra_args=(), two_pass=False) -> text of -z newmail,tree
     pdml(capture, ...)                          -> [<packet> Element, ...]
     json(capture, ...)                          -> parsed `tshark -T json` list
@@ -549,6 +552,29 @@ def fields(capture, fields, display_filter=None, extra_args=(), plugin=True, two
     key = _fields_run(capture, printed, display_filter, extra_args, plugin, two_pass)
     columns = [0] + [1 + printed.index(name) for name in fields]
     return [[row[i] for i in columns] for row in _results[key]["rows"]]
+
+
+def fields_where(capture, names, present, extra_args=(), two_pass=False):
+    """fields() of `names` with the plugin, of the frames in which at least one field
+    named in `present` (a name or a sequence of names) occurs: what
+    `-Y "a || b"` shows, taken from the run of every common field instead of
+    a run of its own.
+
+    A field occurs where -T fields prints something for it. That holds for
+    the fields tests select by (FT_NONE prints "1", a number its value), not
+    for a string field, which may be present and empty: do not select by one.
+    Each module that selects rows this way keeps one run with the filter
+    typed as a user types it, which checks that the display filter shows the
+    same frames."""
+    present = [present] if isinstance(present, str) else list(present)
+    common = common_fields()
+    names = list(names)
+    missing = [name for name in names + present if name not in common]
+    if missing:
+        raise TsharkError(f"fields_where() reads the common run; not in it: {missing}")
+    rows = fields(capture, names + present, extra_args=extra_args, two_pass=two_pass)
+    width = 1 + len(names)
+    return [row[:width] for row in rows if any(row[width:])]
 
 
 # The statistics tree the plugin registers: printed by the run of every
