@@ -28,7 +28,6 @@
 #include "newmail-rop-request.h"
 #include "newmail-rop-response.h"
 #include "newmail-rop-tree.h"
-#include "newmail-rop-response.h"
 #include "newmail-rop.h"
 
 #include <string.h>
@@ -750,22 +749,62 @@ session_notify_columns(void *ctx, uint32_t handle, const uint32_t **tags, size_t
                                      rc->frame, tags, count);
 }
 
+/* A request buffer that holds no ROP (RopSize 2): what a client sends to
+ * collect its notifications, so on most calls of a long capture. What its
+ * response needs of it is only that it asked for nothing; one copy serves
+ * them all: the payload RopSize 2 with an empty handle table (the table is
+ * only ever read by the indexes of the request's ROPs). */
+static const uint8_t empty_request_payload[] = { 0x02, 0x00 };
+static const newmail_rop_request_copy_t empty_request = {
+    empty_request_payload, sizeof(empty_request_payload), NEWMAIL_ROP_BUFFER_MAX_DECODED, true
+};
+
+/* True when the block's payload is readable as it is on the wire, or
+ * cleared of its XOR, and its RopSize says it holds no ROP. */
+static bool
+block_holds_no_rop(const uint8_t *buf, const newmail_rpcx_block_t *block)
+{
+    uint8_t size[2];
+
+    if (block->flags & NEWMAIL_RPCX_FLAG_COMPRESSED || block->payload.length < 2 ||
+        block->size_actual != block->payload.length)
+        return false;
+    memcpy(size, buf + block->payload.offset, 2);
+    if (block->flags & NEWMAIL_RPCX_FLAG_XOR_MAGIC) {
+        size[0] ^= NEWMAIL_XOR_MAGIC;
+        size[1] ^= NEWMAIL_XOR_MAGIC;
+    }
+    return newmail_le16(size) == 2;
+}
+
 const newmail_rop_request_copy_t *
 newmail_rop_request_copy_add(const uint8_t *buf, size_t len, uint32_t max_decoded)
 {
     newmail_rpcx_walk_t walk;
     newmail_rpcx_block_t block;
-    newmail_rop_request_copy_t *copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
+    newmail_rop_request_copy_t *copy;
+    uint8_t *wire;
 
+    if (buf != NULL && len > 0) {
+        newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
+        if (newmail_rpcx_next(&walk, &block) && block.header_read) {
+            if (block_holds_no_rop(buf, &block) &&
+                !(block.problems & (NEWMAIL_RPCX_OVER_BUDGET | NEWMAIL_RPCX_SIZE_PAST_END)))
+                return &empty_request;
+            /* The copy and its bytes in one allocation. */
+            copy = (newmail_rop_request_copy_t *)wmem_alloc0(
+                wmem_file_scope(),
+                sizeof(*copy) + block.header.length + block.payload.length);
+            wire = (uint8_t *)(copy + 1);
+            copy->max_decoded = max_decoded;
+            copy->wire_length = block.header.length + block.payload.length;
+            memcpy(wire, buf + block.header.offset, copy->wire_length);
+            copy->wire = wire;
+            return copy;
+        }
+    }
+    copy = wmem_new0(wmem_file_scope(), newmail_rop_request_copy_t);
     copy->max_decoded = max_decoded;
-    if (buf == NULL || len == 0)
-        return copy;
-    newmail_rpcx_walk_init(&walk, buf, len, max_decoded);
-    if (!newmail_rpcx_next(&walk, &block) || !block.header_read)
-        return copy;
-    copy->wire_length = block.header.length + block.payload.length;
-    copy->wire = (const uint8_t *)wmem_memdup(wmem_file_scope(), buf + block.header.offset,
-                                              copy->wire_length);
     return copy;
 }
 

@@ -36,9 +36,10 @@ typedef struct {
 
 /* First pass only: keeps a file-scope copy of the first block of the
  * request buffer buf[0, len), to be decoded within max_decoded bytes.
- * Creates; the copy's wire is NULL when the buffer holds no whole block
- * header, which still tells the response that its request was seen. Adds
- * nothing to any tree. */
+ * Creates, but for a block that holds no ROP (RopSize 2), which gets a copy
+ * all such requests share; the copy's wire is NULL when the buffer holds no
+ * whole block header, which still tells the response that its request was
+ * seen. Adds nothing to any tree. */
 const newmail_rop_request_copy_t *newmail_rop_request_copy_add(const uint8_t *buf, size_t len,
                                                              uint32_t max_decoded);
 
