@@ -4,8 +4,10 @@
  * newmail-evidence.c: DCE/RPC endpoints, TCP connections and the sessions
  * of datagrams found without their registration (see newmail-evidence.h).
  *
- * Costs: one hash lookup per TCP frame (its connection), a bounded scan of
- * the frame's bytes only when DCE/RPC dissected part of it, and one more
+ * Costs: one hash lookup per TCP frame (its address pair) and a scan of
+ * the pair's connections (at most PAIR_MAX_CONNECTIONS, mostly one or two),
+ * a bounded scan of the frame's bytes only when DCE/RPC dissected part of
+ * it, and one more
  * lookup per segment with payload once the heuristic has claimed a
  * datagram. A UDP datagram the heuristic considers costs one lookup of its
  * address pair and, for each of that pair's connections (at most
@@ -27,13 +29,11 @@ typedef struct {
     uint32_t other_bind_frame; /* first bind to another interface on it */
 } rpc_endpoint_t;
 
-/* A TCP connection, its two endpoints in canonical order (the key). */
+/* A TCP connection, kept in its address pair (below): its ports on the
+ * pair's addresses a and b. A long capture holds tens of thousands of
+ * connections; they are kept small, in place, and found by their pair. */
 typedef struct {
-    newmail_endpoint_t a, b;
-} connection_key_t;
-
-typedef struct {
-    connection_key_t key;
+    uint16_t port_a, port_b;
     uint32_t first_frame;
     uint32_t bind_frame; /* a bind or alter_context on it, or 0 */
     /* A call's PDU (request, response, fault) was read: the connection's
@@ -45,7 +45,8 @@ typedef struct {
 
 /* Two addresses (canonical order) and the connections between them. A pair
  * keeps at most PAIR_MAX_CONNECTIONS, the first ones: a port scan between
- * two hosts must not make each datagram's lookup walk thousands. */
+ * two hosts must not make each frame's or datagram's lookup walk
+ * thousands. */
 typedef struct {
     uint16_t family;
     uint8_t a[16], b[16];
@@ -56,7 +57,7 @@ typedef struct {
 typedef struct {
     pair_key_t key;
     uint32_t count, capacity;
-    connection_t **connections;
+    connection_t *connections; /* in place; moved as the array grows */
 } pair_t;
 
 /* A server endpoint and a client address: the heuristic's session. */
@@ -72,40 +73,25 @@ typedef struct {
 } heuristic_session_t;
 
 static wmem_map_t *rpc_endpoints; /* newmail_endpoint_t -> rpc_endpoint_t */
-static wmem_map_t *connections;   /* connection_key_t -> connection_t */
 static wmem_map_t *pairs;         /* pair_key_t -> pair_t */
 static wmem_map_t *sessions;      /* session_key_t -> heuristic_session_t */
 
 /* Keys come from the capture: wmem_strong_hash, as newmail-registration.c
  * explains. Every key type here has no padding, and is zeroed before use. */
 
-/* Every TCP frame between two high ports looks its connection up: an IPv4
- * key is hashed on the 12 bytes it uses, not the 40 it has. */
-static unsigned
-connection_hash(gconstpointer key)
-{
-    const connection_key_t *connection = (const connection_key_t *)key;
-    uint8_t packed[12];
-
-    if (connection->a.family != NEWMAIL_AF_INET)
-        return wmem_strong_hash((const uint8_t *)key, sizeof(connection_key_t));
-    memcpy(packed, connection->a.address, 4);
-    memcpy(packed + 4, &connection->a.port, 2);
-    memcpy(packed + 6, connection->b.address, 4);
-    memcpy(packed + 10, &connection->b.port, 2);
-    return wmem_strong_hash(packed, sizeof(packed));
-}
-
-static gboolean
-connection_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, sizeof(connection_key_t)) == 0;
-}
-
+/* Every TCP frame between two high ports looks its pair up: an IPv4 key
+ * is hashed on the 8 bytes it uses, not the 34 it has. */
 static unsigned
 pair_hash(gconstpointer key)
 {
-    return wmem_strong_hash((const uint8_t *)key, sizeof(pair_key_t));
+    const pair_key_t *pair = (const pair_key_t *)key;
+    uint8_t packed[8];
+
+    if (pair->family != NEWMAIL_AF_INET)
+        return wmem_strong_hash((const uint8_t *)key, sizeof(pair_key_t));
+    memcpy(packed, pair->a, 4);
+    memcpy(packed + 4, pair->b, 4);
+    return wmem_strong_hash(packed, sizeof(packed));
 }
 
 static gboolean
@@ -130,7 +116,6 @@ static void
 newmail_evidence_init(void)
 {
     rpc_endpoints = wmem_map_new(wmem_file_scope(), newmail_endpoint_hash, newmail_endpoint_equal);
-    connections = wmem_map_new(wmem_file_scope(), connection_hash, connection_equal);
     pairs = wmem_map_new(wmem_file_scope(), pair_hash, pair_equal);
     sessions = wmem_map_new(wmem_file_scope(), session_hash, session_equal);
 }
@@ -143,10 +128,20 @@ newmail_evidence_register(void)
 
 /* ---- Keys ------------------------------------------------------------------- */
 
+/* Whether y comes first in the canonical order of two endpoints: by
+ * address, then (both on one host) by port. */
+static bool
+endpoints_swapped(const newmail_endpoint_t *x, const newmail_endpoint_t *y)
+{
+    int order = memcmp(x->address, y->address, sizeof(x->address));
+
+    return order > 0 || (order == 0 && x->port > y->port);
+}
+
 static void
 pair_key_of(const newmail_endpoint_t *x, const newmail_endpoint_t *y, pair_key_t *key)
 {
-    bool swap = memcmp(x->address, y->address, sizeof(x->address)) > 0;
+    bool swap = endpoints_swapped(x, y);
 
     memset(key, 0, sizeof(*key));
     key->family = x->family;
@@ -333,25 +328,19 @@ add_dcerpc(tvbuff_t *tvb, const packet_info *pinfo, const newmail_endpoint_t *sr
         connection->calls_seen = true;
 }
 
+/* The connection of a TCP frame, found in or added to its address pair;
+ * NULL past the pair's PAIR_MAX_CONNECTIONS. Valid until the pair's next
+ * connection is added. */
 static connection_t *
-add_connection(const packet_info *pinfo, const newmail_endpoint_t *src,
-               const newmail_endpoint_t *dst)
+connection_get_or_add(const packet_info *pinfo, const newmail_endpoint_t *src,
+                      const newmail_endpoint_t *dst)
 {
-    bool swap = memcmp(src, dst, sizeof(*src)) > 0;
-    connection_key_t key;
+    bool swap = endpoints_swapped(src, dst);
+    uint16_t port_a = swap ? dst->port : src->port;
+    uint16_t port_b = swap ? src->port : dst->port;
     connection_t *connection;
     pair_key_t pkey;
     pair_t *pair;
-
-    key.a = swap ? *dst : *src;
-    key.b = swap ? *src : *dst;
-    connection = (connection_t *)wmem_map_lookup(connections, &key);
-    if (connection != NULL)
-        return connection;
-    connection = wmem_new0(wmem_file_scope(), connection_t);
-    connection->key = key;
-    connection->first_frame = pinfo->num;
-    wmem_map_insert(connections, &connection->key, connection);
 
     pair_key_of(src, dst, &pkey);
     pair = (pair_t *)wmem_map_lookup(pairs, &pkey);
@@ -360,14 +349,22 @@ add_connection(const packet_info *pinfo, const newmail_endpoint_t *src,
         pair->key = pkey;
         wmem_map_insert(pairs, &pair->key, pair);
     }
+    for (uint32_t i = 0; i < pair->count; i++) {
+        if (pair->connections[i].port_a == port_a && pair->connections[i].port_b == port_b)
+            return &pair->connections[i];
+    }
     if (pair->count == PAIR_MAX_CONNECTIONS)
-        return connection;
+        return NULL;
     if (pair->count == pair->capacity) {
         pair->capacity = pair->capacity ? 2 * pair->capacity : 2;
-        pair->connections = (connection_t **)wmem_realloc(wmem_file_scope(), pair->connections,
-                                                          pair->capacity * sizeof(connection_t *));
+        pair->connections = (connection_t *)wmem_realloc(wmem_file_scope(), pair->connections,
+                                                         pair->capacity * sizeof(connection_t));
     }
-    pair->connections[pair->count++] = connection;
+    connection = &pair->connections[pair->count++];
+    memset(connection, 0, sizeof(*connection));
+    connection->port_a = port_a;
+    connection->port_b = port_b;
+    connection->first_frame = pinfo->num;
     return connection;
 }
 
@@ -387,13 +384,19 @@ newmail_evidence_add_tcp_frame(tvbuff_t *frame_tvb, packet_info *pinfo, bool dce
                                bool payload)
 {
     newmail_endpoint_t src, dst;
-    connection_t *connection;
+    connection_t *connection, beyond;
 
     if (!newmail_endpoint_from_address(&pinfo->src, (uint16_t)pinfo->srcport, &src) ||
         !newmail_endpoint_from_address(&pinfo->dst, (uint16_t)pinfo->destport, &dst) ||
         src.family != dst.family)
         return;
-    connection = add_connection(pinfo, &src, &dst);
+    connection = connection_get_or_add(pinfo, &src, &dst);
+    if (connection == NULL) {
+        /* Past the pair's bound: its PDUs still name the server's endpoint,
+         * read afresh from every frame. */
+        memset(&beyond, 0, sizeof(beyond));
+        connection = &beyond;
+    }
     if (dcerpc)
         add_dcerpc(frame_tvb, pinfo, &src, &dst, connection, emsmdb);
     if (payload && wmem_map_size(sessions) != 0) {
@@ -445,16 +448,25 @@ newmail_evidence_lookup(const packet_info *pinfo, newmail_heuristic_claim_t *cla
     if (pair == NULL)
         return false;
     for (uint32_t i = 0; i < pair->count; i++) {
-        const connection_t *connection = pair->connections[i];
-        const newmail_endpoint_t *server = &connection->key.a;
+        const connection_t *connection = &pair->connections[i];
+        newmail_endpoint_t server_endpoint;
+        const newmail_endpoint_t *server = &server_endpoint;
         const rpc_endpoint_t *record;
         uint32_t evidence;
         bool emsmdb;
 
-        if (memcmp(server->address, sender.address, sizeof(sender.address)) != 0)
-            server = &connection->key.b;
-        if (memcmp(server->address, sender.address, sizeof(sender.address)) != 0)
+        /* The sender's side of the connection (both, on one host: a's). */
+        memset(&server_endpoint, 0, sizeof(server_endpoint));
+        server_endpoint.family = pair->key.family;
+        if (memcmp(pair->key.a, sender.address, sizeof(sender.address)) == 0) {
+            memcpy(server_endpoint.address, pair->key.a, sizeof(server_endpoint.address));
+            server_endpoint.port = connection->port_a;
+        } else if (memcmp(pair->key.b, sender.address, sizeof(sender.address)) == 0) {
+            memcpy(server_endpoint.address, pair->key.b, sizeof(server_endpoint.address));
+            server_endpoint.port = connection->port_b;
+        } else {
             continue;
+        }
         /* A connection whose bind is in the capture holds the whole
          * session: had the client registered on it, the capture would show
          * it. The datagrams the heuristic is for belong to sessions that
