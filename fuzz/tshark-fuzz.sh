@@ -6,8 +6,9 @@
 #
 #   1. Builds newmail.so with -fsanitize=address,undefined in its own build
 #      folder (default build-asan/, gcc unless CC says otherwise).
-#   2. Writes the generators' captures (newmail_gen/captures.py and
-#      newmail_gen/mapihttp.py --out).
+#   2. Writes the generators' captures (newmail_gen/captures.py,
+#      newmail_gen/mapihttp.py and newmail_gen/heuristic.py --out), and takes
+#      the captures of any folder given with -m.
 #   3. Runs fuzz/tshark_fuzz.py: per iteration, every capture plus a fresh
 #      --random-stubs capture (new seed each iteration) is corrupted with
 #      `editcap -E RATE` at each rate, and the stock /usr/bin/tshark, with the
@@ -24,7 +25,8 @@
 #
 # Usage:
 #   fuzz/tshark-fuzz.sh [-n ITERATIONS] [-t SECONDS] [-r RATES] [-j JOBS]
-#                       [-s SEED] [-B BUILD_DIR] [-o FINDINGS_DIR] [--valgrind]
+#                       [-s SEED] [-B BUILD_DIR] [-o FINDINGS_DIR] [-m FOLDER]...
+#                       [--valgrind]
 #   fuzz/tshark-fuzz.sh --replay CAPTURE [-- TSHARK_OPTIONS]
 #
 #   -n N     iterations (default 1; 0 = until -t runs out)
@@ -34,6 +36,8 @@
 #   -s SEED  base seed (iteration i uses SEED+i for --random-stubs and editcap)
 #   -B DIR   build folder of the sanitized plugin (default <source>/build-asan)
 #   -o DIR   findings folder (default fuzz/findings)
+#   -m DIR   more base captures: every *.pcap in DIR (for example those a test
+#            module writes for itself); may be given more than once
 #   --valgrind  no sanitizer build: run the normal plugin under valgrind
 #            memcheck instead (about 20 times slower; for machines where the
 #            preload cannot work)
@@ -58,6 +62,7 @@ findings="$here/findings"
 runner=asan
 replay=
 tshark_options=()
+more=()
 
 usage() { sed -n '/^# Usage:/,/^# Environment/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -70,6 +75,7 @@ while [ $# -gt 0 ]; do
         -s) seed=$2; shift 2 ;;
         -B) build=$2; shift 2 ;;
         -o) findings=$2; shift 2 ;;
+        -m) more+=(--more-captures "$(cd "$2" && pwd)"); shift 2 ;;
         --valgrind) runner=valgrind; shift ;;
         --replay) replay=$2; shift 2 ;;
         --) shift; tshark_options=("$@"); break ;;
@@ -140,10 +146,12 @@ export NEWMAIL_PLUGIN="$plugin" NEWMAIL_WS_VERSION="$ws_version"
 
 # --- 2. The base captures ----------------------------------------------------------
 captures="$build/fuzz-captures"
-rm -rf "$captures" "$captures-mapihttp"
+rm -rf "$captures" "$captures-mapihttp" "$captures-heuristic"
 "$python" -s -B -m newmail_gen.captures --out "$captures" >/dev/null
 # MAPI over HTTP and the ROP buffers of EcDoRpcExt2 (plain HTTP: no key log needed).
 "$python" -s -B -m newmail_gen.mapihttp --out "$captures-mapihttp" >/dev/null
+# Notifications without their registration: the UDP heuristic and its evidence.
+"$python" -s -B -m newmail_gen.heuristic --out "$captures-heuristic" >/dev/null
 
 if [ -n "$replay" ]; then
     # The sanity check (plugin loaded, sanitizer preloaded) runs first.
@@ -152,7 +160,8 @@ if [ -n "$replay" ]; then
 fi
 
 # --- 3. Fuzz ---------------------------------------------------------------------
-args=(--captures "$captures" --more-captures "$captures-mapihttp" --iterations "$iterations" --seconds "$seconds" --rates "$rates"
+args=(--captures "$captures" --more-captures "$captures-mapihttp"
+      --more-captures "$captures-heuristic" "${more[@]}" --iterations "$iterations" --seconds "$seconds" --rates "$rates"
       --jobs "$jobs" --findings "$findings" --runner "$runner" --preload "$preload")
 [ -z "$seed" ] || args+=(--seed "$seed")
 if [ "$runner" = valgrind ]; then
