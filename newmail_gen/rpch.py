@@ -315,7 +315,8 @@ def capture_tls(out):
         tc._run([tc._need("ip"), "address", "add", address + "/32", "dev", "lo"])
     with tempfile.TemporaryDirectory(prefix="newmail-rpch-") as folder:
         cert, key = tc.make_certificate(folder)
-        dumpcap = tc.start_dumpcap(pcapng)
+        dumpcap = tc.start_dumpcap(pcapng, "tcp port %d or udp port %d"
+                                   % (TLS_PORT, CALLBACK_PORT))
         try:
             _play_tls(cert, key, keylog)
         finally:
