@@ -48,7 +48,7 @@ typedef struct {
     newmail_rpch_vc_t *vc;
     newmail_rpch_role_t role;
     uint32_t open_frame;     /* the frame whose HTTP body carried A1, B1 or a recycling PDU */
-    uint32_t response_frame; /* OUT channel: the server's response that began its stream */
+    uint32_t response_frame; /* OUT channel: the server's HTTP response header, 0 before it */
     uint32_t takeover_frame; /* first frame whose bytes are RPC PDUs; 0 while HTTP still has it */
     bool over_tls;
 } newmail_rpch_channel_t;

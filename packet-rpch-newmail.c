@@ -17,8 +17,8 @@
  * What this dissector does:
  *   - a heuristic on "http", tried before DCE/RPC's, claims a body only if
  *     it opens with an RTS PDU that names a VC (CONN/A1, CONN/B1, a channel
- *     recycling PDU) or with the server's first RTS PDU on an OUT channel
- *     whose A1 it saw. Anything else is left to DCE/RPC and stock as before.
+ *     recycling PDU), or is the body of the server's response that begins
+ *     an OUT channel. Anything else is left to DCE/RPC and stock as before.
  *   - on the first pass that PDU makes the TCP connection a channel of its
  *     VC (newmail-rpch.c) and takes the connection's later bytes over: for
  *     plain TCP with conversation_set_dissector_from_frame_number() (exact per
@@ -26,7 +26,11 @@
  *     TLS session's application dissector for the whole session, so the
  *     channel dissector hands frames before the takeover to "http-over-tls"
  *     itself.
- *   - the channel dissector splits the stream into PDUs (tcp_dissect_pdus on
+ *   - the channel dissector gives the server's response header on an OUT
+ *     channel (its status line starts the first server segment) to HTTP,
+ *     whose body, in the same segment or not, comes back through the
+ *     heuristic or as the stream's first PDUs; it splits the stream into
+ *     PDUs (tcp_dissect_pdus on
  *     frag_length) and hands each, like the PDUs of the claimed HTTP body, to
  *     DCE/RPC ("dcerpc_http", the function it uses for RPC over HTTP, which
  *     honours the user's enabling of that heuristic) with pinfo's
@@ -78,6 +82,7 @@ static expert_field ei_rpch_not_dcerpc = EI_INIT;
 static dissector_handle_t channel_handle;
 static dissector_handle_t tls_handle;
 static dissector_handle_t http_tls_handle;
+static dissector_handle_t http_tcp_handle;
 static heur_dtbl_entry_t *dcerpc_http_heur;
 
 static const value_string rpch_channel_vals[] = {
@@ -141,8 +146,10 @@ take_over(conversation_t *conversation, packet_info *pinfo, newmail_rpch_channel
                                                      channel_handle);
 }
 
-/* Whether the HTTP body of this frame opens a channel, or begins the server's
- * stream on an OUT channel; on the first pass, records it. */
+/* Whether the HTTP body of this frame opens a channel, or is the body of the
+ * server's response that began an OUT channel; on the first pass, a body
+ * that opens one makes the connection a channel of its VC and takes its
+ * later bytes over. */
 static newmail_rpch_channel_t *
 analyse_http_body(packet_info *pinfo, conversation_t *conversation, const uint8_t *body,
                   const newmail_rpch_pdu_t *first)
@@ -150,30 +157,37 @@ analyse_http_body(packet_info *pinfo, conversation_t *conversation, const uint8_
     newmail_rpch_channel_t *channel = newmail_rpch_channel_lookup(conversation);
     newmail_rpch_role_t role = role_of(first->kind);
 
-    if (PINFO_FD_VISITED(pinfo)) {
-        if (channel != NULL &&
-            (channel->open_frame == pinfo->num || channel->response_frame == pinfo->num))
-            return channel;
-        return NULL;
-    }
-    if (channel == NULL && role != 0) {
+    if (!PINFO_FD_VISITED(pinfo) && channel == NULL && role != 0) {
         newmail_rpch_vc_t *vc = newmail_rpch_vc_get_or_add(body + first->vc_cookie.offset, role,
                                                            pinfo->num);
 
         channel = newmail_rpch_channel_add(conversation, vc, role, pinfo->num);
-        /* The client's PDUs follow B1 at once; an OUT channel's first carry
-         * the server's response header, and are HTTP's until then. */
-        if (role == NEWMAIL_RPCH_CHANNEL_IN)
-            take_over(conversation, pinfo, channel);
-        return channel;
-    }
-    if (channel != NULL && channel->role == NEWMAIL_RPCH_CHANNEL_OUT &&
-        channel->takeover_frame == 0 && pinfo->num > channel->open_frame) {
-        channel->response_frame = pinfo->num;
         take_over(conversation, pinfo, channel);
-        return channel;
     }
+    if (channel != NULL &&
+        (channel->open_frame == pinfo->num || channel->response_frame == pinfo->num))
+        return channel;
     return NULL;
+}
+
+/* Whether this segment of a channel, after the takeover, is the HTTP
+ * response header that begins an OUT channel's stream (MS-RPCH 2.1.2.1.2):
+ * on the first pass the first server segment that starts like one, on
+ * later passes the frame the first pass found. */
+static bool
+is_out_response(tvbuff_t *tvb, packet_info *pinfo, newmail_rpch_channel_t *channel)
+{
+    static const char status_line[] = "HTTP/1.";
+
+    if (channel->role != NEWMAIL_RPCH_CHANNEL_OUT)
+        return false;
+    if (PINFO_FD_VISITED(pinfo))
+        return channel->response_frame == pinfo->num;
+    if (channel->response_frame != 0 ||
+        tvb_strneql(tvb, 0, status_line, sizeof(status_line) - 1) != 0)
+        return false;
+    channel->response_frame = pinfo->num;
+    return true;
 }
 
 /* ---- Tree ---------------------------------------------------------------------- */
@@ -398,6 +412,11 @@ dissect_rpch_channel(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             return call_dissector_with_data(http_tls_handle, tvb, pinfo, tree, data);
         return 0;
     }
+    /* The server's response header on an OUT channel is HTTP's; HTTP then
+     * hands its body, if any, to the heuristic above. */
+    if (is_out_response(tvb, pinfo, channel))
+        return call_dissector_with_data(channel->over_tls ? http_tls_handle : http_tcp_handle,
+                                        tvb, pinfo, tree, data);
     tcp_dissect_pdus(tvb, pinfo, tree, true, NEWMAIL_RPCH_COMMON_HEADER_LENGTH, get_pdu_length,
                      dissect_channel_pdu, channel);
     return tvb_captured_length(tvb);
@@ -487,4 +506,5 @@ proto_reg_handoff_rpch_newmail(void)
     dcerpc_http_heur = find_heur_dissector_by_unique_short_name("dcerpc_http");
     tls_handle = find_dissector("tls");
     http_tls_handle = find_dissector("http-over-tls");
+    http_tcp_handle = find_dissector("http-over-tcp");
 }

@@ -35,7 +35,7 @@ COLUMNS = ["frame.protocols", "udp.srcport", "tcp.srcport", "tcp.dstport", "dcer
            "newmail.rpch.malformed", "newmail.rpch.not_dcerpc", "newmail.rpch.not_reassembled"]
 PKT_REQUEST, PKT_RESPONSE = "0", "2"
 OPNUM_CONNECT_EX, OPNUM_REGISTER, OPNUM_RPC_EXT2 = "10", "4", "11"
-RTS_CONN_A1, RTS_CONN_B1 = "1", "3"          # newmail.rpch.rts (rpch_pdu_vals)
+RTS_CONN_A1, RTS_CONN_A3, RTS_CONN_B1 = "1", "2", "3"   # newmail.rpch.rts (rpch_pdu_vals)
 CHANNEL_IN, CHANNEL_OUT = "1", "2"           # newmail.rpch.channel
 NEW_MAIL_MESSAGE_ID = "0x4f00000000000c01"    # newmail_gen/rpch.py MESSAGE_ID
 VC_CAPTURES = ("rpch_plain", "rpch_split")
@@ -208,9 +208,21 @@ class Split(Plain):
         self.assertIn("11", row["dcerpc.pkt_type"].split(","))   # bind
 
 
+    def test_response_header_alone_then_a3(self):
+        expected = self.expected_frames()
+        for mode, two_pass in MODES:
+            with self.subTest(mode=mode):
+                got = rows(plain(self.name), two_pass)
+                header = got[expected["a3_header"][0]]
+                self.assertTrue(header["frame.protocols"].endswith(":http"),
+                                header["frame.protocols"])
+                self.assertEqual(got[expected["a3"][0]]["newmail.rpch.rts"], RTS_CONN_A3)
+
+
 class Tls(VirtualConnection, unittest.TestCase):
-    """rpch_tls: two TLS connections to :443, NTLM's 401 round trip on each,
-    read with the key log."""
+    """rpch_tls: rpch_split's virtual connection over two TLS connections to
+    :443 (the 200 header and A3 in separate records), NTLM's 401 round trip
+    on each, read with the key log."""
 
     def capture(self):
         return tls_capture()
