@@ -378,12 +378,13 @@ static unsigned
 get_pdu_length(packet_info *pinfo _U_, tvbuff_t *tvb, int offset, void *data _U_)
 {
     const unsigned remaining = (unsigned)tvb_reported_length_remaining(tvb, offset);
+    /* tcp_dissect_pdus() calls this with the common header's 16 bytes there. */
+    const uint8_t *header = tvb_get_ptr(tvb, offset, NEWMAIL_RPCH_COMMON_HEADER_LENGTH);
     unsigned frag_length;
 
-    if (tvb_get_guint8(tvb, offset) != 5 || tvb_get_guint8(tvb, offset + 1) != 0)
+    if (header[0] != 5 || header[1] != 0)
         return remaining;
-    frag_length = (tvb_get_guint8(tvb, offset + 4) & 0x10) ? tvb_get_letohs(tvb, offset + 8)
-                                                          : tvb_get_ntohs(tvb, offset + 8);
+    frag_length = newmail_rpch_frag_length(header, NEWMAIL_RPCH_COMMON_HEADER_LENGTH);
     return frag_length < NEWMAIL_RPCH_COMMON_HEADER_LENGTH ? remaining : frag_length;
 }
 

@@ -279,6 +279,9 @@ def _ntlm_challenge(negotiate):
     pairs = ntlm.AV_PAIRS()
     pairs[ntlm.NTLMSSP_AV_HOSTNAME] = "MAIL".encode("utf-16le")
     pairs[ntlm.NTLMSSP_AV_DOMAINNAME] = "EXAMPLE".encode("utf-16le")
+    # What a server sends, and what impacket 0.12 (Debian sid) needs to answer.
+    pairs[ntlm.NTLMSSP_AV_DNS_HOSTNAME] = HOST.encode("utf-16le")
+    pairs[ntlm.NTLMSSP_AV_DNS_DOMAINNAME] = "example.com".encode("utf-16le")
     challenge["domain_name"] = "EXAMPLE".encode("utf-16le")
     challenge["TargetInfoFields"] = pairs.getData()
     challenge["TargetInfoFields_len"] = challenge["TargetInfoFields_max_len"] = \
