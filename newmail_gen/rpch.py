@@ -26,6 +26,8 @@ Plain captures (the manifest gives each one's frames by role):
                   and A3 in separate segments; EcDoConnectEx request in 2
                   segments, its response in 3
   rpch_late       rpch_plain without the frames up to A3: no VC to tie to
+  rpch_two_vcs    two VCs of one client interleaved, with the same call ids,
+                  up to EcDoConnectEx (roles "<role>.1", "<role>.2")
   rpch_bad        rpch_plain's start, then on IN: an RTS PDU claiming 65535
                   commands, 8 bytes claiming frag_length 8, and a PDU whose
                   frag_length (65535) runs past the end of the capture
@@ -187,6 +189,32 @@ def cut_body_writes():
     ]
 
 
+SECOND_VC = uuid.UUID("22222222-3333-4444-5555-666666666666")
+
+
+def two_vc_writes():
+    """Two VCs of one client, their handshakes and calls interleaved, with the
+    same call ids: VC 1 on connections 0 (OUT) and 1 (IN), VC 2 on 2 and 3.
+    Roles are "<role>.<vc>"."""
+    second = [
+        Write("a1", OUT + 2, True, http_request("RPC_OUT_DATA", 76)
+              + R.hCONN_A1(SECOND_VC.bytes_le, OUT_COOKIE.bytes_le)),
+        Write("b1", IN + 2, True, http_request("RPC_IN_DATA", 1073741824)
+              + R.hCONN_B1(SECOND_VC.bytes_le, IN_COOKIE.bytes_le, ASSOCIATION.bytes_le)),
+        Write("a3", OUT + 2, False, http_response() + conn_a3()),
+        Write("c2", OUT + 2, False, conn_c2()),
+    ]
+    for write in dcerpc_writes()[:4]:      # bind, bind_ack, EcDoConnectEx
+        second.append(Write(write.role, write.conn + 2, write.from_client, write.data))
+    first = vc_writes()[:8]                 # the same up to EcDoConnectEx's response
+    writes = []
+    for one, two in zip(first, second):
+        one.role += ".1"
+        two.role += ".2"
+        writes += [one, two]
+    return writes
+
+
 def http_plain_writes():
     post = P.bind_pdu(1)[:2] + b"\x14" + P.bind_pdu(1)[3:]
     return [
@@ -208,8 +236,9 @@ def write_pcap(path, writes, skip_until=None):
     frames = {}
     with open(path, "wb") as handle:
         net = P.Network(handle)
-        streams = [P.TcpStream(net, CLIENT, OUT_PORT, SERVER, HTTP_PORT, 0x1000, 0x2000),
-                   P.TcpStream(net, CLIENT, IN_PORT, SERVER, HTTP_PORT, 0x3000, 0x4000)]
+        count = 1 + max(w.conn for w in writes if w.conn is not None)
+        streams = [P.TcpStream(net, CLIENT, OUT_PORT + i, SERVER, HTTP_PORT,
+                               0x1000 + 0x2000 * i, 0x2000 + 0x2000 * i) for i in range(count)]
         skipping = skip_until is not None
         if skipping:
             net.pcap.write = _counting_sink(net.pcap.write)
@@ -225,7 +254,7 @@ def write_pcap(path, writes, skip_until=None):
                     net.pcap.write.resume()
                     skipping = False
                 continue
-            frames[write.role] = sent
+            frames.setdefault(write.role, []).extend(sent)
     return frames
 
 
@@ -244,6 +273,7 @@ PLAIN = {
     "rpch_plain": (lambda: vc_writes(), None),
     "rpch_split": (lambda: vc_writes(split=True), None),
     "rpch_late": (lambda: vc_writes(), "a3"),
+    "rpch_two_vcs": (two_vc_writes, None),
     "rpch_bad": (bad_writes, None),
     "rpch_cut_body": (cut_body_writes, None),
     "http_plain": (http_plain_writes, None),

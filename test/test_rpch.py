@@ -15,8 +15,8 @@ connection would: DCE/RPC pairs each response (OUT) with its request (IN),
 the datagram is tied to its registration and (two passes) to the fetch, and
 the fetch's response carries the RopNotify.
 
-tshark runs (cached by the harness): -T fields of rpch_plain, rpch_split and
-rpch_tls in one and two passes; rpch_plain with the heuristic off; rpch_bad
+tshark runs (cached by the harness): -T fields of rpch_plain, rpch_split,
+rpch_two_vcs and rpch_tls in one and two passes; rpch_plain with the heuristic off; rpch_bad
 and rpch_cut_body in one pass; -V of http_plain and rpch_late with and
 without the plugin, two passes.
 """
@@ -217,6 +217,26 @@ class Split(Plain):
                 self.assertTrue(header["frame.protocols"].endswith(":http"),
                                 header["frame.protocols"])
                 self.assertEqual(got[expected["a3"][0]]["newmail.rpch.rts"], RTS_CONN_A3)
+
+
+class TwoVcs(unittest.TestCase):
+    """rpch_two_vcs: two VCs of one client, interleaved, the same call ids on
+    both: each response pairs with the request of its own VC."""
+
+    def test_calls_pair_within_their_vc(self):
+        expected = manifest()["captures"]["rpch_two_vcs"]["frames"]
+        for mode, two_pass in MODES:
+            with self.subTest(mode=mode):
+                got = rows(plain("rpch_two_vcs"), two_pass)
+                for vc in ("1", "2"):
+                    request = expected["connect_request." + vc][0]
+                    response = expected["connect_response." + vc][0]
+                    self.assertEqual(got[request]["newmail.rpch.vc"], vc)
+                    self.assertEqual(got[response]["newmail.rpch.vc"], vc)
+                    self.assertEqual(frames(got[response]["dcerpc.request_in"]), {request})
+                    if two_pass:
+                        self.assertEqual(frames(got[request]["dcerpc.response_in"]),
+                                         {response})
 
 
 class Tls(VirtualConnection, unittest.TestCase):
