@@ -15,10 +15,12 @@
  * conversations, so no request could find its bind or its response anyway.
  *
  * What this dissector does:
- *   - a heuristic on "http", tried before DCE/RPC's, claims a body only if
- *     it opens with an RTS PDU that names a VC (CONN/A1, CONN/B1, a channel
- *     recycling PDU), or is the body of the server's response that begins
- *     an OUT channel. Anything else is left to DCE/RPC and stock as before.
+ *   - a heuristic on "http", tried before DCE/RPC's, takes a body that
+ *     opens with an RTS PDU naming a VC (CONN/A1, CONN/B1, a channel
+ *     recycling PDU), or that is the body of the server's response that
+ *     begins an OUT channel. Any other body that starts with an RTS PDU it
+ *     hands to DCE/RPC unchanged (see dissect_rpch_http_heur() for why);
+ *     bodies without one it leaves alone.
  *   - on the first pass that PDU makes the TCP connection a channel of its
  *     VC (newmail-rpch.c) and takes the connection's later bytes over: for
  *     plain TCP with conversation_set_dissector_from_frame_number() (exact per
@@ -345,29 +347,37 @@ dissect_http_body(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
     }
 }
 
-/* The "http" heuristic: an RTS PDU at the start of a body that opens a
- * channel of a VC, or that begins an OUT channel's server stream. */
+/* The "http" heuristic: every body that starts with an RTS PDU. One that
+ * opens a channel of a VC, or is the body of the server's response that
+ * begins an OUT channel, is this dissector's; any other (a capture that
+ * starts after A1 and B1, a malformed or cut PDU) goes to DCE/RPC as HTTP
+ * would have sent it, with the TCP connection's conversation. Claiming those
+ * too matters: dissector_try_heuristic() moves the entry that matched a body
+ * to the front of the list, so a single RTS body that "dcerpc_http" took
+ * from the list would put it ahead of this heuristic for every later body,
+ * A1 and B1 included, for the rest of the session. */
 static newmail_heur_result_t
-dissect_rpch_http_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+dissect_rpch_http_heur(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
 {
     const unsigned length = tvb_captured_length(tvb);
     const uint8_t *body;
     newmail_rpch_pdu_t first;
     conversation_t *conversation;
-    newmail_rpch_channel_t *channel;
+    newmail_rpch_channel_t *channel = NULL;
 
-    if (length < NEWMAIL_RPCH_RTS_HEADER_LENGTH)
+    if (length < NEWMAIL_RPCH_RTS_HEADER_LENGTH || dcerpc_http_heur == NULL)
         return false;
     body = tvb_get_ptr(tvb, 0, length);
-    if (!newmail_rpch_is_rts(body, length) || newmail_rpch_read_pdu(body, length, &first) != 0)
+    if (!newmail_rpch_is_rts(body, length) ||
+        newmail_rpch_frag_length(body, length) < NEWMAIL_RPCH_RTS_HEADER_LENGTH)
         return false;
     conversation = find_conversation_pinfo(pinfo, 0);
-    if (conversation == NULL)
-        return false;
-    channel = analyse_http_body(pinfo, conversation, body, &first);
-    if (channel == NULL)
-        return false;
-    dissect_http_body(tvb, pinfo, tree, channel);
+    if (conversation != NULL && newmail_rpch_read_pdu(body, length, &first) == 0)
+        channel = analyse_http_body(pinfo, conversation, body, &first);
+    if (channel != NULL)
+        dissect_http_body(tvb, pinfo, tree, channel);
+    else
+        call_heur_dissector_direct(dcerpc_http_heur, tvb, pinfo, tree, data);
     return true;
 }
 

@@ -25,15 +25,19 @@ Plain captures (the manifest gives each one's frames by role):
   rpch_split      B1 and the bind in one HTTP body; the server's 200 header
                   and A3 in separate segments; EcDoConnectEx request in 2
                   segments, its response in 3
-  rpch_late       rpch_plain without the frames up to A3: no VC to tie to
+  rpch_late       rpch_plain without the frames up to A3 (no VC to tie to),
+                  then ordinary HTTP (a GET, a POST of binary data)
   rpch_two_vcs    two VCs of one client interleaved, with the same call ids,
                   up to EcDoConnectEx (roles "<role>.1", "<role>.2")
+  rpch_recycled   rpch_plain up to EcDoConnectEx, then a new IN channel
+                  (IN_R1/A1) and a new OUT channel (OUT_R1/A3) carry
+                  EcRRegisterPushNotification's request and response
   rpch_bad        rpch_plain's start, then on IN: an RTS PDU claiming 65535
                   commands, 8 bytes claiming frag_length 8, and a PDU whose
                   frag_length (65535) runs past the end of the capture
   rpch_cut_body   B1 followed, in the same body, by half a bind
-  http_plain      ordinary HTTP (GET, POST of binary data starting 05 00 14,
-                  an RPC_OUT_DATA answered with A3 but no A1): nothing of MS-RPCH
+  rpch_orphan     a 200 with CONN/A3 whose RPC_OUT_DATA and A1 the capture
+                  missed, then rpch_plain's VC
 """
 
 import argparse
@@ -215,8 +219,49 @@ def two_vc_writes():
     return writes
 
 
+def cookie(value):
+    command = R.Cookie()
+    command["Cookie"] = value.bytes_le
+    return command
+
+
+def recycled_writes():
+    """rpch_plain up to EcDoConnectEx, then both channels replaced
+    (MS-RPCH 3.2.2.5.6 and 3.2.2.5.7): a new IN channel (connection 2,
+    IN_R1/A1) carries the EcRRegisterPushNotification request, a new OUT
+    channel (connection 3, OUT_R1/A3, then the server's 200 and an RTS PDU)
+    its response."""
+    new_in = uuid.UUID("bbbbbbbb-0000-0000-0000-0000000000b2")
+    new_out = uuid.UUID("aaaaaaaa-0000-0000-0000-0000000000a2")
+    in_r1_a1 = rts(R.RTS_FLAG_RECYCLE_CHANNEL,
+                   [R.Version(), cookie(VC), cookie(IN_COOKIE), cookie(new_in)])
+    out_r1_a3 = rts(R.RTS_FLAG_RECYCLE_CHANNEL, [R.Version(), cookie(VC), cookie(OUT_COOKIE),
+                                                 cookie(new_out), R.ReceiveWindowSize()])
+    calls = {w.role: w for w in dcerpc_writes()}
+    return vc_writes()[:8] + [
+        Write("in_recycle", IN + 2, True, http_request("RPC_IN_DATA", 1073741824) + in_r1_a1),
+        Write("out_recycle", OUT + 2, True,
+              http_request("RPC_OUT_DATA", len(out_r1_a3)) + out_r1_a3),
+        Write("out_recycle_response", OUT + 2, False,
+              http_response() + rts(R.RTS_FLAG_RECYCLE_CHANNEL, [R.Version()])),
+        Write("register_request", IN + 2, True, calls["register_request"].data),
+        Write("register_response", OUT + 2, False, calls["register_response"].data),
+    ]
+
+
+def orphan_writes():
+    """An RPC_OUT_DATA answered with A3 whose request (and A1) the capture
+    missed, on a connection of its own (4), then rpch_plain's VC."""
+    return [Write("orphan_a3", OUT + 4, False, http_response() + conn_a3())] + vc_writes()
+
+
+def late_writes():
+    """rpch_plain's VC, then ordinary HTTP on a connection of its own (4)."""
+    return vc_writes() + [Write(w.role, 4, w.from_client, w.data) for w in http_plain_writes()]
+
+
 def http_plain_writes():
-    post = P.bind_pdu(1)[:2] + b"\x14" + P.bind_pdu(1)[3:]
+    post = bytes(range(5, 0, -1)) * 8
     return [
         Write("get", OUT, True, b"GET /owa/ HTTP/1.1\r\nHost: mail.example.com\r\n\r\n"),
         Write("get_response", OUT, False, b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
@@ -225,8 +270,6 @@ def http_plain_writes():
               b"Content-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n"
               % len(post) + post),
         Write("post_response", OUT, False, b"HTTP/1.1 204 No Content\r\n\r\n"),
-        Write("rpc_out", IN, True, http_request("RPC_OUT_DATA", 76)),
-        Write("rpc_out_response", IN, False, http_response() + conn_a3()),
     ]
 
 
@@ -272,11 +315,12 @@ def _counting_sink(write):
 PLAIN = {
     "rpch_plain": (lambda: vc_writes(), None),
     "rpch_split": (lambda: vc_writes(split=True), None),
-    "rpch_late": (lambda: vc_writes(), "a3"),
+    "rpch_late": (late_writes, "a3"),
     "rpch_two_vcs": (two_vc_writes, None),
+    "rpch_recycled": (recycled_writes, None),
+    "rpch_orphan": (orphan_writes, None),
     "rpch_bad": (bad_writes, None),
     "rpch_cut_body": (cut_body_writes, None),
-    "http_plain": (http_plain_writes, None),
 }
 
 

@@ -15,10 +15,11 @@ connection would: DCE/RPC pairs each response (OUT) with its request (IN),
 the datagram is tied to its registration and (two passes) to the fetch, and
 the fetch's response carries the RopNotify.
 
-tshark runs (cached by the harness): -T fields of rpch_plain, rpch_split,
-rpch_two_vcs and rpch_tls in one and two passes; rpch_plain with the heuristic off; rpch_bad
-and rpch_cut_body in one pass; -V of http_plain and rpch_late with and
-without the plugin, two passes.
+tshark runs (cached by the harness), 16 in all: -T fields of rpch_plain,
+rpch_split, rpch_orphan and rpch_tls in one and two passes, of rpch_two_vcs
+and rpch_recycled in two, of rpch_bad and rpch_cut_body in one, rpch_plain
+with the heuristic off; -V of rpch_late with and without the plugin, two
+passes; -G fields once.
 """
 
 import json
@@ -35,7 +36,8 @@ COLUMNS = ["frame.protocols", "udp.srcport", "tcp.srcport", "tcp.dstport", "dcer
            "newmail.rpch.malformed", "newmail.rpch.not_dcerpc", "newmail.rpch.not_reassembled"]
 PKT_REQUEST, PKT_RESPONSE = "0", "2"
 OPNUM_CONNECT_EX, OPNUM_REGISTER, OPNUM_RPC_EXT2 = "10", "4", "11"
-RTS_CONN_A1, RTS_CONN_A3, RTS_CONN_B1 = "1", "2", "3"   # newmail.rpch.rts (rpch_pdu_vals)
+# newmail.rpch.rts (rpch_pdu_vals)
+RTS_CONN_A1, RTS_CONN_A3, RTS_CONN_B1, RTS_IN_RECYCLE, RTS_OUT_RECYCLE = "1", "2", "3", "5", "6"
 CHANNEL_IN, CHANNEL_OUT = "1", "2"           # newmail.rpch.channel
 NEW_MAIL_MESSAGE_ID = "0x4f00000000000c01"    # newmail_gen/rpch.py MESSAGE_ID
 VC_CAPTURES = ("rpch_plain", "rpch_split")
@@ -126,7 +128,9 @@ class VirtualConnection:
                 in_port, out_port = got[b1[0]]["tcp.srcport"], got[a1[0]]["tcp.srcport"]
                 self.assertNotEqual(in_port, out_port)
                 for frame, row in got.items():
-                    if not row["dcerpc.pkt_type"]:
+                    # Binds and calls; an RTS PDU of no channel (rpch_orphan)
+                    # is DCE/RPC's alone.
+                    if not set(row["dcerpc.pkt_type"].split(",")) & {"0", "2", "11", "12"}:
                         continue
                     # Every DCE/RPC PDU is the VC's: requests from the IN
                     # channel's client port, responses to the OUT channel's.
@@ -196,10 +200,16 @@ class Plain(VirtualConnection, unittest.TestCase):
                              for r in got.values()))
 
 
-class Split(Plain):
+class Split(VirtualConnection, unittest.TestCase):
     """rpch_split: the bind behind B1 in one HTTP body; EcDoConnectEx's request
     in 2 segments and its response in 3."""
     name = "rpch_split"
+
+    def capture(self):
+        return plain(self.name), ()
+
+    def expected_frames(self):
+        return manifest()["captures"][self.name]["frames"]
 
     def test_bind_behind_b1_is_decoded(self):
         b1 = self.expected_frames()["b1"][0]
@@ -219,24 +229,60 @@ class Split(Plain):
                 self.assertEqual(got[expected["a3"][0]]["newmail.rpch.rts"], RTS_CONN_A3)
 
 
+class Orphan(VirtualConnection, unittest.TestCase):
+    """rpch_orphan: an RTS body of no channel (a 200 with CONN/A3 whose A1 the
+    capture missed) goes to DCE/RPC as without the plugin, and the plugin
+    still takes the VC after it: DCE/RPC's heuristic, had it taken that body
+    from HTTP's list, would be tried first for every later body."""
+
+    def capture(self):
+        return plain("rpch_orphan"), ()
+
+    def expected_frames(self):
+        return manifest()["captures"]["rpch_orphan"]["frames"]
+
+    def test_orphan_a3_is_dcerpc_alone(self):
+        row = rows(plain("rpch_orphan"), False)[self.expected_frames()["orphan_a3"][0]]
+        self.assertEqual(row["dcerpc.pkt_type"], "20")
+        self.assertEqual(row["newmail.rpch.vc"], "")
+
+
+class Recycled(unittest.TestCase):
+    """rpch_recycled: both channels replaced (IN_R1/A1 and OUT_R1/A3 on new
+    connections); a call on the new IN channel pairs with its response on the
+    new OUT channel."""
+
+    def test_call_pairs_across_recycled_channels(self):
+        expected = manifest()["captures"]["rpch_recycled"]["frames"]
+        got = rows(plain("rpch_recycled"), True)
+        request = expected["register_request"][0]
+        response = expected["register_response"][0]
+        self.assertEqual(frames(got[response]["dcerpc.request_in"]), {request})
+        self.assertEqual(frames(got[request]["dcerpc.response_in"]), {response})
+        for role, channel in (("in_recycle", CHANNEL_IN), ("out_recycle", CHANNEL_OUT),
+                              ("register_request", CHANNEL_IN),
+                              ("register_response", CHANNEL_OUT)):
+            row = got[expected[role][0]]
+            self.assertEqual((row["newmail.rpch.vc"], row["newmail.rpch.channel"]),
+                             ("1", channel), role)
+        self.assertEqual(got[expected["in_recycle"][0]]["newmail.rpch.rts"], RTS_IN_RECYCLE)
+        self.assertEqual(got[expected["out_recycle"][0]]["newmail.rpch.rts"], RTS_OUT_RECYCLE)
+
+
 class TwoVcs(unittest.TestCase):
     """rpch_two_vcs: two VCs of one client, interleaved, the same call ids on
     both: each response pairs with the request of its own VC."""
 
     def test_calls_pair_within_their_vc(self):
         expected = manifest()["captures"]["rpch_two_vcs"]["frames"]
-        for mode, two_pass in MODES:
-            with self.subTest(mode=mode):
-                got = rows(plain("rpch_two_vcs"), two_pass)
-                for vc in ("1", "2"):
-                    request = expected["connect_request." + vc][0]
-                    response = expected["connect_response." + vc][0]
-                    self.assertEqual(got[request]["newmail.rpch.vc"], vc)
-                    self.assertEqual(got[response]["newmail.rpch.vc"], vc)
-                    self.assertEqual(frames(got[response]["dcerpc.request_in"]), {request})
-                    if two_pass:
-                        self.assertEqual(frames(got[request]["dcerpc.response_in"]),
-                                         {response})
+        got = rows(plain("rpch_two_vcs"), True)
+        for vc in ("1", "2"):
+            request = expected["connect_request." + vc][0]
+            response = expected["connect_response." + vc][0]
+            self.assertEqual(got[request]["newmail.rpch.vc"], vc)
+            self.assertEqual(got[response]["newmail.rpch.vc"], vc)
+            self.assertEqual(frames(got[response]["dcerpc.request_in"]), {request})
+            self.assertEqual(frames(got[request]["dcerpc.response_in"]), {response})
 
 
 class Tls(VirtualConnection, unittest.TestCase):
@@ -279,9 +325,9 @@ class BadInput(unittest.TestCase):
 
 
 class DoNoHarm(unittest.TestCase):
-    """Without a CONN/A1 or CONN/B1 in an HTTP body nothing is taken over:
-    ordinary HTTP (with an RTS PDU but no VC), and a VC whose A1 and B1 are
-    not in the capture, decode exactly as stock."""
+    """Without a CONN/A1 or CONN/B1 in an HTTP body nothing is taken over: a
+    VC whose A1 and B1 are not in the capture, and ordinary HTTP, decode
+    exactly as stock."""
 
     def check_unchanged(self, name):
         args = ["-r", tshark.readable(plain(name)), "-2", "-V"]
@@ -289,10 +335,7 @@ class DoNoHarm(unittest.TestCase):
         stock, _, _ = tshark.run(args, plugin=False)
         self.assertEqual(ours, stock)
 
-    def test_ordinary_http(self):
-        self.check_unchanged("http_plain")
-
-    def test_capture_started_after_a1_and_b1(self):
+    def test_capture_started_after_a1_and_b1_then_ordinary_http(self):
         self.check_unchanged("rpch_late")
 
 
