@@ -123,7 +123,7 @@ uint16_t newmail_rpch_frag_length(const uint8_t *buf, size_t len);
 
 /* Reads the RTS PDU at buf, whose len bytes may hold more than one PDU
  * (only frag_length bytes are read). Fills *out; returns out->problems.
- * The caller has checked newmail_rpch_is_rts(). */
+ * Safe on any bytes; meaningful where newmail_rpch_is_rts() holds. */
 unsigned newmail_rpch_read_pdu(const uint8_t *buf, size_t len, newmail_rpch_pdu_t *out);
 
 #endif /* NEWMAIL_RPCH_PARSE_H */

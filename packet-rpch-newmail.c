@@ -174,10 +174,10 @@ analyse_http_body(packet_info *pinfo, conversation_t *conversation, const uint8_
 
 /* Whether this segment of a channel, after the takeover, is the HTTP
  * response header that begins an OUT channel's stream (MS-RPCH 2.1.2.1.2):
- * on the first pass the first server segment that starts like one, on
- * later passes the frame the first pass found. */
+ * on the first pass the first server segment that starts like one, which
+ * the channel record keeps; on later passes the frame it kept. */
 static bool
-is_out_response(tvbuff_t *tvb, packet_info *pinfo, newmail_rpch_channel_t *channel)
+analyse_out_response(tvbuff_t *tvb, packet_info *pinfo, newmail_rpch_channel_t *channel)
 {
     static const char status_line[] = "HTTP/1.";
 
@@ -425,7 +425,7 @@ dissect_rpch_channel(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     }
     /* The server's response header on an OUT channel is HTTP's; HTTP then
      * hands its body, if any, to the heuristic above. */
-    if (is_out_response(tvb, pinfo, channel))
+    if (analyse_out_response(tvb, pinfo, channel))
         return call_dissector_with_data(channel->over_tls ? http_tls_handle : http_tcp_handle,
                                         tvb, pinfo, tree, data);
     tcp_dissect_pdus(tvb, pinfo, tree, true, NEWMAIL_RPCH_COMMON_HEADER_LENGTH, get_pdu_length,
