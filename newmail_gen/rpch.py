@@ -7,7 +7,8 @@ Usage:
       DIR/rpch_*.pcap (deterministic) and DIR/manifest.json
   python3 -m newmail_gen.rpch --tls DIR
       DIR/rpch_tls.pcapng and DIR/rpch_tls.keys: rpch_split's virtual
-      connection over real TLS with NTLM at the HTTP level, captured on lo in a new
+      connection (separate writes are separate TLS records) over real TLS
+      with NTLM at the HTTP level, captured on lo in a new
       network namespace as newmail_gen/tls_capture.py does; exit status 77
       (a skip) with DIR/unavailable.txt where Linux refuses the namespace.
 (PYTHONPATH: the source tree, which holds the package newmail_gen/.)
@@ -22,8 +23,9 @@ responses on OUT. The RTS PDUs are impacket's (impacket.dcerpc.v5.rpch).
 
 Plain captures (the manifest gives each one's frames by role):
   rpch_plain      as above, one PDU per segment
-  rpch_split      B1 and the bind in one HTTP body; the server's 200 header
-                  and A3 in separate segments; EcDoConnectEx request in 2
+  rpch_split      the RPC_OUT_DATA header and A1 in separate segments; B1
+                  and the bind in one HTTP body; the server's 200 header and
+                  A3 in separate segments; EcDoConnectEx request in 2
                   segments, its response in 3
   rpch_late       rpch_plain without the frames up to A3 (no VC to tie to),
                   then ordinary HTTP (a GET, a POST of binary data)
@@ -151,19 +153,24 @@ def dcerpc_writes(split=False, bind=True):
 
 def vc_writes(split=False, authorization=(None, None)):
     """The whole VC: the two channels' handshakes, then dcerpc_writes().
-    split: the bind behind B1 in one HTTP body, the server's 200 header
-    alone, then A3 in a segment of its own, and the EcDoConnectEx call in
-    several segments."""
+    split: the RPC_OUT_DATA header and its A1 in separate segments, the
+    bind behind B1 in one HTTP body, the server's 200 header alone, then A3
+    in a segment of its own, and the EcDoConnectEx call in several
+    segments (HTTP waits for the 76 bytes of A1; it would not for a body of
+    1 GiB: see docs/decoding.md)."""
     b1 = conn_b1() + (P.bind_pdu(1) if split else b"")
     if split:
         response = [Write("a3_header", OUT, False, http_response()),
                     Write("a3", OUT, False, conn_a3())]
     else:
         response = [Write("a3", OUT, False, http_response() + conn_a3())]
-    return [
-        Write("a1", OUT, True, http_request("RPC_OUT_DATA", 76, authorization[OUT]) + conn_a1()),
-        Write("b1", IN, True,
-              http_request("RPC_IN_DATA", 1073741824, authorization[IN]) + b1),
+    a1_header = http_request("RPC_OUT_DATA", 76, authorization[OUT])
+    if split:
+        a1 = [Write("a1_header", OUT, True, a1_header), Write("a1", OUT, True, conn_a1())]
+    else:
+        a1 = [Write("a1", OUT, True, a1_header + conn_a1())]
+    return a1 + [
+        Write("b1", IN, True, http_request("RPC_IN_DATA", 1073741824, authorization[IN]) + b1),
     ] + response + [
         Write("c2", OUT, False, conn_c2()),
     ] + dcerpc_writes(split, bind=not split)
@@ -386,8 +393,8 @@ def tls_writes():
     in_auth, in_token = ntlm_writes(IN, "RPC_IN_DATA")
     # Separate writes of the 200 header and A3 are separate TLS records.
     vc = vc_writes(split=True, authorization=(out_token, in_token))
-    # OUT's 401 round trip and A1, then IN's and B1, then the rest.
-    return out_auth + vc[:1] + in_auth + vc[1:]
+    # OUT's 401 round trip, its header and A1, then IN's and B1, then the rest.
+    return out_auth + vc[:2] + in_auth + vc[2:]
 
 
 def capture_tls(out):
