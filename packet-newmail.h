@@ -26,6 +26,10 @@ void proto_reg_handoff_asyncemsmdb(void);
 void proto_register_mapihttp(void);
 void proto_reg_handoff_mapihttp(void);
 
+/* packet-rpch-newmail.c: Outlook Anywhere (RPC over HTTP v2) channels. */
+void proto_register_rpch_newmail(void);
+void proto_reg_handoff_rpch_newmail(void);
+
 /* newmail-stats.c: the stats tree on the NEWMAIL tap (no handoff). */
 void proto_register_newmail_stats(void);
 

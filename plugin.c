@@ -40,6 +40,7 @@ plugin_register(void)
     static proto_plugin plug_dcerpc_newmail;
     static proto_plugin plug_asyncemsmdb;
     static proto_plugin plug_mapihttp;
+    static proto_plugin plug_rpch_newmail;
     static proto_plugin plug_newmail_stats;
 
     plug_newmail.register_protoinfo = proto_register_newmail;
@@ -54,6 +55,9 @@ plugin_register(void)
     plug_mapihttp.register_protoinfo = proto_register_mapihttp;
     plug_mapihttp.register_handoff = proto_reg_handoff_mapihttp;
     proto_register_plugin(&plug_mapihttp);
+    plug_rpch_newmail.register_protoinfo = proto_register_rpch_newmail;
+    plug_rpch_newmail.register_handoff = proto_reg_handoff_rpch_newmail;
+    proto_register_plugin(&plug_rpch_newmail);
     plug_newmail_stats.register_protoinfo = proto_register_newmail_stats;
     plug_newmail_stats.register_handoff = NULL;
     proto_register_plugin(&plug_newmail_stats);

@@ -301,7 +301,45 @@ def props_seeds():
           + u16(0x0E06) + u8(1))
 
 
+def rts(flags, commands, frag_length=None, count=None):
+    """An RTS PDU (MS-RPCH 2.2.3.6.1), little-endian, its commands as (type, body)."""
+    body = b"".join(u32(t) + b for t, b in commands)
+    length = 20 + len(body) if frag_length is None else frag_length
+    return (b"\x05\x00\x14\x03" + b"\x10\x00\x00\x00" + u16(length) + u16(0) + u32(0)
+            + u16(flags) + u16(len(commands) if count is None else count) + body)
+
+
+def rpch_seeds():
+    """fuzz_rpch reads the raw bytes: no selector byte. (Written by hand, not
+    with write(), which prepends one.)"""
+    d = os.path.join(HERE, "seeds-rpch")
+    os.makedirs(d, exist_ok=True)
+    vc, out_cookie, in_cookie, group = (bytes([i]) * 16 for i in (0x11, 0xAA, 0xBB, 0xCC))
+    version, window, timeout = (6, u32(1)), (0, u32(0x40000)), (2, u32(120000))
+    seeds = {
+        "conn-a1": rts(0, [version, (3, vc), (3, out_cookie), window]),
+        "conn-b1": rts(0, [version, (3, vc), (3, in_cookie), (4, u32(0x40000000)),
+                           (5, u32(300000)), (12, group)]),
+        "conn-a3": rts(0, [timeout]),
+        "conn-c2": rts(0, [version, window, timeout]),
+        "in-recycle": rts(4, [version, (3, vc), (3, in_cookie), (3, out_cookie)]),
+        "out-recycle": rts(4, [version, (3, vc), (3, out_cookie), (3, in_cookie), window]),
+        "flow-control-ack": rts(2, [(13, u32(0)), (1, u32(100) + u32(0x10000) + in_cookie)]),
+        "padding-address": rts(2, [(8, u32(3) + b"\0\0\0"), (11, u32(0) + bytes(4) + bytes(12)),
+                                   (11, u32(1) + bytes(16) + bytes(12)), (7, b""), (9, b""),
+                                   (10, b""), (14, u32(5))]),
+        "too-many": rts(0, [version, window], count=0xFFFF),
+        "short-frag": rts(0, [timeout], frag_length=8),
+        "a1-and-bind": rts(0, [version, (3, vc), (3, out_cookie), window])
+        + b"\x05\x00\x0b\x03\x10\x00\x00\x00" + u16(16) + u16(0) + u32(1),
+    }
+    for name, data in seeds.items():
+        with open(os.path.join(d, name + ".bin"), "wb") as f:
+            f.write(data)
+
+
 if __name__ == "__main__":
+    rpch_seeds()
     stub_seeds()
     rop_seeds()
     mapihttp_seeds()

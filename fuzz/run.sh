@@ -3,9 +3,10 @@
 #
 # run.sh [SECONDS]: builds the libFuzzer targets with clang in build-fuzz/ (no
 # Wireshark needed) and fuzzes each for its share of SECONDS (default 120,
-# split evenly), all five the same way: fuzz_stub (newmail-parse.c),
+# split evenly), all six the same way: fuzz_stub (newmail-parse.c),
 # fuzz_rop (newmail-rop.c), fuzz_mapihttp (newmail-mapihttp-parse.c),
-# fuzz_props (newmail-props.c) and fuzz_rop_request (newmail-rop-request.c),
+# fuzz_props (newmail-props.c), fuzz_rop_request (newmail-rop-request.c)
+# and fuzz_rpch (newmail-rpch-parse.c),
 # each on build-fuzz/corpus-<target>, seeded by seed-corpus.sh from
 # fuzz/seeds-<target> (fuzz_stub also from the stubs of the generated
 # captures, or $NEWMAIL_EXTRA_SEEDS). NEWMAIL_FUZZ_TARGETS="fuzz_rop" picks
@@ -19,7 +20,7 @@ seconds=${1:-120}
 here=$(cd "$(dirname "$0")" && pwd)
 build=${NEWMAIL_FUZZ_BUILD:-$(dirname "$here")/build-fuzz}
 cc=${CC:-$(command -v clang || command -v clang-14)}
-read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp fuzz_props fuzz_rop_request}"
+read -r -a targets <<<"${NEWMAIL_FUZZ_TARGETS:-fuzz_stub fuzz_rop fuzz_mapihttp fuzz_props fuzz_rop_request fuzz_rpch}"
 share=$((seconds / ${#targets[@]}))
 ((share > 0)) || share=1
 

@@ -182,9 +182,9 @@ def make_certificate(folder):
     return cert, key
 
 
-def start_dumpcap(pcapng):
+def start_dumpcap(pcapng, capture_filter="tcp port %d" % TLS_PORT):
     """Start dumpcap on lo and return once it captures (it says "File:")."""
-    process = subprocess.Popen([_need("dumpcap"), "-i", "lo", "-f", "tcp port %d" % TLS_PORT,
+    process = subprocess.Popen([_need("dumpcap"), "-i", "lo", "-f", capture_filter,
                                 "-w", pcapng], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     said = []

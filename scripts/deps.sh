@@ -49,7 +49,7 @@ NEWMAIL_PACKAGES=(
 # shellcheck disable=SC2034  # used by the scripts that source this file
 NEWMAIL_TEST_PACKAGES=(
     wireshark-common  # dumpcap (tshark depends on it): tests that capture live
-    python3-impacket  # NTLM-sealed DCE/RPC test captures
+    python3-impacket  # NTLM-sealed DCE/RPC and Outlook Anywhere (RPC over HTTP) test captures
     iproute2          # ip: a TLS capture test brings lo up in its own network namespace
     openssl           # that test's certificate (openssl req) and TLS peers
 )

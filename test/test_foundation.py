@@ -141,14 +141,15 @@ class Adoption(unittest.TestCase):
                                          "NEWMAIL", "newmail"]])
 
     def test_protocols_the_plugin_adds(self):
-        # AsyncEMSMDB and MAPI over HTTP, which no Wireshark decodes, and no
-        # EMSMDB protocol of its own where stock's MAPI dissector has EMSMDB.
+        # AsyncEMSMDB and MAPI over HTTP, which no Wireshark decodes, the
+        # Outlook Anywhere channel layer (newmail.rpch), and no EMSMDB
+        # protocol of its own where stock's MAPI dissector has EMSMDB.
         def filter_names(plugin):
             return {row[2] for row in g_report("protocols", plugin=plugin)}
 
         stock, ours = filter_names(False), filter_names(True)
         self.assertIn("mapi", stock)
-        self.assertEqual(sorted(ours - stock), ["asyncemsmdb", "mapihttp"])
+        self.assertEqual(sorted(ours - stock), ["asyncemsmdb", "mapihttp", "newmail.rpch"])
         self.assertNotIn("newmail_emsmdb", ours)
 
     def test_new_fields_are_under_newmail_with_descriptions(self):
