@@ -483,6 +483,12 @@ class StockHttp(unittest.TestCase):
             self.assertFalse(packet.findall(".//proto[@name='_ws.malformed']"),
                              f"{path} frame {number} is malformed")
             for info in tshark.expert_infos(packet):
+                # A live capture's TCP may retransmit or D-SACK on a busy
+                # machine (the TLS capture is taken on loopback): TCP's
+                # sequence analysis says so, and it is no fault of the
+                # capture's HTTP.
+                if info["group"] == "sequence" and (info["abbrev"] or "").startswith("tcp."):
+                    continue
                 self.assertNotIn(info["severity"], ("warning", "error"), f"{path} {number} {info}")
             for media in shows(packet, "media.type"):
                 data = bytes.fromhex(media.replace(":", ""))
