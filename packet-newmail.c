@@ -72,6 +72,7 @@ static int proto_tcp = -1;
 static int proto_dcerpc = -1;
 static int proto_emsmdb = -1; /* stock's EMSMDB ("mapi") */
 static int proto_icmp = -1;
+static int proto_http = -1;
 static int proto_icmpv6 = -1;
 /* A frame's heuristic claim, in p_add_proto_data: apart from the records
  * newmail-registration.c keeps under the layer number. */
@@ -471,12 +472,26 @@ static int
 dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     bool tcp = false, payload = false, dcerpc = false, emsmdb = false;
+    newmail_http_frame_hook_t http_hook;
 
+    if (pinfo->ptype != PT_TCP || pinfo->layers == NULL)
+        return 0;
+    /* HTTP's request headers, whatever the ports (80, 443 among them): the
+     * first pass of TCP frames only, and then a walk of a few layers. */
+    http_hook = PINFO_FD_VISITED(pinfo) ? NULL : newmail_core_http_frame_hook();
+    if (http_hook != NULL && proto_http != -1) {
+        for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
+             layer = wmem_list_frame_next(layer)) {
+            if (GPOINTER_TO_INT(wmem_list_frame_data(layer)) == proto_http) {
+                http_hook(tvb, pinfo);
+                break;
+            }
+        }
+    }
     /* Exchange's RPC endpoints and its clients' ports are dynamic, above
      * 1023; HTTP, SMB, LDAP and the other well-known services cost nothing
      * more than this test. */
-    if (pinfo->ptype != PT_TCP || pinfo->srcport < 1024 || pinfo->destport < 1024 ||
-        pinfo->layers == NULL)
+    if (pinfo->srcport < 1024 || pinfo->destport < 1024)
         return 0;
     for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
          layer = wmem_list_frame_next(layer)) {
@@ -631,6 +646,7 @@ proto_reg_handoff_newmail(void)
     proto_dcerpc = proto_get_id_by_filter_name("dcerpc");
     proto_emsmdb = proto_get_id_by_filter_name("mapi");
     proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_http = proto_get_id_by_filter_name("http");
     proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
     heur_dissector_add("udp", dissect_newmail_heur,
                        "NEWMAIL over UDP (no registration in the capture)", "newmail_udp",
