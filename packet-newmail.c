@@ -467,7 +467,9 @@ add_heuristic_fetch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
  * (and EMSMDB), and which requests fetch what a claimed datagram announced;
  * on every pass such a fetch shows the signals it answers. Whether
  * DCE/RPC, stock's EMSMDB and anything above TCP dissected part of the
- * frame is read from the frame's protocol layers. */
+ * frame is read from the frame's protocol layers. First, on the first pass,
+ * a TCP frame HTTP dissected part of goes to the core's HTTP frame hook
+ * (Outlook Anywhere's RPC_IN_DATA header sent apart from its B1). */
 static int
 dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
