@@ -473,27 +473,19 @@ add_heuristic_fetch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 static int
 dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    bool tcp = false, payload = false, dcerpc = false, emsmdb = false;
+    bool tcp = false, payload = false, dcerpc = false, emsmdb = false, http = false;
     newmail_http_frame_hook_t http_hook;
+    bool low_port;
 
     if (pinfo->ptype != PT_TCP || pinfo->layers == NULL)
         return 0;
-    /* HTTP's request headers, whatever the ports (80, 443 among them): the
-     * first pass of TCP frames only, and then a walk of a few layers. */
-    http_hook = PINFO_FD_VISITED(pinfo) ? NULL : newmail_core_http_frame_hook();
-    if (http_hook != NULL && proto_http != -1) {
-        for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
-             layer = wmem_list_frame_next(layer)) {
-            if (GPOINTER_TO_INT(wmem_list_frame_data(layer)) == proto_http) {
-                http_hook(tvb, pinfo);
-                break;
-            }
-        }
-    }
     /* Exchange's RPC endpoints and its clients' ports are dynamic, above
-     * 1023; HTTP, SMB, LDAP and the other well-known services cost nothing
-     * more than this test. */
-    if (pinfo->srcport < 1024 || pinfo->destport < 1024)
+     * 1023; SMB, LDAP and the other well-known services cost nothing more
+     * than this test, and HTTP (80, 443) one walk of the frame's few layers
+     * on the first pass, for the HTTP frame hook. */
+    http_hook = PINFO_FD_VISITED(pinfo) ? NULL : newmail_core_http_frame_hook();
+    low_port = pinfo->srcport < 1024 || pinfo->destport < 1024;
+    if (low_port && http_hook == NULL)
         return 0;
     for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
          layer = wmem_list_frame_next(layer)) {
@@ -504,16 +496,25 @@ dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             return 0;
         if (id == proto_tcp) {
             tcp = true;
-            payload = false;
+            payload = http = false;
         } else if (tcp) {
             payload = true;
             if (id == proto_dcerpc)
                 dcerpc = true;
             else if (id == proto_emsmdb)
                 emsmdb = true;
+            else if (id == proto_http) {
+                http = true;
+                if (low_port)
+                    break;
+            }
         }
     }
     if (!tcp)
+        return 0;
+    if (http && http_hook != NULL)
+        http_hook(tvb, pinfo);
+    if (low_port)
         return 0;
     if (!PINFO_FD_VISITED(pinfo))
         newmail_evidence_add_tcp_frame(tvb, pinfo, dcerpc, emsmdb, payload);
