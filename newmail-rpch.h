@@ -53,7 +53,6 @@ typedef struct {
     uint32_t open_frame;     /* the frame whose HTTP body carried A1, B1 or a recycling PDU */
     uint32_t response_frame; /* OUT channel: the server's HTTP response header, 0 before it */
     uint32_t takeover_frame; /* first frame whose bytes are RPC PDUs; 0 while HTTP still has it */
-    uint32_t header_frame;   /* the RPC_IN_DATA header sent apart from its B1, 0 for none */
     bool over_tls;
     bool declined; /* first pass: the bytes after a header sent apart were no B1 */
 } newmail_rpch_channel_t;

@@ -28,6 +28,12 @@
  *     TLS session's application dissector for the whole session, so the
  *     channel dissector hands frames before the takeover to "http-over-tls"
  *     itself.
+ *   - an RPC_IN_DATA header with no body behind it (its B1 sent apart,
+ *     which HTTP calls continuation data and hands to no one), seen by the
+ *     plugin's post-dissector through the core's HTTP frame hook on the
+ *     first pass, makes the connection a pending IN channel, taken over in
+ *     the same way from the next frame; the first PDU there, B1, names the
+ *     VC, and anything else gives the connection back to HTTP.
  *   - the channel dissector gives the server's response header on an OUT
  *     channel (its status line starts the first server segment) to HTTP,
  *     whose body, in the same segment or not, comes back through the
@@ -221,7 +227,6 @@ analyse_http_frame(tvbuff_t *tvb _U_, packet_info *pinfo)
     else if (channel->vc != NULL)
         return;
     channel->role = NEWMAIL_RPCH_CHANNEL_IN;
-    channel->header_frame = pinfo->num;
     channel->declined = false;
     take_over(conversation, pinfo, channel);
 }
