@@ -156,3 +156,17 @@ newmail_core_follow_callback(packet_info *pinfo, const address *addr, uint16_t p
         conversation_set_dissector(conversation, callback_handle);
     }
 }
+
+static newmail_http_frame_hook_t http_frame_hook;
+
+void
+newmail_core_set_http_frame_hook(newmail_http_frame_hook_t hook)
+{
+    http_frame_hook = hook;
+}
+
+newmail_http_frame_hook_t
+newmail_core_http_frame_hook(void)
+{
+    return http_frame_hook;
+}

@@ -119,4 +119,16 @@ void newmail_core_set_callback_handle(dissector_handle_t handle);
  * RTP. First pass only. */
 void newmail_core_follow_callback(packet_info *pinfo, const address *addr, uint16_t port);
 
+/* What the post-dissector calls, on the first pass only, for a TCP frame
+ * of which HTTP dissected part, after all of the frame's dissection: HTTP
+ * hands a protocol of the plugin no bytes of a request header with no
+ * body behind it, and this is how one still sees it. At most one hook;
+ * packet-rpch-newmail.c sets it at registration. */
+typedef void (*newmail_http_frame_hook_t)(tvbuff_t *tvb, packet_info *pinfo);
+
+void newmail_core_set_http_frame_hook(newmail_http_frame_hook_t hook);
+
+/* The hook set, or NULL. */
+newmail_http_frame_hook_t newmail_core_http_frame_hook(void);
+
 #endif /* NEWMAIL_CORE_H */

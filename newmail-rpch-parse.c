@@ -206,3 +206,75 @@ newmail_rpch_read_pdu(const uint8_t *buf, size_t len, newmail_rpch_pdu_t *out)
     classify(out);
     return out->problems;
 }
+
+/* Whether the n bytes at a equal the lower-case ASCII text b, ignoring case. */
+static bool
+ascii_case_equal(const uint8_t *a, const char *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = a[i];
+
+        if (c >= 'A' && c <= 'Z')
+            c = (uint8_t)(c - 'A' + 'a');
+        if (c != (uint8_t)b[i])
+            return false;
+    }
+    return true;
+}
+
+/* Where the n bytes of needle first occur in buf (len bytes) at or after
+ * from, or len. */
+static size_t
+find_bytes(const uint8_t *buf, size_t len, size_t from, const char *needle, size_t n)
+{
+    while (from + n <= len) {
+        const uint8_t *hit = (const uint8_t *)memchr(buf + from, needle[0], len - n + 1 - from);
+
+        if (hit == NULL)
+            break;
+        from = (size_t)(hit - buf);
+        if (memcmp(hit, needle, n) == 0)
+            return from;
+        from++;
+    }
+    return len;
+}
+
+bool
+newmail_rpch_ends_with_in_data_header(const uint8_t *buf, size_t len)
+{
+    static const char method[] = "RPC_IN_DATA ";
+    static const char blank_line[] = "\r\n\r\n";
+    static const char field[] = "\r\ncontent-length:";
+    const size_t blank_length = sizeof(blank_line) - 1;
+    const size_t field_length = sizeof(field) - 1;
+    size_t start, end, at;
+    uint64_t value = 0;
+    bool digits = false;
+
+    if (len < blank_length || memcmp(buf + len - blank_length, blank_line, blank_length) != 0)
+        return false;
+    start = find_bytes(buf, len, 0, method, sizeof(method) - 1);
+    if (start == len)
+        return false;
+    end = find_bytes(buf, len, start, blank_line, blank_length);
+    if (end + blank_length != len)
+        return false;
+    /* The header's Content-Length field, the first one (end + 2: the
+     * blank line's CRLF ends the last field). */
+    for (at = start; at + field_length <= end + 2; at++) {
+        if (buf[at] == '\r' && ascii_case_equal(buf + at, field, field_length))
+            break;
+    }
+    if (at + field_length > end + 2)
+        return false;
+    at += field_length;
+    while (at < end && (buf[at] == ' ' || buf[at] == '\t'))
+        at++;
+    for (; at < end + 2 && buf[at] >= '0' && buf[at] <= '9'; at++) {
+        digits = true;
+        if (value < NEWMAIL_RPCH_IN_DATA_MIN_LENGTH)
+            value = value * 10 + (uint64_t)(buf[at] - '0');
+    }
+    return digits && value >= NEWMAIL_RPCH_IN_DATA_MIN_LENGTH;
+}

@@ -126,4 +126,18 @@ uint16_t newmail_rpch_frag_length(const uint8_t *buf, size_t len);
  * Safe on any bytes; meaningful where newmail_rpch_is_rts() holds. */
 unsigned newmail_rpch_read_pdu(const uint8_t *buf, size_t len, newmail_rpch_pdu_t *out);
 
+/* The least Content-Length of an RPC_IN_DATA request for which HTTP waits
+ * for no body (MS-RPCH 2.1.2.1.1 puts it between 128 KiB and 2 GiB;
+ * Wireshark's req_resp_hdrs_do_reassembly() stops waiting from 128 KiB). */
+#define NEWMAIL_RPCH_IN_DATA_MIN_LENGTH (128u * 1024u)
+
+/* Whether buf (len bytes, e.g. a frame, its reassembled TCP data or a
+ * decrypted TLS record) ends with the whole header of an RPC_IN_DATA request
+ * (MS-RPCH 2.1.2.1.1) with no body byte behind it, and its Content-Length
+ * is at least NEWMAIL_RPCH_IN_DATA_MIN_LENGTH: the header HTTP dissects
+ * without waiting for the CONN/B1 the client sends apart. The request line
+ * may start anywhere in buf (a frame has the lower layers' headers before
+ * it); the first blank line after it must end buf. */
+bool newmail_rpch_ends_with_in_data_header(const uint8_t *buf, size_t len);
+
 #endif /* NEWMAIL_RPCH_PARSE_H */

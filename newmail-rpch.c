@@ -74,6 +74,16 @@ newmail_rpch_channel_add(conversation_t *conversation, newmail_rpch_vc_t *vc,
     return channel;
 }
 
+void
+newmail_rpch_channel_open(newmail_rpch_channel_t *channel, newmail_rpch_vc_t *vc,
+                          newmail_rpch_role_t role, uint32_t frame)
+{
+    channel->vc = vc;
+    channel->role = role;
+    channel->open_frame = frame;
+    channel->declined = false;
+}
+
 newmail_rpch_channel_t *
 newmail_rpch_channel_lookup(const conversation_t *conversation)
 {

@@ -14,7 +14,10 @@
  *
  * A channel is one TCP connection of a VC: its role, the frame whose HTTP
  * body opened it, and the first frame from which its bytes are RPC PDUs
- * rather than HTTP (the takeover). VCs are numbered 1, 2, ... in the order
+ * rather than HTTP (the takeover). An IN channel whose RPC_IN_DATA header
+ * came apart from its CONN/B1 is taken over from the frame after the header
+ * with no VC yet (pending): the first PDU of the takeover, B1, names the VC,
+ * or the channel is declined and its bytes stay HTTP's. VCs are numbered 1, 2, ... in the order
  * the capture first names them; the dissector hands both channels of VC n
  * to DCE/RPC as one conversation.
  *
@@ -51,6 +54,7 @@ typedef struct {
     uint32_t response_frame; /* OUT channel: the server's HTTP response header, 0 before it */
     uint32_t takeover_frame; /* first frame whose bytes are RPC PDUs; 0 while HTTP still has it */
     bool over_tls;
+    bool declined; /* first pass: the bytes after a header sent apart were no B1 */
 } newmail_rpch_channel_t;
 
 /* Registers the model's init routine. */
@@ -63,10 +67,17 @@ newmail_rpch_vc_t *newmail_rpch_vc_get_or_add(const uint8_t *cookie, newmail_rpc
                                               uint32_t frame);
 
 /* First pass: `conversation` (a TCP connection) becomes a channel of `vc`
- * opened in `frame`. Returns the new record; the caller sets the takeover. */
+ * opened in `frame`; with `vc` NULL and `frame` 0, a pending channel
+ * (newmail_rpch_channel_open() gives it its VC). Returns the new record;
+ * the caller sets the takeover. */
 newmail_rpch_channel_t *newmail_rpch_channel_add(conversation_t *conversation,
                                                  newmail_rpch_vc_t *vc,
                                                  newmail_rpch_role_t role, uint32_t frame);
+
+/* First pass: a channel with no VC (pending or declined) becomes a channel
+ * of `vc` and `role` opened in `frame`. */
+void newmail_rpch_channel_open(newmail_rpch_channel_t *channel, newmail_rpch_vc_t *vc,
+                               newmail_rpch_role_t role, uint32_t frame);
 
 /* The channel `conversation` is, or NULL. Never creates. */
 newmail_rpch_channel_t *newmail_rpch_channel_lookup(const conversation_t *conversation);

@@ -72,6 +72,7 @@ static int proto_tcp = -1;
 static int proto_dcerpc = -1;
 static int proto_emsmdb = -1; /* stock's EMSMDB ("mapi") */
 static int proto_icmp = -1;
+static int proto_http = -1;
 static int proto_icmpv6 = -1;
 /* A frame's heuristic claim, in p_add_proto_data: apart from the records
  * newmail-registration.c keeps under the layer number. */
@@ -466,17 +467,25 @@ add_heuristic_fetch(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
  * (and EMSMDB), and which requests fetch what a claimed datagram announced;
  * on every pass such a fetch shows the signals it answers. Whether
  * DCE/RPC, stock's EMSMDB and anything above TCP dissected part of the
- * frame is read from the frame's protocol layers. */
+ * frame is read from the frame's protocol layers. First, on the first pass,
+ * a TCP frame HTTP dissected part of goes to the core's HTTP frame hook
+ * (Outlook Anywhere's RPC_IN_DATA header sent apart from its B1). */
 static int
 dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
-    bool tcp = false, payload = false, dcerpc = false, emsmdb = false;
+    bool tcp = false, payload = false, dcerpc = false, emsmdb = false, http = false;
+    newmail_http_frame_hook_t http_hook;
+    bool low_port;
 
+    if (pinfo->ptype != PT_TCP || pinfo->layers == NULL)
+        return 0;
     /* Exchange's RPC endpoints and its clients' ports are dynamic, above
-     * 1023; HTTP, SMB, LDAP and the other well-known services cost nothing
-     * more than this test. */
-    if (pinfo->ptype != PT_TCP || pinfo->srcport < 1024 || pinfo->destport < 1024 ||
-        pinfo->layers == NULL)
+     * 1023; SMB, LDAP and the other well-known services cost nothing more
+     * than this test, and HTTP (80, 443) one walk of the frame's few layers
+     * on the first pass, for the HTTP frame hook. */
+    http_hook = PINFO_FD_VISITED(pinfo) ? NULL : newmail_core_http_frame_hook();
+    low_port = pinfo->srcport < 1024 || pinfo->destport < 1024;
+    if (low_port && http_hook == NULL)
         return 0;
     for (wmem_list_frame_t *layer = wmem_list_head(pinfo->layers); layer != NULL;
          layer = wmem_list_frame_next(layer)) {
@@ -487,16 +496,25 @@ dissect_newmail_post(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
             return 0;
         if (id == proto_tcp) {
             tcp = true;
-            payload = false;
+            payload = http = false;
         } else if (tcp) {
             payload = true;
             if (id == proto_dcerpc)
                 dcerpc = true;
             else if (id == proto_emsmdb)
                 emsmdb = true;
+            else if (id == proto_http) {
+                http = true;
+                if (low_port)
+                    break;
+            }
         }
     }
     if (!tcp)
+        return 0;
+    if (http && http_hook != NULL)
+        http_hook(tvb, pinfo);
+    if (low_port)
         return 0;
     if (!PINFO_FD_VISITED(pinfo))
         newmail_evidence_add_tcp_frame(tvb, pinfo, dcerpc, emsmdb, payload);
@@ -631,6 +649,7 @@ proto_reg_handoff_newmail(void)
     proto_dcerpc = proto_get_id_by_filter_name("dcerpc");
     proto_emsmdb = proto_get_id_by_filter_name("mapi");
     proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_http = proto_get_id_by_filter_name("http");
     proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
     heur_dissector_add("udp", dissect_newmail_heur,
                        "NEWMAIL over UDP (no registration in the capture)", "newmail_udp",

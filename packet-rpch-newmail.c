@@ -28,6 +28,12 @@
  *     TLS session's application dissector for the whole session, so the
  *     channel dissector hands frames before the takeover to "http-over-tls"
  *     itself.
+ *   - an RPC_IN_DATA header with no body behind it (its B1 sent apart,
+ *     which HTTP calls continuation data and hands to no one), seen by the
+ *     plugin's post-dissector through the core's HTTP frame hook on the
+ *     first pass, makes the connection a pending IN channel, taken over in
+ *     the same way from the next frame; the first PDU there, B1, names the
+ *     VC, and anything else gives the connection back to HTTP.
  *   - the channel dissector gives the server's response header on an OUT
  *     channel (its status line starts the first server segment) to HTTP,
  *     whose body, in the same segment or not, comes back through the
@@ -51,6 +57,7 @@
 #include <epan/dissectors/packet-tcp.h>
 
 #include "newmail-compat.h"
+#include "newmail-core.h"
 #include "newmail-links.h"
 #include "newmail-rpch-parse.h"
 #include "newmail-rpch.h"
@@ -86,6 +93,7 @@ static dissector_handle_t tls_handle;
 static dissector_handle_t http_tls_handle;
 static dissector_handle_t http_tcp_handle;
 static heur_dtbl_entry_t *dcerpc_http_heur;
+static heur_dtbl_entry_t *rpch_http_heur;
 
 static const value_string rpch_channel_vals[] = {
     { NEWMAIL_RPCH_CHANNEL_IN, "IN channel (RPC_IN_DATA)" },
@@ -159,17 +167,99 @@ analyse_http_body(packet_info *pinfo, conversation_t *conversation, const uint8_
     newmail_rpch_channel_t *channel = newmail_rpch_channel_lookup(conversation);
     newmail_rpch_role_t role = role_of(first->kind);
 
-    if (!PINFO_FD_VISITED(pinfo) && channel == NULL && role != 0) {
+    /* A channel with no VC was declined: the bytes after an RPC_IN_DATA
+     * header were no B1. HTTP has the connection again, and a body of it
+     * may still open a channel. */
+    if (!PINFO_FD_VISITED(pinfo) && (channel == NULL || channel->vc == NULL) && role != 0) {
         newmail_rpch_vc_t *vc = newmail_rpch_vc_get_or_add(body + first->vc_cookie.offset, role,
                                                            pinfo->num);
 
-        channel = newmail_rpch_channel_add(conversation, vc, role, pinfo->num);
+        if (channel == NULL)
+            channel = newmail_rpch_channel_add(conversation, vc, role, pinfo->num);
+        else
+            newmail_rpch_channel_open(channel, vc, role, pinfo->num);
         take_over(conversation, pinfo, channel);
     }
     if (channel != NULL &&
         (channel->open_frame == pinfo->num || channel->response_frame == pinfo->num))
         return channel;
     return NULL;
+}
+
+/* The post-dissector's hook, first pass, a TCP frame HTTP dissected part of:
+ * an RPC_IN_DATA header with no body behind it, which HTTP does not wait
+ * for (its Content-Length of 1 GiB says nothing) and hands to no one. If the
+ * connection is no channel yet, it becomes a pending IN channel taken over
+ * from the next frame; its first bytes, B1 if all goes well, name the VC
+ * (analyse_pending()). The header is the end of one of the frame's data
+ * sources: the frame itself over plain TCP, the reassembled TCP data of a
+ * header in several segments, or the decrypted TLS record; not always the
+ * last one (HTTP adds the NTLM token of an Authorization field as a source
+ * of its own). */
+static void
+analyse_http_frame(tvbuff_t *tvb _U_, packet_info *pinfo)
+{
+    conversation_t *conversation;
+    newmail_rpch_channel_t *channel;
+    bool found = false;
+
+    /* The header apart is the heuristic's business: off with it. */
+    if (pinfo->data_src == NULL || dcerpc_http_heur == NULL || rpch_http_heur == NULL ||
+        !rpch_http_heur->enabled || !proto_is_protocol_enabled(find_protocol_by_id(proto_rpch)))
+        return;
+    for (GSList *item = pinfo->data_src; item != NULL && !found; item = item->next) {
+        tvbuff_t *source = get_data_source_tvb((const struct data_source *)item->data);
+        const unsigned length = tvb_captured_length(source);
+
+        /* The cheap test first: a header ends with a blank line. */
+        found = length >= 4 &&
+                tvb_memeql(source, length - 4, (const uint8_t *)"\r\n\r\n", 4) == 0 &&
+                newmail_rpch_ends_with_in_data_header(tvb_get_ptr(source, 0, length), length);
+    }
+    if (!found)
+        return;
+    conversation = find_conversation_pinfo(pinfo, 0);
+    if (conversation == NULL)
+        return;
+    channel = newmail_rpch_channel_lookup(conversation);
+    if (channel == NULL)
+        channel = newmail_rpch_channel_add(conversation, NULL, NEWMAIL_RPCH_CHANNEL_IN, 0);
+    else if (channel->vc != NULL)
+        return;
+    channel->role = NEWMAIL_RPCH_CHANNEL_IN;
+    channel->declined = false;
+    take_over(conversation, pinfo, channel);
+}
+
+/* Whether a channel has its VC: on the first pass, the first PDU of a
+ * pending channel (this segment's first bytes) names it when it opens an IN
+ * channel (B1, or a recycling PDU); anything else declines the channel, and
+ * its bytes stay HTTP's. The whole first PDU must be in the segment (B1 is
+ * sent in one write of 104 bytes). */
+static bool
+analyse_pending(tvbuff_t *tvb, packet_info *pinfo, newmail_rpch_channel_t *channel)
+{
+    const unsigned length = tvb_captured_length(tvb);
+    const uint8_t *bytes;
+    newmail_rpch_pdu_t first;
+
+    if (channel->vc != NULL)
+        return true;
+    if (PINFO_FD_VISITED(pinfo) || channel->declined)
+        return false;
+    bytes = tvb_get_ptr(tvb, 0, length);
+    if (newmail_rpch_is_rts(bytes, length) &&
+        newmail_rpch_frag_length(bytes, length) <= length &&
+        newmail_rpch_read_pdu(bytes, length, &first) == 0 &&
+        role_of(first.kind) == NEWMAIL_RPCH_CHANNEL_IN) {
+        newmail_rpch_channel_open(channel,
+                                  newmail_rpch_vc_get_or_add(bytes + first.vc_cookie.offset,
+                                                             NEWMAIL_RPCH_CHANNEL_IN, pinfo->num),
+                                  NEWMAIL_RPCH_CHANNEL_IN, pinfo->num);
+        return true;
+    }
+    channel->declined = true;
+    return false;
 }
 
 /* Whether this segment of a channel, after the takeover, is the HTTP
@@ -415,10 +505,13 @@ dissect_rpch_channel(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *
     newmail_rpch_channel_t *channel =
         newmail_rpch_channel_lookup(find_conversation_pinfo(pinfo, 0));
 
-    if (channel == NULL || channel->takeover_frame == 0 || pinfo->num < channel->takeover_frame) {
+    if (channel == NULL || channel->takeover_frame == 0 || pinfo->num < channel->takeover_frame ||
+        !analyse_pending(tvb, pinfo, channel)) {
         /* tls_set_appdata_dissector() gave the whole TLS session to this
          * dissector, its HTTP records before the takeover too; it can only
-         * have been HTTP over TLS that took the session over. */
+         * have been HTTP over TLS that took the session over. Over plain
+         * TCP, TCP gives the segment to HTTP when this returns 0. So do the
+         * bytes of a declined channel. */
         if (channel != NULL && channel->over_tls && http_tls_handle != NULL)
             return call_dissector_with_data(http_tls_handle, tvb, pinfo, tree, data);
         return 0;
@@ -504,6 +597,7 @@ proto_register_rpch_newmail(void)
     expert_register_field_array(expert, ei, array_length(ei));
     channel_handle = create_dissector_handle(dissect_rpch_channel, proto_rpch);
     newmail_rpch_register();
+    newmail_core_set_http_frame_hook(analyse_http_frame);
 }
 
 void
@@ -515,6 +609,7 @@ proto_reg_handoff_rpch_newmail(void)
                        "Outlook Anywhere virtual connections (NEWMAIL)", "newmail_rpch_http",
                        proto_rpch, HEURISTIC_ENABLE);
     dcerpc_http_heur = find_heur_dissector_by_unique_short_name("dcerpc_http");
+    rpch_http_heur = find_heur_dissector_by_unique_short_name("newmail_rpch_http");
     tls_handle = find_dissector("tls");
     http_tls_handle = find_dissector("http-over-tls");
     http_tcp_handle = find_dissector("http-over-tcp");

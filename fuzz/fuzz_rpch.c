@@ -9,7 +9,9 @@
  * the PDU, at most NEWMAIL_RPCH_MAX_COMMANDS whatever the count says, a named
  * PDU only when nothing is wrong, its cookies inside it and the ones its
  * command list puts there, problem bits that match the header, determinism)
- * and aborts when one breaks.
+ * and aborts when one breaks. The same bytes also go to the RPC_IN_DATA
+ * header reader: a header it finds ends the bytes with a blank line, and
+ * the request line is in them.
  */
 #include <string.h>
 
@@ -31,6 +33,16 @@ spec_body_size(uint32_t type, const uint8_t *body)
     return fixed[type];
 }
 
+static bool
+contains(const uint8_t *data, size_t size, const char *text, size_t length)
+{
+    for (size_t at = 0; at + length <= size; at++) {
+        if (memcmp(data + at, text, length) == 0)
+            return true;
+    }
+    return false;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -40,6 +52,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned problems = newmail_rpch_read_pdu(data, size, &pdu);
     size_t end, at = NEWMAIL_RPCH_RTS_HEADER_LENGTH;
 
+    if (newmail_rpch_ends_with_in_data_header(data, size)) {
+        REQUIRE(size >= 4 && memcmp(data + size - 4, "\r\n\r\n", 4) == 0);
+        REQUIRE(contains(data, size, "RPC_IN_DATA ", 12));
+        REQUIRE(newmail_rpch_ends_with_in_data_header(data, size));
+    }
     REQUIRE(problems == pdu.problems);
     REQUIRE(newmail_rpch_read_pdu(data, size, &again) == problems);
     REQUIRE(memcmp(&pdu, &again, sizeof(pdu)) == 0);

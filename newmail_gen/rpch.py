@@ -7,7 +7,8 @@ Usage:
       DIR/rpch_*.pcap (deterministic) and DIR/manifest.json
   python3 -m newmail_gen.rpch --tls DIR
       DIR/rpch_tls.pcapng and DIR/rpch_tls.keys: rpch_split's virtual
-      connection (separate writes are separate TLS records) over real TLS
+      connection, the RPC_IN_DATA header too apart from B1 (separate
+      writes are separate TLS records), over real TLS
       with NTLM at the HTTP level, captured on lo in a new
       network namespace as newmail_gen/tls_capture.py does; exit status 77
       (a skip) with DIR/unavailable.txt where Linux refuses the namespace.
@@ -27,8 +28,11 @@ Plain captures (the manifest gives each one's frames by role):
                   and the bind in one HTTP body; the server's 200 header and
                   A3 in separate segments; EcDoConnectEx request in 2
                   segments, its response in 3
+  rpch_split_in   rpch_plain but the RPC_IN_DATA header in a segment of its
+                  own, then B1 and the bind in the next
   rpch_late       rpch_plain without the frames up to A3 (no VC to tie to),
-                  then ordinary HTTP (a GET, a POST of binary data)
+                  then ordinary HTTP (a GET, a POST of binary data), then
+                  an RPC_IN_DATA header alone followed by a bind, no B1
   rpch_two_vcs    two VCs of one client interleaved, with the same call ids,
                   up to EcDoConnectEx (roles "<role>.1", "<role>.2")
   rpch_recycled   rpch_plain up to EcDoConnectEx, then a new IN channel
@@ -151,14 +155,16 @@ def dcerpc_writes(split=False, bind=True):
     return writes
 
 
-def vc_writes(split=False, authorization=(None, None)):
+def vc_writes(split=False, authorization=(None, None), split_in=False):
     """The whole VC: the two channels' handshakes, then dcerpc_writes().
     split: the RPC_OUT_DATA header and its A1 in separate segments, the
     bind behind B1 in one HTTP body, the server's 200 header alone, then A3
     in a segment of its own, and the EcDoConnectEx call in several
     segments (HTTP waits for the 76 bytes of A1; it would not for a body of
-    1 GiB: see docs/decoding.md)."""
-    b1 = conn_b1() + (P.bind_pdu(1) if split else b"")
+    1 GiB: see docs/decoding.md).
+    split_in: the RPC_IN_DATA header in a segment of its own, then B1 and
+    the bind in the next (as rpcrt4 over WinHTTP sends them)."""
+    b1 = conn_b1() + (P.bind_pdu(1) if split or split_in else b"")
     if split:
         response = [Write("a3_header", OUT, False, http_response()),
                     Write("a3", OUT, False, conn_a3())]
@@ -169,11 +175,14 @@ def vc_writes(split=False, authorization=(None, None)):
         a1 = [Write("a1_header", OUT, True, a1_header), Write("a1", OUT, True, conn_a1())]
     else:
         a1 = [Write("a1", OUT, True, a1_header + conn_a1())]
-    return a1 + [
-        Write("b1", IN, True, http_request("RPC_IN_DATA", 1073741824, authorization[IN]) + b1),
-    ] + response + [
+    b1_header = http_request("RPC_IN_DATA", 1073741824, authorization[IN])
+    if split_in:
+        b1 = [Write("b1_header", IN, True, b1_header), Write("b1", IN, True, b1)]
+    else:
+        b1 = [Write("b1", IN, True, b1_header + b1)]
+    return a1 + b1 + response + [
         Write("c2", OUT, False, conn_c2()),
-    ] + dcerpc_writes(split, bind=not split)
+    ] + dcerpc_writes(split, bind=not (split or split_in))
 
 
 def bad_writes():
@@ -263,8 +272,13 @@ def orphan_writes():
 
 
 def late_writes():
-    """rpch_plain's VC, then ordinary HTTP on a connection of its own (4)."""
-    return vc_writes() + [Write(w.role, 4, w.from_client, w.data) for w in http_plain_writes()]
+    """rpch_plain's VC, then ordinary HTTP on a connection of its own (4),
+    then on another (5) an RPC_IN_DATA header alone followed by no B1 but a
+    bind: a channel that the plugin declines."""
+    return vc_writes() + [Write(w.role, 4, w.from_client, w.data) for w in http_plain_writes()] + [
+        Write("declined_header", 5, True, http_request("RPC_IN_DATA", 1073741824)),
+        Write("declined_bind", 5, True, P.bind_pdu(1)),
+    ]
 
 
 def http_plain_writes():
@@ -322,6 +336,7 @@ def _counting_sink(write):
 PLAIN = {
     "rpch_plain": (lambda: vc_writes(), None),
     "rpch_split": (lambda: vc_writes(split=True), None),
+    "rpch_split_in": (lambda: vc_writes(split_in=True), None),
     "rpch_late": (late_writes, "a3"),
     "rpch_two_vcs": (two_vc_writes, None),
     "rpch_recycled": (recycled_writes, None),
@@ -391,9 +406,11 @@ def ntlm_writes(conn, method):
 def tls_writes():
     out_auth, out_token = ntlm_writes(OUT, "RPC_OUT_DATA")
     in_auth, in_token = ntlm_writes(IN, "RPC_IN_DATA")
-    # Separate writes of the 200 header and A3 are separate TLS records.
-    vc = vc_writes(split=True, authorization=(out_token, in_token))
-    # OUT's 401 round trip, its header and A1, then IN's and B1, then the rest.
+    # Separate writes of the RPC_IN_DATA header and B1, of the 200 header
+    # and A3, are separate TLS records.
+    vc = vc_writes(split=True, authorization=(out_token, in_token), split_in=True)
+    # OUT's 401 round trip, its header and A1, then IN's, its header and B1,
+    # then the rest.
     return out_auth + vc[:2] + in_auth + vc[2:]
 
 

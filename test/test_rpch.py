@@ -15,8 +15,8 @@ connection would: DCE/RPC pairs each response (OUT) with its request (IN),
 the datagram is tied to its registration and (two passes) to the fetch, and
 the fetch's response carries the RopNotify.
 
-tshark runs (cached by the harness), 16 in all: -T fields of rpch_plain,
-rpch_split, rpch_orphan and rpch_tls in one and two passes, of rpch_two_vcs
+tshark runs (cached by the harness), 18 in all: -T fields of rpch_plain,
+rpch_split, rpch_split_in, rpch_orphan and rpch_tls in one and two passes, of rpch_two_vcs
 and rpch_recycled in two, of rpch_bad and rpch_cut_body in one, rpch_plain
 with the heuristic off; -V of rpch_late with and without the plugin, two
 passes; -G fields once.
@@ -229,6 +229,34 @@ class Split(VirtualConnection, unittest.TestCase):
                 self.assertEqual(got[expected["a3"][0]]["newmail.rpch.rts"], RTS_CONN_A3)
 
 
+class SplitIn(VirtualConnection, unittest.TestCase):
+    """rpch_split_in: the RPC_IN_DATA header in a segment of its own, as
+    rpcrt4 over WinHTTP sends it; HTTP does not wait for its 1 GiB body and
+    hands B1 to no one. The plugin takes the connection over from the frame
+    after the header, and B1 (with the bind behind it) names the VC."""
+    name = "rpch_split_in"
+
+    def capture(self):
+        return plain(self.name), ()
+
+    def expected_frames(self):
+        return manifest()["captures"][self.name]["frames"]
+
+    def test_header_is_http_and_b1_opens_the_in_channel(self):
+        expected = self.expected_frames()
+        for mode, two_pass in MODES:
+            with self.subTest(mode=mode):
+                got = rows(plain(self.name), two_pass)
+                header = got[expected["b1_header"][0]]
+                self.assertTrue(header["frame.protocols"].endswith(":tcp:http"),
+                                header["frame.protocols"])
+                self.assertEqual(header["newmail.rpch.vc"], "")
+                b1 = got[expected["b1"][0]]
+                self.assertEqual(b1["newmail.rpch.rts"], RTS_CONN_B1)
+                self.assertEqual(b1["dcerpc.pkt_type"].split(","), ["20", "11"])  # B1, bind
+                self.assertEqual(set(b1["newmail.rpch.channel"].split(",")), {CHANNEL_IN})
+
+
 class Orphan(VirtualConnection, unittest.TestCase):
     """rpch_orphan: an RTS body of no channel (a 200 with CONN/A3 whose A1 the
     capture missed) goes to DCE/RPC as without the plugin, and the plugin
@@ -287,8 +315,8 @@ class TwoVcs(unittest.TestCase):
 
 class Tls(VirtualConnection, unittest.TestCase):
     """rpch_tls: rpch_split's virtual connection over two TLS connections to
-    :443 (the 200 header and A3 in separate records), NTLM's 401 round trip
-    on each, read with the key log."""
+    :443 (the RPC_IN_DATA header and B1, the 200 header and A3, in separate
+    records), NTLM's 401 round trip on each, read with the key log."""
 
     def capture(self):
         return tls_capture()
@@ -326,8 +354,9 @@ class BadInput(unittest.TestCase):
 
 class DoNoHarm(unittest.TestCase):
     """Without a CONN/A1 or CONN/B1 in an HTTP body nothing is taken over: a
-    VC whose A1 and B1 are not in the capture, and ordinary HTTP, decode
-    exactly as stock."""
+    VC whose A1 and B1 are not in the capture, ordinary HTTP, and an
+    RPC_IN_DATA header sent alone whose next bytes are no B1 (the plugin
+    takes the connection and gives it back), decode exactly as stock."""
 
     def check_unchanged(self, name):
         args = ["-r", tshark.readable(plain(name)), "-2", "-V"]
