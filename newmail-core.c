@@ -4,6 +4,8 @@
  * newmail-core.c: the NEWMAIL protocol id, the tap, and following learned
  * callbacks (see newmail-core.h).
  */
+#include <string.h>
+
 #include <epan/conversation.h>
 #include <epan/packet.h>
 #include <epan/tap.h>
@@ -169,4 +171,16 @@ newmail_http_frame_hook_t
 newmail_core_http_frame_hook(void)
 {
     return http_frame_hook;
+}
+
+unsigned
+newmail_key16_hash(gconstpointer key)
+{
+    return wmem_strong_hash((const uint8_t *)key, NEWMAIL_KEY16_LEN);
+}
+
+gboolean
+newmail_key16_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, NEWMAIL_KEY16_LEN) == 0;
 }

@@ -131,4 +131,12 @@ void newmail_core_set_http_frame_hook(newmail_http_frame_hook_t hook);
 /* The hook set, or NULL. */
 newmail_http_frame_hook_t newmail_core_http_frame_hook(void);
 
+/* wmem_map hash and equality of the 16-byte keys the capture brings (a
+ * MAPI/HTTP X-RequestId GUID, an RPC over HTTP virtual connection cookie):
+ * wmem_strong_hash(), so that a crafted capture cannot put them all in one
+ * chain. */
+#define NEWMAIL_KEY16_LEN 16
+unsigned newmail_key16_hash(gconstpointer key);
+gboolean newmail_key16_equal(gconstpointer a, gconstpointer b);
+
 #endif /* NEWMAIL_CORE_H */

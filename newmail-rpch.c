@@ -9,30 +9,19 @@
 #include <epan/packet.h>
 #include <epan/wmem_scopes.h>
 
+#include "newmail-core.h"
 #include "newmail-rpch.h"
 
 static wmem_map_t *vcs_by_cookie;           /* cookie bytes -> newmail_rpch_vc_t */
 static wmem_map_t *channels_by_conversation; /* conversation_t * -> newmail_rpch_channel_t */
 static uint32_t vc_count;
 
-/* Cookies come from the capture: hashed with wmem_strong_hash() so that a
- * crafted capture cannot put them all in one chain. */
-static unsigned
-cookie_hash(gconstpointer key)
-{
-    return wmem_strong_hash((const uint8_t *)key, NEWMAIL_RPCH_COOKIE_LENGTH);
-}
-
-static gboolean
-cookie_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, NEWMAIL_RPCH_COOKIE_LENGTH) == 0;
-}
+G_STATIC_ASSERT(NEWMAIL_RPCH_COOKIE_LENGTH == NEWMAIL_KEY16_LEN);
 
 static void
 newmail_rpch_init(void)
 {
-    vcs_by_cookie = wmem_map_new(wmem_file_scope(), cookie_hash, cookie_equal);
+    vcs_by_cookie = wmem_map_new(wmem_file_scope(), newmail_key16_hash, newmail_key16_equal);
     channels_by_conversation = wmem_map_new(wmem_file_scope(), g_direct_hash, g_direct_equal);
     vc_count = 0;
 }

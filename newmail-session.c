@@ -34,17 +34,7 @@ handle_equal(gconstpointer a, gconstpointer b)
     return memcmp(a, b, NEWMAIL_CONTEXT_HANDLE_LEN) == 0;
 }
 
-static unsigned
-request_guid_hash(gconstpointer key)
-{
-    return wmem_strong_hash((const uint8_t *)key, NEWMAIL_SESSION_REQUEST_GUID_LEN);
-}
-
-static gboolean
-request_guid_equal(gconstpointer a, gconstpointer b)
-{
-    return memcmp(a, b, NEWMAIL_SESSION_REQUEST_GUID_LEN) == 0;
-}
+G_STATIC_ASSERT(NEWMAIL_SESSION_REQUEST_GUID_LEN == NEWMAIL_KEY16_LEN);
 
 static void
 newmail_session_init(void)
@@ -52,7 +42,7 @@ newmail_session_init(void)
     sessions_by_handle = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
     sessions_by_cookie = wmem_map_new(wmem_file_scope(), wmem_str_hash, g_str_equal);
     sessions_by_request_guid =
-        wmem_map_new(wmem_file_scope(), request_guid_hash, request_guid_equal);
+        wmem_map_new(wmem_file_scope(), newmail_key16_hash, newmail_key16_equal);
     async_handles = wmem_map_new(wmem_file_scope(), handle_hash, handle_equal);
 }
 
